@@ -1,0 +1,60 @@
+// One build script, one bundle per place that runs code. Type-checking is `npm run typecheck`.
+import * as esbuild from 'esbuild';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+const require = createRequire(import.meta.url);
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+
+// Native TensorFlow backends are resolved at run time when a user has installed them;
+// they are never bundled and never needed to build.
+const nativeOptional = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+
+const node = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  // sharp ships a native addon with prebuilt libvips: it stays a real dependency.
+  external: ['vscode', 'sharp', ...nativeOptional],
+};
+
+const builds = [
+  { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
+  { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
+  {
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'iife',
+    sourcemap: !production,
+    minify: production,
+    logLevel: 'warning',
+    entryPoints: { webview: 'webview/main.ts' },
+    outdir: 'dist',
+    loader: { '.css': 'css' },
+  },
+].filter((b) => Object.values(b.entryPoints).every((p) => existsSync(p)));
+
+// The wasm backend loads its .wasm binaries from next to the worker bundle.
+function copyWasm() {
+  mkdirSync('dist/wasm', { recursive: true });
+  const wasmDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  for (const f of ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm']) {
+    cpSync(join(wasmDir, f), join('dist/wasm', f));
+  }
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+  copyWasm();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  copyWasm();
+}

@@ -1,0 +1,319 @@
+// The engine protocol: what the owner (extension host or CLI) and the engine worker say to each
+// other over Node IPC with `serialization: 'advanced'` (structured clone), so typed arrays travel
+// intact. Every request carries an id; the worker answers each with exactly one `reply` or
+// `failure`, and may send events tagged with that id before it does.
+
+import type {
+  BackendChoice,
+  BackendReport,
+  DatasetSource,
+  ElboTerms,
+  EpochSummary,
+  ModelConfig,
+  Preprocessing,
+  RunManifest,
+  TrainingConfig,
+} from './model';
+
+// ---------------------------------------------------------------------------------------------
+// Requests (owner → worker)
+
+export interface TrainRequest {
+  type: 'train';
+  id: number;
+  /** Run folder to create (must not hold a run yet). */
+  runDir: string;
+  name: string;
+  dataset: DatasetSource;
+  model: ModelConfig;
+  training: TrainingConfig;
+  /** Omitted fields are chosen from the data (size of most images, grey or colour). */
+  preprocessing?: Partial<Preprocessing>;
+  /** Also compute the k-sample IWAE estimate of log p(x) on validation at each epoch end (0 = off). */
+  iwaeSamples?: number;
+}
+
+export interface ResumeRequest {
+  type: 'resume';
+  id: number;
+  runDir: string;
+  /** Train until this many epochs are complete in total (default: the run's configured epochs). */
+  epochs?: number;
+  /** The folder the run was trained on, when it has moved since. */
+  dataset?: DatasetSource;
+}
+
+export interface CancelRequest {
+  type: 'cancel';
+  id: number;
+  /** Id of the request to cancel (training or encoding). */
+  target: number;
+}
+
+export interface LoadRunRequest {
+  type: 'loadRun';
+  id: number;
+  runDir: string;
+}
+
+export interface EncodeFolderRequest {
+  type: 'encodeFolder';
+  id: number;
+  runDir: string;
+  folder: string;
+  /** Re-use encodings of files whose size and mtime did not change (default true). */
+  incremental?: boolean;
+}
+
+export interface DecodeRequest {
+  type: 'decode';
+  id: number;
+  runDir: string;
+  /** count × latentSize values, row-major. */
+  latents: Float32Array;
+  /** Label index per point for a conditional run (one value for all, or one per point). */
+  labels?: number[];
+}
+
+export type SampleMode =
+  | { kind: 'prior' }
+  | { kind: 'around'; center: number[]; radius: number }
+  | { kind: 'label'; label: string };
+
+export interface SampleRequest {
+  type: 'sample';
+  id: number;
+  runDir: string;
+  count: number;
+  mode: SampleMode;
+  seed?: number;
+}
+
+export interface ReconstructRequest {
+  type: 'reconstruct';
+  id: number;
+  runDir: string;
+  files: string[];
+}
+
+export interface EstimateLogPxRequest {
+  type: 'estimateLogPx';
+  id: number;
+  runDir: string;
+  /** Files to evaluate; when omitted, the run's validation images. */
+  files?: string[];
+  k: number;
+  maxImages?: number;
+}
+
+export interface ProjectRequest {
+  type: 'project';
+  id: number;
+  /** count × dims values, row-major. */
+  points: Float32Array;
+  dims: number;
+  method: 'pca' | 'umap';
+  seed?: number;
+}
+
+export interface ShutdownRequest {
+  type: 'shutdown';
+  id: number;
+}
+
+export type EngineRequest =
+  | TrainRequest
+  | ResumeRequest
+  | CancelRequest
+  | LoadRunRequest
+  | EncodeFolderRequest
+  | DecodeRequest
+  | SampleRequest
+  | ReconstructRequest
+  | EstimateLogPxRequest
+  | ProjectRequest
+  | ShutdownRequest;
+
+// ---------------------------------------------------------------------------------------------
+// Results (the `result` of a reply, by request type)
+
+/** Images as raw pixels, row-major, `count × height × width × channels` bytes. */
+export interface ImageBatch {
+  count: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  pixels: Uint8Array;
+}
+
+export interface TrainResult {
+  runDir: string;
+  /** complete, or cancelled (the last good checkpoint is kept). */
+  state: 'complete' | 'cancelled';
+  manifest: RunManifest;
+}
+
+export interface RunInfo {
+  runDir: string;
+  manifest: RunManifest;
+  /** Every epoch summary from history.jsonl, in order. */
+  history: EpochSummary[];
+  /** Folders encoded with this run (absolute paths). */
+  encodings: string[];
+}
+
+export interface Encoding {
+  runDir: string;
+  folder: string;
+  /** Absolute paths of the images encoded, in point order. */
+  files: string[];
+  /** Label index per point (−1 where the file has no label). */
+  labels: Int32Array;
+  /** Label names for the indices above. */
+  labelNames: string[];
+  dims: number;
+  /** count × dims posterior means and log-variances. */
+  mu: Float32Array;
+  logVar: Float32Array;
+  /** Files skipped with their reasons. */
+  skipped: FileProblem[];
+  /** How many files were encoded now vs re-used from a previous encoding. */
+  encoded: number;
+  reused: number;
+}
+
+export interface FileProblem {
+  file: string;
+  reason: string;
+}
+
+export interface SampleResult {
+  images: ImageBatch;
+  /** count × latentSize values used. */
+  latents: Float32Array;
+}
+
+export interface ReconstructResult {
+  originals: ImageBatch;
+  reconstructions: ImageBatch;
+  /** ELBO terms of each file (single-sample, nats). */
+  terms: ElboTerms[];
+  skipped: FileProblem[];
+}
+
+export interface LogPxResult {
+  k: number;
+  count: number;
+  /** Mean log p(x) estimate and mean ELBO over the same images, nats per image. */
+  logPx: number;
+  elbo: number;
+}
+
+export interface ProjectResult {
+  coords: Float32Array;
+  /** PCA only: fraction of variance explained by each of the two axes. */
+  explained?: [number, number];
+}
+
+export interface EngineResults {
+  train: TrainResult;
+  resume: TrainResult;
+  cancel: { cancelled: boolean };
+  loadRun: RunInfo;
+  encodeFolder: Encoding;
+  decode: ImageBatch;
+  sample: SampleResult;
+  reconstruct: ReconstructResult;
+  estimateLogPx: LogPxResult;
+  project: ProjectResult;
+  shutdown: Record<string, never>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages (worker → owner)
+
+export interface ReadyEvent {
+  type: 'ready';
+  backend: BackendReport;
+  tfjsVersion: string;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  requestId: number;
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepInEpoch: number;
+  stepsPerEpoch: number;
+  /** Running means over the epoch so far, nats per image. */
+  terms: ElboTerms;
+  imagesPerSecond: number;
+  /** Estimated seconds until training ends. */
+  eta: number;
+}
+
+export interface EpochEvent {
+  type: 'epoch';
+  requestId: number;
+  runDir: string;
+  summary: EpochSummary;
+}
+
+/** Data loading, training start, encoding progress: one line a person may want to see. */
+export interface StatusEvent {
+  type: 'status';
+  requestId: number;
+  message: string;
+  done?: number;
+  total?: number;
+}
+
+export interface WarningEvent {
+  type: 'warning';
+  requestId: number;
+  file?: string;
+  reason: string;
+}
+
+export interface ReplyMessage<K extends keyof EngineResults = keyof EngineResults> {
+  type: 'reply';
+  id: number;
+  request: K;
+  result: EngineResults[K];
+}
+
+export type EngineErrorCode =
+  | 'bad-request'
+  | 'no-images'
+  | 'not-a-run'
+  | 'run-exists'
+  | 'corrupt-run'
+  | 'backend-unavailable'
+  | 'out-of-memory'
+  | 'cancelled'
+  | 'internal';
+
+export interface FailureMessage {
+  type: 'failure';
+  id: number;
+  code: EngineErrorCode;
+  /** Plain words: what went wrong and what to do. */
+  message: string;
+}
+
+export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent;
+export type WorkerMessage = ReadyEvent | EngineEvent | ReplyMessage | FailureMessage;
+
+/** Options the owner passes to the worker at start (argv JSON). */
+export interface WorkerOptions {
+  backend: BackendChoice;
+  /** Extra folder where tfjs-node / tfjs-node-gpu may be installed by the user. */
+  nativeModulesPath?: string;
+  /** wasm thread count (0 = automatic). */
+  threads?: number;
+}
+
+/** Distributes over the request union: a request without its id, for `EngineClient.request`. */
+export type RequestBody<T extends EngineRequest['type']> = Omit<Extract<EngineRequest, { type: T }>, 'id'>;
+

@@ -1,0 +1,142 @@
+// Shapes shared by the engine, the host, the CLI and the webview: model and training
+// configuration, the figures a training run reports, and the run manifest.
+
+export type Architecture = 'mlp' | 'conv';
+export type Likelihood = 'bernoulli' | 'gaussian';
+
+/** The compute backends, in the order the engine tries them. */
+export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendChoice = 'auto' | BackendName;
+
+export interface BackendReport {
+  name: BackendName;
+  /** Backends tried before this one and why each was passed over, in plain words. */
+  skipped: { name: BackendName; reason: string }[];
+  /** wasm only: SIMD in use, and the thread count (1 when threads are off). */
+  simd?: boolean;
+  threads?: number;
+}
+
+export interface ModelConfig {
+  architecture: Architecture;
+  /** Size of z. 2 by default, so the scatter is the latent space itself. */
+  latentSize: number;
+  /** Hidden layer widths of the MLP encoder (the decoder mirrors them). Default [400]. */
+  hiddenUnits: number[];
+  /** Filters per stride-2 conv block of the conv encoder (decoder mirrors them). Default [32, 64]. */
+  convFilters: number[];
+  likelihood: Likelihood;
+  /** Standard deviation of the Gaussian decoder, in pixel units scaled to [0, 1]. */
+  sigma: number;
+  /** Weight of the KL term (beta-VAE); 1 is the plain ELBO. */
+  beta: number;
+  /** Feed a one-hot label (the sub-folder) to encoder and decoder. */
+  conditional: boolean;
+}
+
+export interface TrainingConfig {
+  epochs: number;
+  batchSize: number;
+  learningRate: number;
+  /** Fraction of the images held out for validation figures, 0 ≤ v < 1. */
+  validationSplit: number;
+  /** Makes initialisation, shuffling, the split and the noise reproducible on one backend. */
+  seed: number;
+}
+
+export interface Preprocessing {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  /** How an image of another aspect ratio is brought to width × height. */
+  fit: 'cover' | 'contain' | 'fill';
+}
+
+export const DEFAULT_MODEL: ModelConfig = {
+  architecture: 'mlp',
+  latentSize: 2,
+  hiddenUnits: [400],
+  convFilters: [32, 64],
+  likelihood: 'bernoulli',
+  sigma: 0.1,
+  beta: 1,
+  conditional: false,
+};
+
+export const DEFAULT_TRAINING: TrainingConfig = {
+  epochs: 10,
+  batchSize: 128,
+  learningRate: 1e-3,
+  validationSplit: 0.1,
+  seed: 42,
+};
+
+/**
+ * The ELBO and its two terms, averaged over images, in nats per image.
+ * `reconstruction` is −E_q[log p(x|z)] (a loss: lower is better), `kl` is KL(q(z|x) || p(z)),
+ * `elbo` = −reconstruction − kl (higher is better; −elbo is what falls during training).
+ */
+export interface ElboTerms {
+  reconstruction: number;
+  kl: number;
+  elbo: number;
+  /** −elbo / (ln 2 · pixels), for people who compare in bits per dimension. */
+  bitsPerDim: number;
+}
+
+export interface EpochSummary {
+  epoch: number;
+  /** Global optimiser step at the end of this epoch. */
+  step: number;
+  train: ElboTerms;
+  validation: ElboTerms | null;
+  /** KL per latent dimension on the validation set (or training set when there is none), nats. */
+  klPerDim: number[];
+  /** Dimensions with Var_x(μ_i) > 0.01. */
+  activeUnits: number;
+  /** k-sample importance-weighted estimate of log p(x) on validation, when computed. */
+  logPx?: { k: number; value: number };
+  imagesPerSecond: number;
+  seconds: number;
+  backend: BackendName;
+  time: string;
+}
+
+export type DatasetSource = { kind: 'folder'; path: string } | { kind: 'demo' };
+
+export interface DatasetSummary {
+  source: DatasetSource;
+  /** Images used, and files that were skipped with their reasons. */
+  count: number;
+  skipped: number;
+  /** Hash over relative paths, sizes and mtimes of the images used. */
+  fingerprint: string;
+}
+
+export type RunState = 'training' | 'complete' | 'cancelled' | 'failed';
+
+/** run.json — the versioned manifest of a run folder. */
+export interface RunManifest {
+  format: 'latent-atlas-run';
+  version: 1;
+  name: string;
+  createdAt: string;
+  updatedAt: string;
+  /** Version of Latent Atlas that wrote it. */
+  codeVersion: string;
+  tfjsVersion: string;
+  backend: BackendName;
+  state: RunState;
+  model: ModelConfig;
+  training: TrainingConfig;
+  preprocessing: Preprocessing;
+  /** Class names in label-index order ([] when the data has no sub-folders). */
+  labels: string[];
+  dataset: DatasetSummary;
+  epochsCompleted: number;
+  step: number;
+  /** Folder (relative to the run) of the last good checkpoint, or null before the first epoch. */
+  checkpoint: string | null;
+  /** Figures of the last completed epoch. */
+  last: EpochSummary | null;
+}

@@ -1,0 +1,212 @@
+// The webview protocol: what the extension host and the Latent Explorer webview say to each other
+// through `webview.postMessage` / `acquireVsCodeApi().postMessage`. The webview posts `ready`
+// first; the host posts nothing before it. Typed arrays are sent as such.
+
+import type { ImageBatch, ReconstructResult, SampleMode } from './engine';
+import type { BackendReport, ElboTerms, EpochSummary, Likelihood } from './model';
+
+/** What the webview needs to know about the active model. */
+export interface ModelInfo {
+  runName: string;
+  runDir: string;
+  latentSize: number;
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  likelihood: Likelihood;
+  conditional: boolean;
+  labels: string[];
+}
+
+/** One point of the per-step series (throttled to ~10 per second by the engine). */
+export interface StepPoint {
+  step: number;
+  epoch: number;
+  terms: ElboTerms;
+  imagesPerSecond: number;
+}
+
+export type TrainingState = 'starting' | 'running' | 'complete' | 'cancelled' | 'failed';
+
+export interface TrainingStatus {
+  state: TrainingState;
+  runName: string;
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  imagesPerSecond: number;
+  /** Seconds until the end, when running. */
+  eta: number | null;
+  message?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host → webview
+
+export interface InitMessage {
+  type: 'init';
+  model: ModelInfo | null;
+  backend: BackendReport | null;
+}
+
+export interface PointsMessage {
+  type: 'points';
+  folder: string;
+  /** Absolute paths, in point order. */
+  files: string[];
+  /** Webview URIs of the same files (for hover previews), in point order. */
+  uris: string[];
+  /** Label index per point, −1 for none. */
+  labels: Int32Array;
+  labelNames: string[];
+  dims: number;
+  /** count × dims posterior means. */
+  mu: Float32Array;
+}
+
+/** Full replay of the training series kept by the host (sent on ready and on becoming visible). */
+export interface SeriesMessage {
+  type: 'series';
+  status: TrainingStatus | null;
+  steps: StepPoint[];
+  epochs: EpochSummary[];
+}
+
+export interface StepMessage {
+  type: 'step';
+  point: StepPoint;
+  status: TrainingStatus;
+}
+
+export interface EpochMessage {
+  type: 'epoch';
+  summary: EpochSummary;
+  status: TrainingStatus;
+}
+
+export interface StatusMessage {
+  type: 'status';
+  status: TrainingStatus;
+}
+
+export interface BackendMessage {
+  type: 'backend';
+  backend: BackendReport;
+}
+
+export interface ImagesMessage {
+  type: 'images';
+  requestId: number;
+  images: ImageBatch;
+  /** count × latentSize latents the images were decoded from. */
+  latents: Float32Array;
+}
+
+export interface ReconstructionMessage {
+  type: 'reconstruction';
+  requestId: number;
+  file: string;
+  result: ReconstructResult;
+}
+
+export interface ProjectionMessage {
+  type: 'projection';
+  requestId: number;
+  coords: Float32Array;
+  explained?: [number, number];
+}
+
+export interface SavedMessage {
+  type: 'saved';
+  requestId: number;
+  files: string[];
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  /** The request that failed, when the error answers one. */
+  requestId?: number;
+  message: string;
+}
+
+export type ToWebviewMessage =
+  | InitMessage
+  | PointsMessage
+  | SeriesMessage
+  | StepMessage
+  | EpochMessage
+  | StatusMessage
+  | BackendMessage
+  | ImagesMessage
+  | ReconstructionMessage
+  | ProjectionMessage
+  | SavedMessage
+  | ErrorMessage;
+
+// ---------------------------------------------------------------------------------------------
+// Webview → host
+
+export interface ReadyMessage {
+  type: 'ready';
+}
+
+/** Decode latent points (grid, interpolation strip, traversal). Answered by `images`. */
+export interface DecodeLatentsMessage {
+  type: 'decode';
+  requestId: number;
+  /** count × latentSize values, row-major. */
+  latents: Float32Array;
+  /** Label index for a conditional model. */
+  label?: number;
+}
+
+/** Answered by `images`. */
+export interface SampleLatentsMessage {
+  type: 'sample';
+  requestId: number;
+  count: number;
+  mode: SampleMode;
+}
+
+/** Answered by `reconstruction`. */
+export interface ReconstructFileMessage {
+  type: 'reconstruct';
+  requestId: number;
+  file: string;
+}
+
+/** UMAP of the points currently loaded (computed in the engine worker). Answered by `projection`. */
+export interface ProjectPointsMessage {
+  type: 'project';
+  requestId: number;
+  method: 'umap';
+}
+
+export interface OpenFileMessage {
+  type: 'openFile';
+  file: string;
+}
+
+/** Write the images as PNG files into the workspace. Answered by `saved`. */
+export interface SaveImagesMessage {
+  type: 'saveImages';
+  requestId: number;
+  images: ImageBatch;
+  /** File name stem, e.g. "interpolation"; files become stem-001.png, … never overwriting. */
+  baseName: string;
+}
+
+export interface StopTrainingMessage {
+  type: 'stopTraining';
+}
+
+export type FromWebviewMessage =
+  | ReadyMessage
+  | DecodeLatentsMessage
+  | SampleLatentsMessage
+  | ReconstructFileMessage
+  | ProjectPointsMessage
+  | OpenFileMessage
+  | SaveImagesMessage
+  | StopTrainingMessage;
