@@ -1,0 +1,187 @@
+// The backend ladder: CUDA (tfjs-node-gpu) → native CPU (tfjs-node) → WebAssembly → plain JS.
+// Chosen once per worker process; the report says which one runs and why the others did not.
+//
+// Measured on this project's 2-core machine (bench/training.ts, 784-400-20 VAE, batch 128): the
+// wasm backend (SIMD, one thread) trains several times faster than the pure JS cpu backend, so
+// `auto` keeps wasm before cpu.
+//
+// wasm threads: tfjs-backend-wasm 4.22 declines them in Node, and forcing its threaded build fails
+// with ERR_WORKER_PATH (Emscripten starts its pthreads from a blob: URL, which Node's Worker refuses).
+// So the wasm backend always runs single-threaded here; the report says threads: 1.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import type { BackendName, BackendReport } from '../protocol/model';
+import type { WorkerOptions } from '../protocol/engine';
+import { registerMissingWasmKernels } from './core-wasm-kernels';
+import { setTf, type Tf } from './tf';
+
+export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+};
+
+/** A backend that was asked for by name and cannot run here; `message` says why and what to do. */
+export class BackendUnavailableError extends Error {
+  readonly code = 'backend-unavailable';
+  constructor(
+    readonly backend: BackendName,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'BackendUnavailableError';
+  }
+}
+
+interface Loaded {
+  tf: Tf;
+  simd?: boolean;
+  threads?: number;
+}
+
+/**
+ * Loads TensorFlow.js on the first backend of the ladder that works (or on the one forced by
+ * `opts.backend`), makes it the namespace getTf() returns, and reports what happened.
+ */
+export async function initBackend(opts: WorkerOptions): Promise<{ tf: Tf; report: BackendReport }> {
+  const candidates = opts.backend === 'auto' ? BACKEND_LADDER : [opts.backend];
+  const skipped: BackendReport['skipped'] = [];
+  for (const name of candidates) {
+    try {
+      const loaded = await loadBackend(name, opts);
+      // Silences tfjs' console hints ("install tfjs-node…"): the report carries that information.
+      loaded.tf.env().set('PROD', true);
+      setTf(loaded.tf);
+      const report: BackendReport = { name, skipped };
+      if (loaded.simd !== undefined) report.simd = loaded.simd;
+      if (loaded.threads !== undefined) report.threads = loaded.threads;
+      return { tf: loaded.tf, report };
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (opts.backend !== 'auto') throw new BackendUnavailableError(name, `The '${name}' backend was requested but cannot run: ${reason}`);
+      skipped.push({ name, reason });
+    }
+  }
+  throw new BackendUnavailableError(
+    'cpu',
+    `No TensorFlow.js backend could start: ${skipped.map((s) => `${s.name}: ${s.reason}`).join('; ')}`,
+  );
+}
+
+async function loadBackend(name: BackendName, opts: WorkerOptions): Promise<Loaded> {
+  switch (name) {
+    case 'tensorflow-gpu':
+    case 'tensorflow':
+      return loadNative(name, opts.nativeModulesPath);
+    case 'wasm':
+      return loadWasm();
+    case 'cpu':
+      return loadCpu();
+  }
+}
+
+function installHint(name: 'tensorflow-gpu' | 'tensorflow', nativeModulesPath?: string): string {
+  const pkg = NATIVE_PACKAGES[name];
+  const where = nativeModulesPath
+    ? `in ${nativeModulesPath} (cd there and run \`npm install ${pkg}\`) or globally (\`npm install -g ${pkg}\`)`
+    : `globally (\`npm install -g ${pkg}\`) or in a folder named by the latentAtlas.nativeModulesPath setting`;
+  const needs =
+    name === 'tensorflow-gpu'
+      ? ' It needs an NVIDIA GPU with its driver, CUDA 11.2 and cuDNN 8.1 on this machine (Linux x64 or Windows).'
+      : ' It downloads a prebuilt libtensorflow while installing, so that machine needs internet access.';
+  return `To use it, install ${pkg} ${where}.${needs}`;
+}
+
+/** Places a native package may be installed: the configured folder, normal resolution, global npm. */
+function nativeResolvers(nativeModulesPath?: string): NodeJS.Require[] {
+  const bases: string[] = [];
+  if (nativeModulesPath) bases.push(path.join(path.resolve(nativeModulesPath), 'noop.js'));
+  bases.push(__filename);
+  const globalRoot =
+    process.platform === 'win32'
+      ? path.join(path.dirname(process.execPath), 'node_modules')
+      : path.join(path.dirname(process.execPath), '..', 'lib', 'node_modules');
+  bases.push(path.join(globalRoot, 'noop.js'));
+  return bases.map((b) => createRequire(b));
+}
+
+function isNotFound(err: unknown, pkg: string): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code === 'MODULE_NOT_FOUND' && typeof e.message === 'string' && e.message.includes(`'${pkg}'`);
+}
+
+async function loadNative(name: 'tensorflow-gpu' | 'tensorflow', nativeModulesPath?: string): Promise<Loaded> {
+  const pkg = NATIVE_PACKAGES[name];
+  let tf: Tf | undefined;
+  for (const req of nativeResolvers(nativeModulesPath)) {
+    try {
+      tf = req(pkg) as Tf;
+      break;
+    } catch (err) {
+      if (isNotFound(err, pkg)) continue;
+      const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      throw new Error(`${pkg} is installed but failed to load (${why}). ${installHint(name, nativeModulesPath)}`);
+    }
+  }
+  if (!tf) throw new Error(`${pkg} is not installed. ${installHint(name, nativeModulesPath)}`);
+  // Both native packages register their backend as 'tensorflow'.
+  if (!(await tf.setBackend('tensorflow'))) {
+    throw new Error(`${pkg} loaded but its 'tensorflow' backend did not initialise. ${installHint(name, nativeModulesPath)}`);
+  }
+  await tf.ready();
+  tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+  return { tf };
+}
+
+/** The folder holding the .wasm binaries: next to the bundle (dist/wasm), else the package's dist/. */
+export function wasmFolder(): string {
+  const file = 'tfjs-backend-wasm-simd.wasm';
+  const bundled = path.join(__dirname, 'wasm');
+  if (existsSync(path.join(bundled, file))) return bundled;
+  try {
+    return path.dirname(require.resolve(`@tensorflow/tfjs-backend-wasm/dist/${file}`));
+  } catch {
+    throw new Error(
+      `the WebAssembly binaries were not found in ${bundled} nor in node_modules/@tensorflow/tfjs-backend-wasm/dist. Rebuild with \`npm run build\` (it copies them to dist/wasm).`,
+    );
+  }
+}
+
+async function loadWasm(): Promise<Loaded> {
+  const tf = await import('@tensorflow/tfjs');
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  wasm.setWasmPaths(wasmFolder() + path.sep);
+  const warnings = await captureWarnings(() => tf.setBackend('wasm'));
+  if (!warnings.result) {
+    const detail = warnings.messages.join(' ').trim() || 'tf.setBackend("wasm") returned false';
+    throw new Error(`the WebAssembly backend did not initialise (${detail.slice(0, 300)}).`);
+  }
+  await tf.ready();
+  registerMissingWasmKernels(tf);
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  return { tf, simd, threads: wasm.getThreadsCount() };
+}
+
+async function loadCpu(): Promise<Loaded> {
+  const tf = await import('@tensorflow/tfjs');
+  if (!(await tf.setBackend('cpu'))) throw new Error('the pure JavaScript cpu backend did not initialise.');
+  await tf.ready();
+  return { tf };
+}
+
+/** tfjs reports why a backend failed only through console.warn; keep those lines for the report. */
+async function captureWarnings<T>(fn: () => Promise<T>): Promise<{ result: T; messages: string[] }> {
+  const original = console.warn;
+  const messages: string[] = [];
+  console.warn = (...args: unknown[]) => {
+    messages.push(args.map((a) => (a instanceof Error ? a.message : String(a))).join(' '));
+  };
+  try {
+    return { result: await fn(), messages };
+  } finally {
+    console.warn = original;
+  }
+}

@@ -1,0 +1,248 @@
+// Loading images into one uint8 array: from the cache where the file did not change, decoded in
+// parallel otherwise; every unusable file reported and the rest kept.
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { basename, dirname, relative, resolve, sep } from 'node:path';
+import type { FileProblem } from '../../protocol/engine';
+import type { Preprocessing } from '../../protocol/model';
+import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, readPack, writeChoice, writePack, type CacheEntry } from './cache';
+import { decodeImage } from './decode';
+import { choosePreprocessing, validatePreprocessing } from './preprocessing';
+import { scanFolder } from './scan';
+import { DataError, compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+
+/** One file to load: where it is, its key in the cache pack, its label index. */
+interface LoadItem {
+  path: string;
+  rel: string;
+  label: number;
+  size: number;
+  mtimeMs: number;
+}
+
+const PROGRESS_INTERVAL_MS = 100;
+
+export function decodeConcurrency(): number {
+  return Math.max(2, availableParallelism());
+}
+
+export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<LoadedImages> {
+  return (await loadFolderWithFingerprint(root, opts)).loaded;
+}
+
+/** loadFolder, plus the sha256 over sorted relative paths, sizes and mtimes of the images used. */
+export async function loadFolderWithFingerprint(root: string, opts: LoadOptions = {}): Promise<{ loaded: LoadedImages; fingerprint: string }> {
+  const absRoot = resolve(root);
+  const scan = await scanFolder(absRoot, { signal: opts.signal });
+  for (const p of scan.problems) opts.onProblem?.(p);
+  if (scan.files.length === 0) throw noImagesError(absRoot, scan, []);
+
+  const labelNames = opts.labelNames ?? scan.labelNames;
+  const labelIndex = new Map(labelNames.map((name, i) => [name, i]));
+  const items: LoadItem[] = scan.files.map((f) => ({
+    path: f.path,
+    rel: relative(absRoot, f.path),
+    label: f.label === null ? -1 : (labelIndex.get(f.label) ?? -1),
+    size: f.size,
+    mtimeMs: f.mtimeMs,
+  }));
+  const pre = await resolvePreprocessing(absRoot, items, opts);
+  opts.signal?.throwIfAborted();
+  const loaded = await loadItems(items, pre, [...labelNames], absRoot, false, opts);
+  loaded.skipped.unshift(...scan.problems);
+  if (loaded.count === 0) throw noImagesError(absRoot, scan, loaded.skipped);
+  const used = new Set(loaded.files);
+  const rows = items.filter((i) => used.has(i.path)).map((i) => `${i.rel}\t${i.size}\t${Math.round(i.mtimeMs)}`);
+  rows.sort(compareCodeUnits);
+  return { loaded, fingerprint: createHash('sha256').update(rows.join('\n')).digest('hex') };
+}
+
+/** Loads the given files (a subset of a folder, or a few files); never throws for unusable files. */
+export async function loadFiles(files: string[], pre: Preprocessing, opts: LoadOptions = {}): Promise<LoadedImages> {
+  const valid = validatePreprocessing(pre);
+  const paths = files.map((f) => resolve(f));
+  const labelRoot = opts.labelRoot === undefined ? undefined : resolve(opts.labelRoot);
+  const labelOf = (path: string): string | null => {
+    if (labelRoot === undefined) return basename(dirname(path));
+    const parts = relative(labelRoot, path).split(sep);
+    return parts.length > 1 && parts[0] !== '..' ? parts[0] : null;
+  };
+  const labelNames =
+    opts.labelNames ?? (labelRoot === undefined ? [] : [...new Set(paths.map(labelOf).filter((l): l is string => l !== null))].sort(compareCodeUnits));
+  const labelIndex = new Map(labelNames.map((name, i) => [name, i]));
+  const packRoot = labelRoot ?? commonFolder(paths);
+
+  const items: LoadItem[] = [];
+  const statProblems: FileProblem[] = [];
+  for (const path of paths) {
+    try {
+      const st = await fs.stat(path);
+      const label = labelOf(path);
+      items.push({ path, rel: relative(packRoot, path), label: label === null ? -1 : (labelIndex.get(label) ?? -1), size: st.size, mtimeMs: st.mtimeMs });
+    } catch (err) {
+      const problem = { file: path, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}` };
+      statProblems.push(problem);
+      opts.onProblem?.(problem);
+    }
+  }
+  const loaded = await loadItems(items, valid, [...labelNames], packRoot, true, opts);
+  loaded.skipped.unshift(...statProblems);
+  return loaded;
+}
+
+async function resolvePreprocessing(root: string, items: LoadItem[], opts: LoadOptions): Promise<Preprocessing> {
+  const g = opts.pre ?? {};
+  if (g.width !== undefined && g.height !== undefined && g.channels !== undefined && g.fit !== undefined) {
+    return validatePreprocessing(g as Preprocessing);
+  }
+  const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
+  const listing = createHash('sha256').update(JSON.stringify(g));
+  for (const i of items) listing.update(`${i.rel}\t${i.size}\t${i.mtimeMs}\n`);
+  const listingKey = listing.digest('hex');
+  const remembered = cacheDir === null ? null : await readChoice(cacheDir, root, listingKey);
+  if (remembered) return validatePreprocessing(remembered);
+  const pre = await choosePreprocessing(items.map((i) => i.path), g, decodeConcurrency());
+  if (cacheDir !== null) await writeChoice(cacheDir, root, listingKey, pre);
+  return pre;
+}
+
+function commonFolder(paths: string[]): string {
+  if (paths.length === 0) return resolve('.');
+  let common = dirname(paths[0]).split(sep);
+  for (const p of paths) {
+    const parts = dirname(p).split(sep);
+    let n = 0;
+    while (n < common.length && n < parts.length && common[n] === parts[n]) n++;
+    common = common.slice(0, n);
+  }
+  return common.join(sep) || sep;
+}
+
+async function loadItems(
+  items: LoadItem[],
+  pre: Preprocessing,
+  labelNames: string[],
+  packRoot: string,
+  partial: boolean,
+  opts: LoadOptions,
+): Promise<LoadedImages> {
+  const pixelBytes = pre.width * pre.height * pre.channels;
+  const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
+  const pack = cacheDir === null ? null : packPath(cacheDir, packRoot, pre);
+  const cached = pack === null ? new Map<string, CacheEntry>() : await readPack(pack, packRoot, pre);
+
+  const staging = new Uint8Array(items.length * pixelBytes);
+  const ok = new Uint8Array(items.length);
+  const problems: (FileProblem | null)[] = new Array(items.length).fill(null);
+  const fresh = new Map<string, CacheEntry>();
+  const toDecode: number[] = [];
+  let done = 0;
+  let lastProgress = 0;
+  const progress = (force = false) => {
+    const now = Date.now();
+    if (force || now - lastProgress >= PROGRESS_INTERVAL_MS) {
+      lastProgress = now;
+      opts.onProgress?.(done, items.length);
+    }
+  };
+  const fail = (i: number, reason: string) => {
+    problems[i] = { file: items[i].path, reason };
+    opts.onProblem?.(problems[i]!);
+  };
+
+  let fromCache = 0;
+  items.forEach((item, i) => {
+    const hit = cached.get(item.rel);
+    if (hit && hit.size === item.size && hit.mtimeMs === item.mtimeMs) {
+      fresh.set(item.rel, hit);
+      if (hit.pixels) {
+        staging.set(hit.pixels, i * pixelBytes);
+        ok[i] = 1;
+        fromCache++;
+      } else {
+        fail(i, hit.problem ?? 'could not be decoded');
+      }
+      done++;
+    } else {
+      toDecode.push(i);
+    }
+  });
+  progress(true);
+
+  let next = 0;
+  let decoded = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
+      while (next < toDecode.length) {
+        opts.signal?.throwIfAborted();
+        const i = toDecode[next++];
+        const item = items[i];
+        const out = await decodeImage(item.path, pre);
+        if (out.ok) {
+          staging.set(out.pixels, i * pixelBytes);
+          ok[i] = 1;
+          decoded++;
+          fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
+        } else {
+          fail(i, out.reason);
+          if (out.cacheable && out.size !== undefined && out.mtimeMs !== undefined) {
+            fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, problem: out.reason });
+          }
+        }
+        done++;
+        progress();
+      }
+    }),
+  );
+  opts.signal?.throwIfAborted();
+  progress(true);
+
+  if (pack !== null && cacheDir !== null) {
+    const dropped = !partial && [...cached.keys()].some((rel) => !fresh.has(rel));
+    if (toDecode.length > 0 || dropped) {
+      // A partial load keeps the folder's other entries; a full load keeps only files that exist.
+      const merged = partial ? new Map([...cached, ...fresh]) : fresh;
+      await writePack(pack, packRoot, pre, merged, opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
+    }
+  }
+
+  let count = 0;
+  for (let i = 0; i < items.length; i++) count += ok[i];
+  const images = count === items.length ? staging : new Uint8Array(count * pixelBytes);
+  const files: string[] = [];
+  const labels = new Int32Array(count);
+  let k = 0;
+  for (let i = 0; i < items.length; i++) {
+    if (!ok[i]) continue;
+    if (images !== staging) images.set(staging.subarray(i * pixelBytes, (i + 1) * pixelBytes), k * pixelBytes);
+    files.push(items[i].path);
+    labels[k++] = items[i].label;
+  }
+  return {
+    pre,
+    images,
+    count,
+    files,
+    labels,
+    labelNames,
+    skipped: problems.filter((p): p is FileProblem => p !== null),
+    decoded,
+    fromCache,
+  };
+}
+
+function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): DataError {
+  const { count: others, extensions } = scan.otherFiles;
+  let detail: string;
+  if (scan.files.length > 0) {
+    const first = skipped.find((p) => scan.files.some((f) => f.path === p.file)) ?? skipped[0];
+    const n = scan.files.length;
+    detail = `${n} image${n === 1 ? '' : 's'} could not be read (see warnings${first ? `; e.g. ${basename(first.file)}: ${first.reason}` : ''})`;
+  } else if (others > 0) {
+    detail = `${others} file${others === 1 ? '' : 's'} found, none PNG/JPEG/WebP/GIF (found ${extensions.join(', ')})`;
+  } else {
+    detail = 'the folder holds no files (hidden files and folders are skipped)';
+  }
+  return new DataError('no-images', `No usable images in ${root}: ${detail}.`);
+}

@@ -1,0 +1,55 @@
+// What every request handler of the worker gets: its request id, a cancel signal, a way to send
+// events; plus the error mapping from thrown errors to the protocol's failure codes.
+
+import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../protocol/engine';
+import type { BackendName } from '../protocol/model';
+import { EngineError } from './runStore';
+
+export interface RequestContext {
+  id: number;
+  /** Aborted by a `cancel` request naming this one. */
+  signal: AbortSignal;
+  emit(event: EngineEvent): void;
+}
+
+/** Facts about this worker, set once the backend is up. */
+export const engineInfo: { backend: BackendName; tfjsVersion: string } = { backend: 'cpu', tfjsVersion: '' };
+
+export type RequestOf<T extends EngineRequest['type']> = Extract<EngineRequest, { type: T }>;
+export type Handler<T extends EngineRequest['type']> = (req: RequestOf<T>, ctx: RequestContext) => Promise<EngineResults[T]>;
+
+const OOM_PATTERN = /out of memory|cannot enlarge memory|allocation failed|array buffer allocation|OOM when allocating|std::bad_alloc/i;
+
+/** Maps anything thrown by a handler to a failure code and a message in plain words. */
+export function toFailure(err: unknown, req: EngineRequest): { code: EngineErrorCode; message: string } {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  const message = typeof e?.message === 'string' ? e.message : String(err);
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (err instanceof EngineError) return { code: err.code, message };
+  if ((err as Error)?.name === 'AbortError') return { code: 'cancelled', message: `The ${req.type} request was cancelled.` };
+  if (code === 'no-images' || code === 'bad-request' || code === 'backend-unavailable') return { code, message };
+  if (OOM_PATTERN.test(message)) {
+    return {
+      code: 'out-of-memory',
+      message: `The engine ran out of memory (${req.type}): ${message}. Try a smaller batch size, image size or model.`,
+    };
+  }
+  if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS') {
+    return { code: 'bad-request', message: `A file operation failed during ${req.type}: ${message}` };
+  }
+  return { code: 'internal', message: `Unexpected engine error during ${req.type}: ${message}` };
+}
+
+/** Throws the protocol's 'cancelled' error when the request was cancelled. */
+export function throwIfCancelled(ctx: RequestContext, what: string): void {
+  if (ctx.signal.aborted) throw new EngineError('cancelled', `${what} was cancelled.`);
+}
+
+export function badRequest(message: string): EngineError {
+  return new EngineError('bad-request', message);
+}
+
+/** Lets queued IPC messages (a cancel) in between batches of synchronous tensor work. */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

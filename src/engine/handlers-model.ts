@@ -1,0 +1,226 @@
+// Requests that use a trained run's model: encodeFolder (incremental), decode, sample,
+// reconstruct, estimateLogPx.
+
+import { resolve } from 'node:path';
+import type { Encoding, FileProblem, ImageBatch } from '../protocol/engine';
+import type { ElboTerms } from '../protocol/model';
+import { loadDataset, loadFiles, scanFolder } from './data';
+import { splitIndices, subset, type ImageSet } from './core-batches';
+import { estimateLogPx } from './trainer';
+import { badRequest, throwIfCancelled, yieldToEventLoop, type Handler, type RequestContext } from './handlers-context';
+import { decodeLatents, encodeImages, imagesToInput, labelsToInput, encodeBatch, decodeRaw, pixelCount, type VaeModel } from './model';
+import { elboEstimate, elboTerms } from './objective';
+import { createRng, deriveSeed } from './rng';
+import { readEncoding, writeEncoding, type EncodedFile } from './runStore-encodings';
+import { withRun } from './runStore-cache';
+import { getTf, type Tensor2D } from './tf';
+
+/** Images encoded between two cancel checks / status events. */
+const ENCODE_CHUNK = 512;
+
+function imageBatch(vae: VaeModel, pixels: Uint8Array, count: number): ImageBatch {
+  return { count, width: vae.pre.width, height: vae.pre.height, channels: vae.pre.channels, pixels };
+}
+
+function warnAll(ctx: RequestContext, problems: FileProblem[]): void {
+  for (const p of problems) ctx.emit({ type: 'warning', requestId: ctx.id, file: p.file, reason: p.reason });
+}
+
+export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
+  withRun(req.runDir, async ({ runDir, manifest, vae }) => {
+    const folder = resolve(req.folder);
+    ctx.emit({ type: 'status', requestId: ctx.id, message: `Scanning ${folder}` });
+    const scan = await scanFolder(folder, { signal: ctx.signal });
+    const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
+    const reusable = new Map<string, { index: number; file: EncodedFile }>();
+    if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize) {
+      previous.files.forEach((file, index) => reusable.set(file.path, { index, file }));
+    }
+    const toEncode = scan.files.filter((f) => {
+      const old = reusable.get(f.path)?.file;
+      return !old || old.size !== f.size || old.mtimeMs !== f.mtimeMs;
+    });
+    const dims = manifest.model.latentSize;
+    const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array }>();
+    const skipped: FileProblem[] = [...scan.problems];
+    warnAll(ctx, scan.problems);
+    for (let start = 0; start < toEncode.length; start += ENCODE_CHUNK) {
+      throwIfCancelled(ctx, `Encoding ${folder}`);
+      const chunk = toEncode.slice(start, start + ENCODE_CHUNK);
+      ctx.emit({ type: 'status', requestId: ctx.id, message: `Encoding ${folder}`, done: start, total: toEncode.length });
+      const loaded = await loadFiles(
+        chunk.map((f) => f.path),
+        manifest.preprocessing,
+        { labelNames: manifest.labels, labelRoot: folder, signal: ctx.signal, onProblem: (p) => warnAll(ctx, [p]) },
+      );
+      skipped.push(...loaded.skipped);
+      const { mu, logVar } = encodeImages(vae, loaded.images, loaded.count, loaded.labels);
+      loaded.files.forEach((file, i) => {
+        fresh.set(resolve(file), { mu: mu.slice(i * dims, (i + 1) * dims), logVar: logVar.slice(i * dims, (i + 1) * dims) });
+      });
+      await yieldToEventLoop();
+    }
+    // Points in scan order; files that vanished are dropped, broken ones are in `skipped`.
+    const labelNames = scan.labelNames;
+    const labelIndex = new Map(labelNames.map((n, i) => [n, i]));
+    const files: EncodedFile[] = [];
+    const mus: Float32Array[] = [];
+    const logVars: Float32Array[] = [];
+    let reused = 0;
+    for (const f of scan.files) {
+      const label = f.label === null ? -1 : (labelIndex.get(f.label) ?? -1);
+      const now = fresh.get(f.path);
+      if (now) {
+        mus.push(now.mu);
+        logVars.push(now.logVar);
+      } else {
+        const old = reusable.get(f.path);
+        if (!old || old.file.size !== f.size || old.file.mtimeMs !== f.mtimeMs) continue;
+        mus.push(previous!.mu.subarray(old.index * dims, (old.index + 1) * dims));
+        logVars.push(previous!.logVar.subarray(old.index * dims, (old.index + 1) * dims));
+        reused++;
+      }
+      files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
+    }
+    const mu = new Float32Array(files.length * dims);
+    const logVar = new Float32Array(files.length * dims);
+    mus.forEach((m, i) => mu.set(m, i * dims));
+    logVars.forEach((v, i) => logVar.set(v, i * dims));
+    await writeEncoding(runDir, {
+      folder,
+      checkpoint: manifest.checkpoint ?? '',
+      dims,
+      labelNames,
+      files,
+      mu,
+      logVar,
+      skipped,
+      updatedAt: new Date().toISOString(),
+    });
+    const result: Encoding = {
+      runDir,
+      folder,
+      files: files.map((f) => f.path),
+      labels: Int32Array.from(files.map((f) => f.label)),
+      labelNames,
+      dims,
+      mu,
+      logVar,
+      skipped,
+      encoded: files.length - reused,
+      reused,
+    };
+    return result;
+  });
+
+export const handleDecode: Handler<'decode'> = (req) =>
+  withRun(req.runDir, async ({ vae }) => {
+    const dims = vae.model.latentSize;
+    if (req.latents.length % dims !== 0) {
+      throw badRequest(`decode: ${req.latents.length} values are not a whole number of ${dims}-dimensional latent points.`);
+    }
+    const count = req.latents.length / dims;
+    return imageBatch(vae, decodeLatents(vae, req.latents, count, req.labels), count);
+  });
+
+/** Standard normal draws (Box–Muller) from a seeded generator. */
+function normals(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const u = 1 - rng.next();
+    const v = rng.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    out[i] = r * Math.cos(2 * Math.PI * v);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
+  }
+  return out;
+}
+
+export const handleSample: Handler<'sample'> = (req) =>
+  withRun(req.runDir, async ({ manifest, vae }) => {
+    const dims = vae.model.latentSize;
+    if (!Number.isInteger(req.count) || req.count < 1 || req.count > 100_000) {
+      throw badRequest(`sample: count must be a whole number from 1 to 100000, got ${req.count}.`);
+    }
+    const seed = req.seed ?? Date.now() % 2 ** 31;
+    const latents = normals(req.count * dims, deriveSeed(seed, 7));
+    let labels: number[] | undefined;
+    const mode = req.mode;
+    if (mode.kind === 'around') {
+      if (mode.center.length !== dims) throw badRequest(`sample: the centre has ${mode.center.length} values, the latent space ${dims}.`);
+      for (let i = 0; i < latents.length; i++) latents[i] = mode.center[i % dims]! + mode.radius * latents[i]!;
+    } else if (mode.kind === 'label') {
+      const known = manifest.labels;
+      if (vae.numLabels === 0) {
+        throw badRequest(
+          `sample: the run "${manifest.name}" is not conditional, so it cannot sample for the label "${mode.label}"` +
+            (known.length ? ` (its data had the labels ${known.join(', ')}; train with conditional on to sample by label).` : '.'),
+        );
+      }
+      const index = known.indexOf(mode.label);
+      if (index < 0) throw badRequest(`sample: unknown label "${mode.label}"; the run knows: ${known.join(', ')}.`);
+      labels = [index];
+    }
+    const pixels = decodeLatents(vae, latents, req.count, labels);
+    return { images: imageBatch(vae, pixels, req.count), latents };
+  });
+
+export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
+  withRun(req.runDir, async ({ manifest, vae }) => {
+    const tf = getTf();
+    const loaded = await loadFiles(req.files, manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
+    warnAll(ctx, loaded.skipped);
+    const px = pixelCount(vae.pre);
+    const { mu } = encodeImages(vae, loaded.images, loaded.count, loaded.labels);
+    const reconstructions = decodeLatents(vae, mu, loaded.count, loaded.labels);
+    const terms: ElboTerms[] = [];
+    if (loaded.count > 0) {
+      const [ll, kl] = tf.tidy(() => {
+        const x = imagesToInput(vae, loaded.images, loaded.count);
+        const y = labelsToInput(vae, loaded.labels, loaded.count);
+        const post = encodeBatch(vae, x, y);
+        const eps = tf.randomNormal(post.mu.shape, 0, 1, 'float32', 1) as Tensor2D;
+        const est = elboEstimate(x, post.mu, post.logVar, (z) => decodeRaw(vae, z, y), vae.model, eps);
+        return [est.logLikelihood, est.kl];
+      });
+      const llv = ll!.dataSync();
+      const klv = kl!.dataSync();
+      tf.dispose([ll!, kl!]);
+      for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px));
+    }
+    return {
+      originals: imageBatch(vae, loaded.images, loaded.count),
+      reconstructions: imageBatch(vae, reconstructions, loaded.count),
+      terms,
+      skipped: loaded.skipped,
+    };
+  });
+
+export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
+  withRun(req.runDir, async ({ manifest, vae }) => {
+    if (!Number.isInteger(req.k) || req.k < 1 || req.k > 5000) throw badRequest(`estimateLogPx: k must be from 1 to 5000, got ${req.k}.`);
+    const maxImages = req.maxImages ?? 1000;
+    let set: ImageSet;
+    if (req.files) {
+      const loaded = await loadFiles(req.files.slice(0, maxImages), manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
+      warnAll(ctx, loaded.skipped);
+      set = loaded;
+    } else {
+      // The run's validation images: the same seeded split the trainer made (see trainer.ts).
+      ctx.emit({ type: 'status', requestId: ctx.id, message: 'Loading the validation images' });
+      const data = await loadDataset(manifest.dataset.source, {
+        pre: manifest.preprocessing,
+        labelNames: manifest.labels,
+        signal: ctx.signal,
+      });
+      const { validation } = splitIndices(data.count, manifest.training.validationSplit, deriveSeed(manifest.training.seed, 1));
+      if (validation.length === 0) throw badRequest('estimateLogPx: the run held out no validation images; pass the files to evaluate.');
+      set = subset(data, validation, manifest.preprocessing);
+    }
+    if (set.count === 0) throw badRequest('estimateLogPx: none of the given files could be read (see the warnings).');
+    ctx.emit({ type: 'status', requestId: ctx.id, message: `Estimating log p(x) with k=${req.k} on ${Math.min(set.count, maxImages)} images` });
+    await yieldToEventLoop();
+    throwIfCancelled(ctx, 'Estimating log p(x)');
+    return estimateLogPx(vae, set, req.k, { seed: deriveSeed(manifest.training.seed, 11), maxImages });
+  });

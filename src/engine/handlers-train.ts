@@ -1,0 +1,208 @@
+// train and resume: load the data, build or load the model, run the training loop, and commit a
+// checkpoint (history line, model, optimiser state, run.json) at every epoch end.
+
+import { resolve } from 'node:path';
+import { version as codeVersion } from '../../package.json';
+import type { TrainResult } from '../protocol/engine';
+import type { DatasetSource, EpochSummary, Preprocessing, RunManifest, TrainingConfig } from '../protocol/model';
+import { loadDataset } from './data';
+import { badRequest, engineInfo, type Handler, type RequestContext } from './handlers-context';
+import { buildVae, vaeFromLayers, type VaeModel } from './model';
+import {
+  EngineError,
+  appendHistory,
+  createRun,
+  loadCheckpoint,
+  normaliseHistory,
+  pruneCheckpoints,
+  readManifest,
+  saveCheckpoint,
+  writeManifest,
+} from './runStore';
+import { forgetRun } from './runStore-cache';
+import { trainVae, type TrainState } from './trainer';
+
+/** The run being trained by this worker, if any: one training at a time. */
+let active: { id: number; runDir: string } | null = null;
+
+function claimTraining(ctx: RequestContext, runDir: string): void {
+  if (active) {
+    throw badRequest(
+      `A training is already running in this engine (${active.runDir}); stop it or wait for it to finish before starting another.`,
+    );
+  }
+  active = { id: ctx.id, runDir };
+}
+
+async function loadTrainingData(
+  ctx: RequestContext,
+  source: DatasetSource,
+  pre: Partial<Preprocessing> | undefined,
+  labelNames: string[] | undefined,
+) {
+  const where = source.kind === 'demo' ? 'the built-in demo set' : source.path;
+  ctx.emit({ type: 'status', requestId: ctx.id, message: `Loading ${where}` });
+  let last = 0;
+  const data = await loadDataset(source, {
+    pre,
+    labelNames,
+    signal: ctx.signal,
+    onProblem: (p) => ctx.emit({ type: 'warning', requestId: ctx.id, file: p.file, reason: p.reason }),
+    onProgress: (done, total) => {
+      const now = Date.now();
+      if (now - last < 100 && done !== total) return;
+      last = now;
+      ctx.emit({ type: 'status', requestId: ctx.id, message: `Loading ${where}`, done, total });
+    },
+  });
+  ctx.emit({
+    type: 'status',
+    requestId: ctx.id,
+    message: `Loaded ${data.count} images (${data.pre.width}×${data.pre.height}×${data.pre.channels})` +
+      (data.skipped.length ? `, ${data.skipped.length} skipped` : '') +
+      (data.labelNames.length ? `, labels: ${data.labelNames.join(', ')}` : ''),
+  });
+  return data;
+}
+
+/** Runs the loop, committing a checkpoint per epoch; marks the run failed if the loop throws. */
+async function runTraining(
+  ctx: RequestContext,
+  runDir: string,
+  start: RunManifest,
+  vae: VaeModel,
+  data: Awaited<ReturnType<typeof loadDataset>>,
+  cfg: TrainingConfig,
+  resume: TrainState | undefined,
+  iwaeSamples: number,
+): Promise<TrainResult> {
+  let manifest = start;
+  try {
+    ctx.emit({ type: 'status', requestId: ctx.id, message: `Training on ${engineInfo.backend}` });
+    const outcome = await trainVae(
+      vae,
+      { images: data.images, count: data.count, labels: data.labels, numLabels: data.labelNames.length, pre: data.pre },
+      cfg,
+      {
+        onProgress: (p) => ctx.emit({ type: 'progress', requestId: ctx.id, ...p }),
+        onEpoch: async (summary: EpochSummary, state: TrainState) => {
+          // The history line goes first: a crash before run.json is replaced leaves a line for an
+          // uncommitted epoch, which readers drop (they trust run.json's epochsCompleted).
+          await appendHistory(runDir, summary);
+          manifest = await saveCheckpoint(runDir, vae, state.optimizerWeights ?? [], {
+            ...manifest,
+            epochsCompleted: state.epochsCompleted,
+            step: state.step,
+            last: summary,
+          });
+          ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
+        },
+        shouldStop: () => ctx.signal.aborted,
+      },
+      resume,
+      { backend: engineInfo.backend, iwaeSamples },
+    );
+    manifest = { ...manifest, state: outcome.state, updatedAt: new Date().toISOString() };
+    await writeManifest(runDir, manifest);
+    return { runDir, state: outcome.state, manifest };
+  } catch (err) {
+    // The last committed checkpoint stays loadable; the manifest says what happened.
+    await writeManifest(runDir, { ...manifest, state: 'failed', updatedAt: new Date().toISOString() }).catch(() => undefined);
+    throw err;
+  } finally {
+    forgetRun(runDir);
+  }
+}
+
+function disposeVae(vae: VaeModel | undefined): void {
+  vae?.encoder.dispose();
+  vae?.decoder.dispose();
+}
+
+export const handleTrain: Handler<'train'> = async (req, ctx) => {
+  const runDir = resolve(req.runDir);
+  claimTraining(ctx, runDir);
+  let vae: VaeModel | undefined;
+  try {
+    // Refuse an existing run before spending time on the data.
+    await readManifest(runDir).then(
+      () => {
+        throw new EngineError('run-exists', `${runDir} already holds a run; choose another run name (or resume that run).`);
+      },
+      (err: EngineError) => {
+        if (err.code !== 'not-a-run') throw err;
+      },
+    );
+    const data = await loadTrainingData(ctx, req.dataset, req.preprocessing, undefined);
+    vae = buildVae(req.model, data.pre, data.labelNames.length, req.training.seed);
+    const now = new Date().toISOString();
+    const manifest: RunManifest = {
+      format: 'latent-atlas-run',
+      version: 1,
+      name: req.name,
+      createdAt: now,
+      updatedAt: now,
+      codeVersion,
+      tfjsVersion: engineInfo.tfjsVersion,
+      backend: engineInfo.backend,
+      state: 'training',
+      model: req.model,
+      training: req.training,
+      preprocessing: data.pre,
+      labels: data.labelNames,
+      dataset: data.summary,
+      epochsCompleted: 0,
+      step: 0,
+      checkpoint: null,
+      last: null,
+    };
+    await createRun(runDir, manifest);
+    return await runTraining(ctx, runDir, manifest, vae, data, req.training, undefined, req.iwaeSamples ?? 0);
+  } finally {
+    disposeVae(vae);
+    active = null;
+  }
+};
+
+export const handleResume: Handler<'resume'> = async (req, ctx) => {
+  const runDir = resolve(req.runDir);
+  claimTraining(ctx, runDir);
+  let vae: VaeModel | undefined;
+  try {
+    let manifest = await readManifest(runDir);
+    const epochs = req.epochs ?? manifest.training.epochs;
+    if (!Number.isInteger(epochs) || epochs <= manifest.epochsCompleted) {
+      throw badRequest(
+        `The run ${runDir} already has ${manifest.epochsCompleted} epoch(s); ask for more epochs in total (e.g. ${manifest.epochsCompleted + 5}).`,
+      );
+    }
+    // This worker now owns the run: clear leftovers of an interrupted write.
+    await pruneCheckpoints(runDir, manifest);
+    await normaliseHistory(runDir, manifest);
+    const source = req.dataset ?? manifest.dataset.source;
+    const data = await loadTrainingData(ctx, source, manifest.preprocessing, manifest.labels);
+    if (data.summary.fingerprint !== manifest.dataset.fingerprint) {
+      ctx.emit({
+        type: 'warning',
+        requestId: ctx.id,
+        reason: `The images differ from those the run was trained on (${manifest.dataset.count} then, ${data.count} now); training continues on the current ones.`,
+      });
+    }
+    let resume: TrainState | undefined;
+    if (manifest.checkpoint) {
+      const saved = await loadCheckpoint(runDir, manifest, true);
+      vae = vaeFromLayers(saved.encoder, saved.decoder, manifest.model, manifest.preprocessing, manifest.labels.length);
+      resume = { epochsCompleted: manifest.epochsCompleted, step: manifest.step, optimizerWeights: saved.optimizer ?? undefined };
+    } else {
+      // Stopped before its first epoch ended: nothing to continue from, start afresh.
+      vae = buildVae(manifest.model, manifest.preprocessing, manifest.labels.length, manifest.training.seed);
+    }
+    const cfg = { ...manifest.training, epochs };
+    manifest = { ...manifest, training: cfg, state: 'training', dataset: { ...data.summary, source }, updatedAt: new Date().toISOString() };
+    await writeManifest(runDir, manifest);
+    return await runTraining(ctx, runDir, manifest, vae, data, cfg, resume, 0);
+  } finally {
+    disposeVae(vae);
+    active = null;
+  }
+};

@@ -1,0 +1,79 @@
+// VAE: Encode Image Folder — encodes every image under a folder with the active model
+// (incrementally: unchanged files are re-used), names each skipped file in the log, shows the
+// points in the Latent Explorer and sums up in a notification.
+
+import * as vscode from 'vscode';
+import type { Encoding, EngineEvent } from '../../protocol/engine';
+import { requireTrust, showEngineError } from '../feedback';
+import type { CommandHost } from './host';
+
+async function pickFolder(): Promise<string | undefined> {
+  const folders = vscode.workspace.workspaceFolders ?? [];
+  const items = [
+    ...folders.map((f) => ({ label: `$(folder) ${f.name}`, description: f.uri.fsPath, path: f.uri.fsPath as string | undefined })),
+    { label: '$(folder-opened) Choose a folder…', description: '', path: undefined },
+  ];
+  const choice = await vscode.window.showQuickPick(items, { title: 'VAE: Encode Image Folder', placeHolder: 'Which folder of images? (Tip: right-click a folder in the Explorer.)' });
+  if (!choice) return undefined;
+  if (choice.path) return choice.path;
+  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Encode this folder', defaultUri: folders[0]?.uri });
+  return picked?.[0]?.fsPath;
+}
+
+/** Encodes `folder` with the active model; shows the points. Returns the encoding, or undefined. */
+export async function encodeFolder(host: CommandHost, folder: string, quiet = false): Promise<Encoding | undefined> {
+  const { session, log } = host;
+  const model = await host.model('Encoding a folder');
+  if (!model) return undefined;
+  const engine = session.engine();
+  const warned = new Set<string>();
+  const logSkipped = (file: string | undefined, reason: string) => {
+    const key = `${file ?? ''}\u0000${reason}`;
+    if (warned.has(key)) return;
+    warned.add(key);
+    log.warn(file ? `Skipped ${file}: ${reason}` : reason);
+  };
+  return vscode.window.withProgress(
+    { location: vscode.ProgressLocation.Notification, title: `Encoding ${vscode.workspace.asRelativePath(folder)} with "${model.manifest.name}"`, cancellable: true },
+    async (progress, token) => {
+      let lastPercent = 0;
+      const onEvent = (e: EngineEvent) => {
+        if (e.type === 'warning') logSkipped(e.file, e.reason);
+        else if (e.type === 'status') {
+          const percent = e.total ? ((e.done ?? 0) / e.total) * 100 : lastPercent;
+          progress.report({ message: e.message, increment: Math.max(0, percent - lastPercent) });
+          lastPercent = Math.max(lastPercent, percent);
+        }
+      };
+      const { id, result } = engine.begin<'encodeFolder'>({ type: 'encodeFolder', runDir: model.runDir, folder, incremental: true }, onEvent);
+      token.onCancellationRequested(() => void engine.cancel(id));
+      let encoding: Encoding;
+      try {
+        encoding = await result;
+      } catch (e) {
+        void showEngineError(e, log, `Encoding ${folder}`);
+        return undefined;
+      }
+      for (const p of encoding.skipped) logSkipped(p.file, p.reason);
+      const count = encoding.files.length;
+      log.info(`Encoded ${folder}: ${count} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`);
+      session.showEncoding(encoding);
+      host.showExplorer(true);
+      if (!quiet) {
+        const skippedNote = encoding.skipped.length ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).` : '';
+        const reuseNote = encoding.reused ? ` (${encoding.encoded} new or changed, ${encoding.reused} re-used)` : '';
+        const actions = encoding.skipped.length ? ['Show Log'] : [];
+        void vscode.window.showInformationMessage(`Encoded ${count} images from ${vscode.workspace.asRelativePath(folder)}${reuseNote}.${skippedNote}`, ...actions).then((c) => c && log.show(true));
+      }
+      return encoding;
+    },
+  );
+}
+
+export async function encodeFolderCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
+  if (!requireTrust('Encoding a folder')) return;
+  if (!(await host.model('Encoding a folder'))) return;
+  const folder = uri?.fsPath ?? (await pickFolder());
+  if (!folder) return;
+  await encodeFolder(host, folder);
+}

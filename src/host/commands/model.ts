@@ -1,0 +1,133 @@
+// VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace and
+// VAE: Export for Embedding Projector — the commands that use a trained run.
+
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import * as vscode from 'vscode';
+import type { SampleMode } from '../../protocol/engine';
+import { requireTrust, showEngineError } from '../feedback';
+import { writePngFiles } from '../pngFiles';
+import { writeProjectorFiles } from '../projectorExport';
+import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
+import { allRunLocations, samplesDir } from '../workspacePaths';
+import { encodeFolder } from './encode';
+import type { CommandHost } from './host';
+
+async function loadAndShow(host: CommandHost, runDir: string): Promise<void> {
+  try {
+    const info = await host.loadRun(runDir);
+    host.showExplorer(true);
+    const folder = host.session.rememberedFolder;
+    // Show the points again when the model was used on a folder that still exists.
+    if (folder && info.encodings.includes(folder) && existsSync(folder) && vscode.workspace.isTrusted) await encodeFolder(host, folder, true);
+    void vscode.window.showInformationMessage(`Loaded "${info.manifest.name}" (${info.manifest.epochsCompleted} epochs, latent size ${info.manifest.model.latentSize}).`);
+  } catch (e) {
+    void showEngineError(e, host.log, `Loading ${runDir}`);
+  }
+}
+
+export async function loadModelCommand(host: CommandHost): Promise<void> {
+  const found = await vscode.workspace.findFiles('**/.vae/*/run.json', '**/node_modules/**', 500);
+  const runs = await findRuns(allRunLocations(), found.map((u) => u.fsPath));
+  const active = host.session.activeModel?.runDir;
+  const items: (vscode.QuickPickItem & { runDir?: string })[] = runs.map((r) => ({
+    label: `${r.runDir === active ? '$(check)' : '$(circuit-board)'} ${r.name}`,
+    description: vscode.workspace.asRelativePath(r.runDir),
+    detail: describeRun(r) + (r.loadable ? '' : ' — no checkpoint yet'),
+    runDir: r.runDir,
+  }));
+  items.push({ label: '$(folder-opened) Browse for a run folder…' });
+  const choice = await vscode.window.showQuickPick(items, {
+    title: 'VAE: Load Model',
+    placeHolder: runs.length ? 'Pick a run folder' : 'No runs found in this workspace — browse for a run folder',
+    matchOnDescription: true,
+  });
+  if (!choice) return;
+  let runDir = choice.runDir;
+  if (!runDir) {
+    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Load this run', title: 'A run folder holds run.json' });
+    runDir = picked?.[0]?.fsPath;
+    if (!runDir) return;
+  }
+  await loadAndShow(host, runDir);
+}
+
+export async function loadRunFolderCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
+  if (!uri) return loadModelCommand(host);
+  await loadAndShow(host, uri.fsPath);
+}
+
+export async function openExplorerCommand(host: CommandHost): Promise<void> {
+  host.showExplorer();
+  if (!(await host.model(null)) && !host.session.training) {
+    void vscode.window
+      .showInformationMessage('The Latent Explorer shows a model once one is trained or loaded.', 'Train a Model', 'Load a Model')
+      .then((c) => c && vscode.commands.executeCommand(c === 'Train a Model' ? 'vae.train' : 'vae.loadModel'));
+  }
+}
+
+export async function sampleCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
+  if (!requireTrust('Writing samples')) return;
+  const model = await host.model('Sampling');
+  if (!model) return;
+  const m = model.manifest;
+  const countText = await vscode.window.showInputBox({
+    title: `VAE: Sample into Workspace — "${m.name}"`,
+    prompt: 'How many images to decode and write as PNG files?',
+    value: '16',
+    validateInput: (v) => checkSampleCount(v),
+  });
+  if (countText === undefined) return;
+  const count = Number(countText.trim());
+  let mode: SampleMode = { kind: 'prior' };
+  let stem = 'sample';
+  if (m.model.conditional && m.labels.length) {
+    const picks = [{ label: 'From the prior N(0, I)', label2: undefined as string | undefined }, ...m.labels.map((l) => ({ label: `Label: ${l}`, label2: l }))];
+    const choice = await vscode.window.showQuickPick(picks, { title: 'Sample from the prior or for a label?' });
+    if (!choice) return;
+    if (choice.label2 !== undefined) {
+      mode = { kind: 'label', label: choice.label2 };
+      stem = sanitizeRunName(choice.label2);
+    }
+  }
+  const dir = uri?.fsPath ?? samplesDir(m.name, model.runDir);
+  if (!dir) {
+    void vscode.window.showErrorMessage('Open a folder in VS Code first: samples are written into the workspace.');
+    return;
+  }
+  try {
+    const files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sampling ${count} images from "${m.name}"` }, async () => {
+      const r = await host.session.engine().request<'sample'>({ type: 'sample', runDir: model.runDir, count, mode, seed: Math.floor(Math.random() * 2 ** 31) });
+      return writePngFiles(r.images, dir, stem);
+    });
+    host.log.info(`Wrote ${files.length} samples of "${m.name}" to ${dir}: ${files.map((f) => basename(f)).join(', ')}`);
+    if (files[0]) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));
+    void vscode.window.showInformationMessage(`Wrote ${files.length} PNG files to ${vscode.workspace.asRelativePath(dir)}.`);
+  } catch (e) {
+    void showEngineError(e, host.log, 'Sampling');
+  }
+}
+
+export async function exportProjectorCommand(host: CommandHost): Promise<void> {
+  if (!requireTrust('Exporting')) return;
+  const model = await host.model('Exporting for the Embedding Projector');
+  if (!model) return;
+  let encoding = host.session.shownEncoding;
+  if (!encoding || encoding.runDir !== model.runDir) {
+    const choice = await vscode.window.showWarningMessage(`Nothing encoded with "${model.manifest.name}" yet. Encode a folder first.`, 'Encode a Folder');
+    if (choice) await vscode.commands.executeCommand('vae.encodeFolder');
+    encoding = host.session.shownEncoding;
+    if (!encoding || encoding.runDir !== model.runDir) return;
+  }
+  const dir = join(model.runDir, 'projector', sanitizeRunName(basename(encoding.folder)));
+  try {
+    const [vectors] = await writeProjectorFiles(encoding, dir);
+    host.log.info(`Wrote ${encoding.files.length} vectors of ${encoding.dims} dimensions to ${dir} (vectors.tsv, metadata.tsv).`);
+    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(vectors));
+    void vscode.window.showInformationMessage(
+      `Wrote vectors.tsv and metadata.tsv (${encoding.files.length} points) to ${vscode.workspace.asRelativePath(dir)}. Load them at projector.tensorflow.org or in TensorBoard's projector.`,
+    );
+  } catch (e) {
+    void showEngineError(e, host.log, 'Exporting');
+  }
+}

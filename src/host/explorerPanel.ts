@@ -1,0 +1,212 @@
+// The Latent Explorer panel (one at a time): renders the webview page with a nonce CSP, waits for
+// the webview's `ready` before posting, replays the model, points and ELBO series on ready and
+// whenever the panel becomes visible again, and answers the webview's requests through the engine.
+
+import { randomBytes } from 'node:crypto';
+import { dirname } from 'node:path';
+import * as vscode from 'vscode';
+import type { Encoding } from '../protocol/engine';
+import type { FromWebviewMessage, ModelInfo, PointsMessage, ToWebviewMessage } from '../protocol/webview';
+import { Disposable } from './disposable';
+import { errorText } from './feedback';
+import { writePngFiles } from './pngFiles';
+import { isInside } from './runs';
+import type { Session } from './session';
+import { webviewHtml } from './webviewHtml';
+import { samplesDir } from './workspacePaths';
+
+export const EXPLORER_VIEW_TYPE = 'latentAtlas.explorer';
+
+export class ExplorerPanel extends Disposable {
+  private static current: ExplorerPanel | undefined;
+  private ready = false;
+  private readonly roots = new Set<string>();
+
+  /** Shows the panel (creating it when there is none). */
+  static show(context: vscode.ExtensionContext, session: Session, preserveFocus = false): ExplorerPanel {
+    if (ExplorerPanel.current) {
+      ExplorerPanel.current.panel.reveal(undefined, preserveFocus);
+      return ExplorerPanel.current;
+    }
+    const panel = vscode.window.createWebviewPanel(
+      EXPLORER_VIEW_TYPE,
+      'Latent Explorer',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus },
+      { enableScripts: true, retainContextWhenHidden: false },
+    );
+    return (ExplorerPanel.current = new ExplorerPanel(panel, context, session));
+  }
+
+  /** Takes over a panel VS Code restored after a reload. */
+  static revive(panel: vscode.WebviewPanel, context: vscode.ExtensionContext, session: Session): ExplorerPanel {
+    ExplorerPanel.current?.dispose();
+    return (ExplorerPanel.current = new ExplorerPanel(panel, context, session));
+  }
+
+  static get isOpen(): boolean {
+    return ExplorerPanel.current !== undefined;
+  }
+
+  private constructor(
+    private readonly panel: vscode.WebviewPanel,
+    private readonly context: vscode.ExtensionContext,
+    private readonly session: Session,
+  ) {
+    super();
+    this.register(panel);
+    panel.iconPath = vscode.Uri.joinPath(context.extensionUri, 'media', 'icon.png');
+    for (const f of vscode.workspace.workspaceFolders ?? []) this.roots.add(f.uri.fsPath);
+    this.updateOptions();
+    const nonce = randomBytes(16).toString('hex');
+    const asset = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', name)).toString();
+    panel.webview.html = webviewHtml({ scriptUri: asset('webview.js'), styleUri: asset('webview.css'), cspSource: panel.webview.cspSource, nonce });
+
+    this.register(panel.onDidDispose(() => this.dispose()));
+    this.register(panel.webview.onDidReceiveMessage((m: FromWebviewMessage) => void this.onMessage(m)));
+    this.register(
+      panel.onDidChangeViewState(() => {
+        // Without retainContextWhenHidden a hidden page is discarded; shown again it reloads and
+        // says ready itself. The replay here covers a page that stayed alive (moved, re-focused).
+        if (!panel.visible) this.ready = false;
+        else if (this.ready) this.replay();
+      }),
+    );
+    this.register(
+      session.onDidChange((c) => {
+        if (!this.ready) return;
+        if (c.kind === 'model') this.post(this.initMessage());
+        else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
+        else if (c.kind === 'training') this.post(c.message);
+        else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
+      }),
+    );
+  }
+
+  override dispose(): void {
+    if (ExplorerPanel.current === this) ExplorerPanel.current = undefined;
+    super.dispose();
+  }
+
+  private updateOptions(): void {
+    const ext = this.context.extensionUri;
+    this.panel.webview.options = {
+      enableScripts: true,
+      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media'), ...[...this.roots].map((r) => vscode.Uri.file(r))],
+    };
+  }
+
+  private post(message: ToWebviewMessage): void {
+    void this.panel.webview.postMessage(message);
+  }
+
+  private replay(): void {
+    this.post(this.initMessage());
+    if (this.session.backend) this.post({ type: 'backend', backend: this.session.backend });
+    const shown = this.session.shownEncoding;
+    if (shown && shown.runDir === this.session.activeModel?.runDir) this.post(this.pointsMessage(shown));
+    this.post(this.session.series.replay());
+  }
+
+  private initMessage(): ToWebviewMessage {
+    const info = this.session.activeModel;
+    let model: ModelInfo | null = null;
+    if (info) {
+      const m = info.manifest;
+      model = {
+        runName: m.name,
+        runDir: info.runDir,
+        latentSize: m.model.latentSize,
+        width: m.preprocessing.width,
+        height: m.preprocessing.height,
+        channels: m.preprocessing.channels,
+        likelihood: m.model.likelihood,
+        conditional: m.model.conditional,
+        labels: m.labels,
+      };
+    }
+    return { type: 'init', model, backend: this.session.backend ?? null };
+  }
+
+  private pointsMessage(e: Encoding): PointsMessage {
+    // Hover previews load the images themselves: their folder must be a resource root.
+    const inRoots = [...this.roots].some((r) => isInside(r, e.folder));
+    if (!inRoots) {
+      this.roots.add(e.folder);
+      this.updateOptions();
+    }
+    const webview = this.panel.webview;
+    return {
+      type: 'points',
+      folder: e.folder,
+      files: e.files,
+      uris: e.files.map((f) => webview.asWebviewUri(vscode.Uri.file(f)).toString()),
+      labels: e.labels,
+      labelNames: e.labelNames,
+      dims: e.dims,
+      mu: e.mu,
+    };
+  }
+
+  private async onMessage(m: FromWebviewMessage): Promise<void> {
+    if (m.type === 'ready') {
+      this.ready = true;
+      this.replay();
+      return;
+    }
+    if (m.type === 'stopTraining') {
+      await vscode.commands.executeCommand('vae.stopTraining');
+      return;
+    }
+    if (m.type === 'openFile') {
+      // Only files that are shown as points may be opened from the webview.
+      if (this.session.shownEncoding?.files.includes(m.file)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.file));
+      return;
+    }
+    const requestId = m.requestId;
+    try {
+      const model = this.session.activeModel;
+      if (!model) throw new Error('No model is loaded. Run "VAE: Train" or "VAE: Load Model" first.');
+      const engine = this.session.engine();
+      const runDir = model.runDir;
+      switch (m.type) {
+        case 'decode': {
+          const images = await engine.request<'decode'>({ type: 'decode', runDir, latents: m.latents, ...(m.label !== undefined ? { labels: [m.label] } : {}) });
+          this.post({ type: 'images', requestId, images, latents: m.latents });
+          break;
+        }
+        case 'sample': {
+          const r = await engine.request<'sample'>({ type: 'sample', runDir, count: m.count, mode: m.mode, seed: Math.floor(Math.random() * 2 ** 31) });
+          this.post({ type: 'images', requestId, images: r.images, latents: r.latents });
+          break;
+        }
+        case 'reconstruct': {
+          const result = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [m.file] });
+          this.post({ type: 'reconstruction', requestId, file: m.file, result });
+          break;
+        }
+        case 'project': {
+          const shown = this.session.shownEncoding;
+          if (!shown) throw new Error('No points to project: encode a folder first ("VAE: Encode Image Folder").');
+          const r = await engine.request<'project'>({ type: 'project', points: shown.mu, dims: shown.dims, method: m.method, seed: 42 });
+          this.post({ type: 'projection', requestId, coords: r.coords, ...(r.explained ? { explained: r.explained } : {}) });
+          break;
+        }
+        case 'saveImages': {
+          if (!vscode.workspace.isTrusted) throw new Error('Saving images is disabled in Restricted Mode. Trust this workspace to write files.');
+          const dir = samplesDir(model.manifest.name, dirname(runDir));
+          if (!dir) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
+          const stem = m.baseName.replace(/[^\w.-]+/g, '-') || 'image';
+          const files = await writePngFiles(m.images, dir, stem);
+          this.session.log.info(`Saved ${files.length} images to ${dir}.`);
+          this.post({ type: 'saved', requestId, files });
+          void vscode.window.showInformationMessage(`Saved ${files.length} images to ${vscode.workspace.asRelativePath(dir)}.`);
+          break;
+        }
+      }
+    } catch (e) {
+      const message = errorText(e);
+      this.session.log.warn(`Latent Explorer request ${m.type} failed: ${message}`);
+      this.post({ type: 'error', requestId, message });
+    }
+  }
+}

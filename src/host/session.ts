@@ -1,0 +1,160 @@
+// What the extension knows at a moment: the engine client (started on first use), the active
+// model, the running training, the encodings shown and the live ELBO series. Commands change
+// it; the explorer panel and the status bar listen to it.
+
+import * as vscode from 'vscode';
+import type { Encoding, EngineEvent, RunInfo } from '../protocol/engine';
+import type { BackendReport } from '../protocol/model';
+import type { EpochMessage, StatusMessage, StepMessage } from '../protocol/webview';
+import { Disposable } from './disposable';
+import { EngineClient } from './engineClient';
+import { readSettings } from './settings';
+import { TrainingSeries } from './trainingSeries';
+
+export type SessionChange =
+  | { kind: 'model' }
+  | { kind: 'points'; encoding: Encoding }
+  | { kind: 'training'; message: StepMessage | EpochMessage | StatusMessage }
+  | { kind: 'backend'; backend: BackendReport };
+
+export interface RunningTraining {
+  requestId: number;
+  runDir: string;
+  name: string;
+  stopRequested: boolean;
+}
+
+const ACTIVE_RUN_KEY = 'latentAtlas.activeRun';
+const SHOWN_FOLDER_KEY = 'latentAtlas.shownFolder';
+/** Settings that change how the worker starts: a new worker is needed for them to apply. */
+const WORKER_SETTINGS = ['vae.backend', 'vae.nativeModulesPath', 'vae.wasmThreads', 'vae.workerMemoryMB'];
+
+export class Session extends Disposable {
+  readonly series = new TrainingSeries();
+  private readonly changes = this.register(new vscode.EventEmitter<SessionChange>());
+  readonly onDidChange = this.changes.event;
+  private client: EngineClient | undefined;
+  private restartWorkerWhenIdle = false;
+  private model: RunInfo | undefined;
+  private shown: Encoding | undefined;
+  private running: RunningTraining | undefined;
+
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    readonly log: vscode.LogOutputChannel,
+  ) {
+    super();
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((e) => {
+        if (WORKER_SETTINGS.some((s) => e.affectsConfiguration(s))) this.recycleWorker();
+      }),
+    );
+    this.register({ dispose: () => void this.client?.dispose() });
+  }
+
+  /** The engine client; the worker process itself starts with the first request. */
+  engine(): EngineClient {
+    if (this.client) return this.client;
+    const settings = readSettings((k) => vscode.workspace.getConfiguration('vae').get(k));
+    const { maxMemoryMB, ...worker } = settings.worker;
+    const client = new EngineClient({ workerPath: this.context.asAbsolutePath('dist/worker.js'), worker, maxOldSpaceMb: maxMemoryMB });
+    client.events.on('ready', (e: { backend: BackendReport; tfjsVersion: string }) => {
+      this.log.info(`Engine worker ready: backend ${e.backend.name}, TensorFlow.js ${e.tfjsVersion}.`);
+      for (const s of e.backend.skipped) this.log.warn(`Backend ${s.name} not used: ${s.reason}`);
+      this.changes.fire({ kind: 'backend', backend: e.backend });
+    });
+    client.events.on('exit', (e: { code: number | null; signal: string | null }) => {
+      this.log.info(`Engine worker exited (code ${String(e.code)}, signal ${String(e.signal)}).`);
+    });
+    client.events.on('stderr', (text: string) => {
+      for (const line of text.split('\n')) if (line.trim()) this.log.debug(`[worker] ${line}`);
+    });
+    this.client = client;
+    return client;
+  }
+
+  get backend(): BackendReport | undefined {
+    return this.client?.backend;
+  }
+
+  get activeModel(): RunInfo | undefined {
+    return this.model;
+  }
+
+  /** The run folder remembered for this workspace (also before it is loaded again). */
+  get rememberedRunDir(): string | undefined {
+    return this.model?.runDir ?? this.context.workspaceState.get<string>(ACTIVE_RUN_KEY);
+  }
+
+  get rememberedFolder(): string | undefined {
+    return this.shown?.folder ?? this.context.workspaceState.get<string>(SHOWN_FOLDER_KEY);
+  }
+
+  get shownEncoding(): Encoding | undefined {
+    return this.shown;
+  }
+
+  get training(): RunningTraining | undefined {
+    return this.running;
+  }
+
+  setActiveModel(info: RunInfo): void {
+    const changed = this.model?.runDir !== info.runDir;
+    this.model = info;
+    if (changed && this.shown?.runDir !== info.runDir) this.shown = undefined;
+    if (!this.running) this.series.showHistory(info.manifest.name, info.history, info.manifest.state === 'complete' ? 'complete' : 'cancelled');
+    void this.context.workspaceState.update(ACTIVE_RUN_KEY, info.runDir);
+    void vscode.commands.executeCommand('setContext', 'latentAtlas.hasModel', true);
+    this.changes.fire({ kind: 'model' });
+  }
+
+  showEncoding(encoding: Encoding): void {
+    this.shown = encoding;
+    void this.context.workspaceState.update(SHOWN_FOLDER_KEY, encoding.folder);
+    this.changes.fire({ kind: 'points', encoding });
+  }
+
+  beginTraining(t: RunningTraining, epochs: number): void {
+    this.running = t;
+    const status = this.series.start(t.name, epochs);
+    void vscode.commands.executeCommand('setContext', 'latentAtlas.training', true);
+    this.changes.fire({ kind: 'training', message: { type: 'status', status } });
+  }
+
+  /** Routes one engine event of the running training into the series and to listeners. */
+  trainingEvent(e: EngineEvent): void {
+    if (e.type === 'progress') {
+      const { point, status } = this.series.progress(e);
+      this.changes.fire({ kind: 'training', message: { type: 'step', point, status } });
+    } else if (e.type === 'epoch') {
+      const { summary, status } = this.series.epoch(e);
+      this.changes.fire({ kind: 'training', message: { type: 'epoch', summary, status } });
+    } else if (e.type === 'status') {
+      const status = this.series.message(e.message);
+      if (status) this.changes.fire({ kind: 'training', message: { type: 'status', status } });
+    }
+  }
+
+  endTraining(state: 'complete' | 'cancelled' | 'failed', message?: string): void {
+    this.running = undefined;
+    void vscode.commands.executeCommand('setContext', 'latentAtlas.training', false);
+    const status = this.series.finish(state, message);
+    if (status) this.changes.fire({ kind: 'training', message: { type: 'status', status } });
+    if (this.restartWorkerWhenIdle) this.recycleWorker();
+  }
+
+  /** Forgets the worker so the next request starts one with the current settings. */
+  private recycleWorker(): void {
+    if (!this.client) return;
+    if (this.running) {
+      this.restartWorkerWhenIdle = true;
+      this.log.info('Engine settings changed; they apply when the current training ends.');
+      return;
+    }
+    this.restartWorkerWhenIdle = false;
+    const old = this.client;
+    this.client = undefined;
+    void old.dispose();
+    this.log.info('Engine settings changed; the next command starts a worker with them.');
+  }
+}

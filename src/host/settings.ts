@@ -1,0 +1,132 @@
+// Settings (`vae.*`) → the engine's ModelConfig / TrainingConfig / Preprocessing / WorkerOptions.
+// Pure: takes a getter so it runs without VS Code (unit-tested) and with
+// `workspace.getConfiguration('vae').get` in the extension. A value out of bounds or of the
+// wrong type falls back to the default and is reported, so a person sees which setting to fix.
+
+import type { WorkerOptions } from '../protocol/engine';
+import {
+  DEFAULT_MODEL,
+  DEFAULT_TRAINING,
+  type Architecture,
+  type BackendChoice,
+  type Likelihood,
+  type ModelConfig,
+  type Preprocessing,
+  type TrainingConfig,
+} from '../protocol/model';
+
+export type SettingsGetter = (key: string) => unknown;
+
+export interface HostSettings {
+  model: ModelConfig;
+  training: TrainingConfig;
+  preprocessing: Partial<Preprocessing>;
+  iwaeSamples: number;
+  worker: WorkerOptions & { maxMemoryMB: number };
+  /** As set: relative to the workspace folder, or absolute. */
+  runFolder: string;
+  samplesFolder: string;
+  /** One plain-words line per setting that was ignored. */
+  problems: string[];
+}
+
+const ARCHITECTURES: readonly Architecture[] = ['mlp', 'conv'];
+const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian'];
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+
+export function readSettings(get: SettingsGetter): HostSettings {
+  const problems: string[] = [];
+  const bad = (key: string, value: unknown, expected: string, fallback: unknown) =>
+    problems.push(`Setting vae.${key} = ${JSON.stringify(value)} is not ${expected}; using ${JSON.stringify(fallback)}.`);
+
+  const number = (key: string, fallback: number, min: number, max: number, integer: boolean, exclusiveMax = false) => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && (exclusiveMax ? v < max : v <= max) && (!integer || Number.isInteger(v));
+    if (ok) return v;
+    bad(key, v, `${integer ? 'an integer' : 'a number'} from ${min} to ${exclusiveMax ? 'below ' : ''}${max}`, fallback);
+    return fallback;
+  };
+  const choice = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string' && (allowed as readonly string[]).includes(v)) return v as T;
+    bad(key, v, `one of ${allowed.join(', ')}`, fallback);
+    return fallback;
+  };
+  const intList = (key: string, fallback: number[], max: number) => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (Array.isArray(v) && v.length > 0 && v.every((n) => Number.isInteger(n) && n >= 1 && n <= max)) return v as number[];
+    bad(key, v, `a non-empty list of integers from 1 to ${max}`, fallback);
+    return fallback;
+  };
+  const text = (key: string, fallback: string) => {
+    const v = get(key);
+    if (v === undefined || v === null) return fallback;
+    if (typeof v === 'string') return v.trim();
+    bad(key, v, 'a string', fallback);
+    return fallback;
+  };
+  const bool = (key: string, fallback: boolean) => {
+    const v = get(key);
+    if (typeof v === 'boolean') return v;
+    if (v !== undefined && v !== null) bad(key, v, 'true or false', fallback);
+    return fallback;
+  };
+
+  const model: ModelConfig = {
+    architecture: choice('architecture', ARCHITECTURES, DEFAULT_MODEL.architecture),
+    latentSize: number('latentSize', DEFAULT_MODEL.latentSize, 1, 256, true),
+    hiddenUnits: intList('hiddenUnits', DEFAULT_MODEL.hiddenUnits, 4096),
+    convFilters: intList('convFilters', DEFAULT_MODEL.convFilters, 1024),
+    likelihood: choice('likelihood', LIKELIHOODS, DEFAULT_MODEL.likelihood),
+    sigma: number('sigma', DEFAULT_MODEL.sigma, 0.001, 10, false),
+    beta: number('beta', DEFAULT_MODEL.beta, 0, 100, false),
+    conditional: bool('conditional', DEFAULT_MODEL.conditional),
+  };
+  const training: TrainingConfig = {
+    epochs: number('epochs', DEFAULT_TRAINING.epochs, 1, 10000, true),
+    batchSize: number('batchSize', DEFAULT_TRAINING.batchSize, 1, 8192, true),
+    learningRate: number('learningRate', DEFAULT_TRAINING.learningRate, 1e-6, 1, false),
+    validationSplit: number('validationSplit', DEFAULT_TRAINING.validationSplit, 0, 0.9, false),
+    seed: number('seed', DEFAULT_TRAINING.seed, 0, 2147483647, true),
+  };
+
+  const preprocessing: Partial<Preprocessing> = {};
+  const size = text('imageSize', '');
+  if (size !== '') {
+    const parsed = parseImageSize(size);
+    if (parsed) Object.assign(preprocessing, parsed);
+    else bad('imageSize', size, 'WIDTHxHEIGHT with sides from 1 to 1024 (e.g. 28x28)', '');
+  }
+  const channels = choice('channels', ['auto', 'grey', 'colour'] as const, 'auto');
+  if (channels !== 'auto') preprocessing.channels = channels === 'grey' ? 1 : 3;
+
+  const nativeModulesPath = text('nativeModulesPath', '');
+  return {
+    model,
+    training,
+    preprocessing,
+    iwaeSamples: number('iwaeSamples', 0, 0, 5000, true),
+    worker: {
+      backend: choice('backend', BACKENDS, 'auto'),
+      ...(nativeModulesPath ? { nativeModulesPath } : {}),
+      threads: number('wasmThreads', 0, 0, 64, true),
+      maxMemoryMB: number('workerMemoryMB', 8192, 512, 131072, true),
+    },
+    runFolder: text('runFolder', '.vae') || '.vae',
+    samplesFolder: text('samplesFolder', 'samples') || 'samples',
+    problems,
+  };
+}
+
+/** "28x28" → { width: 28, height: 28 }; null when malformed or a side is outside 1..1024. */
+export function parseImageSize(value: string): { width: number; height: number } | null {
+  const m = /^\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\s*$/i.exec(value);
+  if (!m) return null;
+  const width = Number(m[1]);
+  const height = Number(m[2]);
+  if (width < 1 || height < 1 || width > 1024 || height > 1024) return null;
+  return { width, height };
+}

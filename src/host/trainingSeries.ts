@@ -1,0 +1,92 @@
+// The live ELBO series the host keeps for the Latent Explorer: every epoch summary, the per-step
+// points (thinned when long, so a replay stays small) and the current status. Pure; the panel
+// replays it as a SeriesMessage when the webview says ready or becomes visible again.
+
+import type { EpochEvent, ProgressEvent } from '../protocol/engine';
+import type { EpochSummary } from '../protocol/model';
+import type { SeriesMessage, StepPoint, TrainingState, TrainingStatus } from '../protocol/webview';
+
+export class TrainingSeries {
+  private steps: StepPoint[] = [];
+  private epochs: EpochSummary[] = [];
+  private current: TrainingStatus | null = null;
+
+  constructor(private readonly maxSteps = 4000) {}
+
+  get status(): TrainingStatus | null {
+    return this.current;
+  }
+
+  /** A new run starts: forget the previous series. */
+  start(runName: string, epochs: number, history: EpochSummary[] = []): TrainingStatus {
+    this.steps = [];
+    this.epochs = [...history];
+    this.current = { state: 'starting', runName, epoch: history.length, epochs, step: 0, stepsPerEpoch: 0, imagesPerSecond: 0, eta: null };
+    return this.current;
+  }
+
+  /** Shows a finished run's history (loading a model) without a live status. */
+  showHistory(runName: string, history: EpochSummary[], state: TrainingState = 'complete'): void {
+    this.steps = [];
+    this.epochs = [...history];
+    const last = history.at(-1);
+    this.current = history.length
+      ? { state, runName, epoch: last!.epoch, epochs: last!.epoch, step: last!.step, stepsPerEpoch: 0, imagesPerSecond: last!.imagesPerSecond, eta: null }
+      : null;
+  }
+
+  progress(e: ProgressEvent): { point: StepPoint; status: TrainingStatus } {
+    const point: StepPoint = { step: e.step, epoch: e.epoch, terms: e.terms, imagesPerSecond: e.imagesPerSecond };
+    this.steps.push(point);
+    if (this.steps.length > this.maxSteps) this.thin();
+    this.current = {
+      ...(this.current ?? this.start('', e.epochs)),
+      state: 'running',
+      epoch: e.epoch,
+      epochs: e.epochs,
+      step: e.step,
+      stepsPerEpoch: e.stepsPerEpoch,
+      imagesPerSecond: e.imagesPerSecond,
+      eta: e.eta,
+    };
+    return { point, status: this.current };
+  }
+
+  epoch(e: EpochEvent): { summary: EpochSummary; status: TrainingStatus } {
+    this.epochs = this.epochs.filter((s) => s.epoch !== e.summary.epoch);
+    this.epochs.push(e.summary);
+    this.current = { ...(this.current ?? this.start('', e.summary.epoch)), epoch: e.summary.epoch, step: e.summary.step };
+    return { summary: e.summary, status: this.current };
+  }
+
+  finish(state: Exclude<TrainingState, 'starting' | 'running'>, message?: string): TrainingStatus | null {
+    if (!this.current) return null;
+    this.current = { ...this.current, state, eta: null, ...(message ? { message } : {}) };
+    return this.current;
+  }
+
+  message(text: string): TrainingStatus | null {
+    if (!this.current) return null;
+    this.current = { ...this.current, message: text };
+    return this.current;
+  }
+
+  /** The latest −ELBO a person should see: the last step's, else the last epoch's. */
+  latestNegElbo(): number | null {
+    const step = this.steps.at(-1);
+    if (step) return -step.terms.elbo;
+    const epoch = this.epochs.at(-1);
+    return epoch ? -epoch.train.elbo : null;
+  }
+
+  replay(): SeriesMessage {
+    return { type: 'series', status: this.current, steps: [...this.steps], epochs: [...this.epochs] };
+  }
+
+  /** Keeps every other point of the older half, so the newest steps stay dense. */
+  private thin(): void {
+    const half = Math.floor(this.steps.length / 2);
+    const older = this.steps.slice(0, half).filter((_, i) => i % 2 === 0);
+    this.steps = [...older, ...this.steps.slice(half)];
+  }
+}

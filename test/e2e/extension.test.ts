@@ -1,0 +1,164 @@
+// End to end in a real VS Code (code-server + Chromium): the packaged extension trains from the
+// palette, encodes from the explorer context menu, samples into the workspace, survives a window
+// reload and leaves a loadable run when training is cancelled. One VS Code for the whole file.
+
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { RunManifest } from '../../src/protocol/model';
+import {
+  ensurePackaged,
+  explorerContextMenu,
+  explorerFrame,
+  extensionLog,
+  pick,
+  quickInput,
+  runCommand,
+  startVsCode,
+  waitFor,
+  waitForNotification,
+  waitForWorkbench,
+  type VsCode,
+} from './codeServer';
+import { writeBrokenPng, writeFashionMnist } from './fixtures';
+
+let vs: VsCode;
+let workspace = '';
+let root = '';
+const WS_NAME = 'fashion';
+const readManifest = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
+const pngsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')) : []);
+
+before(async () => {
+  ensurePackaged();
+  root = await mkdtemp(join(tmpdir(), 'latent-atlas-ws-'));
+  workspace = join(root, WS_NAME);
+  const written = await writeFashionMnist(workspace, 300);
+  assert.equal(written, 300);
+  await writeBrokenPng(join(workspace, 'Trouser', 'broken.png'));
+  vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 3, 'vae.batchSize': 32 } });
+});
+
+after(async () => {
+  await vs?.stop();
+  await rm(root, { recursive: true, force: true });
+});
+
+async function figure(name: string): Promise<string> {
+  return (await explorerFrame(vs.page).locator(`[data-figure="${name}"] dd`).first().textContent({ timeout: 5_000 }).catch(() => null)) ?? '';
+}
+
+async function trainFromPalette(expectName: string): Promise<void> {
+  const { page } = vs;
+  await runCommand(page, 'VAE: Train');
+  await quickInput(page, 'which images');
+  await pick(page, WS_NAME);
+  const name = await quickInput(page, 'run name');
+  await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
+  await name.press('Enter');
+}
+
+test('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
+  const { page } = vs;
+  await trainFromPalette(WS_NAME);
+  // Watch the live −ELBO in the webview while training runs.
+  const seen: number[] = [];
+  const runDir = join(workspace, '.vae', WS_NAME);
+  await waitFor(
+    'training to finish',
+    async () => {
+      const text = await figure('neg-elbo');
+      const value = Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
+      if (Number.isFinite(value) && value !== seen.at(-1)) seen.push(value);
+      if (seen.length === 3) await vs.shot('train-running');
+      return existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete';
+    },
+    240_000,
+  );
+  await waitForNotification(page, /Training "fashion" finished/);
+  await vs.shot('train-finished');
+  const m = readManifest(runDir);
+  assert.equal(m.epochsCompleted, 3);
+  assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)), `checkpoint ${m.checkpoint} exists`);
+  assert.equal(m.dataset.count, 300);
+  assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
+  assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
+  const finalShown = Number.parseFloat((await figure('neg-elbo')).replace(/[^\d.eE+-]/g, ''));
+  assert.ok(finalShown < seen[0], `final −ELBO ${finalShown} below the first ${seen[0]}`);
+  assert.match(extensionLog(vs.userDataDir), /Skipped .*broken\.png/);
+});
+
+test('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {
+  const { page } = vs;
+  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+  await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
+  const info = explorerFrame(page).locator('.toolbar .info, .info').first();
+  const text = await waitFor('the points count in the explorer', async () => {
+    const t = (await info.textContent().catch(() => '')) ?? '';
+    return /[\d,]+ points/.test(t) ? t : undefined;
+  });
+  await vs.shot('encoded');
+  assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
+  const log = extensionLog(vs.userDataDir);
+  assert.match(log, new RegExp(`Skipped ${join(workspace, 'Trouser', 'broken.png').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
+  assert.match(log, new RegExp(`Encoded ${join(workspace, 'Trouser').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${valid} images`));
+});
+
+test('"VAE: Sample into Workspace" writes the requested number of PNG files', async () => {
+  const { page } = vs;
+  await runCommand(page, 'VAE: Sample into Workspace');
+  const count = await quickInput(page, 'Sample into Workspace');
+  await count.fill('5');
+  await count.press('Enter');
+  await waitForNotification(page, /Wrote 5 PNG files/);
+  await vs.shot('sampled');
+  const files = pngsIn(join(workspace, 'samples', WS_NAME));
+  assert.deepEqual(files.sort(), ['sample-001.png', 'sample-002.png', 'sample-003.png', 'sample-004.png', 'sample-005.png']);
+  for (const f of files) assert.ok(readFileSync(join(workspace, 'samples', WS_NAME, f)).subarray(1, 4).toString() === 'PNG');
+});
+
+test('the Latent Explorer survives "Developer: Reload Window" with its model and points', async () => {
+  const { page } = vs;
+  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await runCommand(page, 'Developer: Reload Window');
+  await page.waitForTimeout(2_000);
+  await waitForWorkbench(page);
+  const info = explorerFrame(page).locator('.info').first();
+  const text = await waitFor(
+    'the restored explorer to show its points',
+    async () => {
+      const t = (await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? '';
+      return /[\d,]+ points/.test(t) ? t : undefined;
+    },
+    90_000,
+  );
+  await vs.shot('reloaded');
+  assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
+  const epochs = await figure('epoch');
+  assert.match(epochs, /3/, 'the restored ELBO panel shows the run history');
+});
+
+test('cancelling mid-training keeps the last complete epoch as a loadable run', async () => {
+  const { page } = vs;
+  const settingsFile = join(vs.userDataDir, 'User', 'settings.json');
+  const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
+  await writeFile(settingsFile, JSON.stringify({ ...settings, 'vae.epochs': 500 }));
+  await page.waitForTimeout(1_500); // the settings file watcher picks the change up
+  await trainFromPalette(`${WS_NAME}-2`);
+  const runDir = join(workspace, '.vae', `${WS_NAME}-2`);
+  await waitFor('a first checkpoint', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).epochsCompleted >= 1, 180_000);
+  const cancel = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Training "fashion-2"' }).locator('a.monaco-button, .monaco-button', { hasText: 'Cancel' }).first();
+  await cancel.click();
+  const note = await waitForNotification(page, /Training "fashion-2" was stopped; the checkpoint of epoch \d+ is kept and loaded/);
+  await vs.shot('cancelled');
+  const m = readManifest(runDir);
+  assert.equal(m.state, 'cancelled');
+  assert.ok(m.epochsCompleted >= 1 && m.epochsCompleted < 500);
+  assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)));
+  assert.match(note, new RegExp(`epoch ${m.epochsCompleted} `));
+  assert.match(extensionLog(vs.userDataDir), /Active model: fashion-2 /);
+});

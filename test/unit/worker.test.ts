@@ -1,0 +1,201 @@
+// The engine worker through EngineClient, end to end on small demo-image folders: training with
+// events, cancel and resume, a crashed worker, incremental encoding, sampling and labels.
+
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { EngineEvent, EpochEvent } from '../../src/protocol/engine';
+import { EngineError, type EngineClient } from '../../src/host/engineClient';
+import { client, demoFolder, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
+
+let root: string;
+let images: string;
+let engine: EngineClient;
+
+before(async () => {
+  root = await tempDir('worker');
+  images = await demoFolder(join(root, 'images'), 240);
+  engine = client();
+});
+after(async () => {
+  await engine.dispose();
+  await fs.rm(root, { recursive: true, force: true });
+});
+
+describe('engine worker', () => {
+  test('trains end to end: status, progress and epoch events, a complete run.json and history', async () => {
+    const runDir = join(root, 'runs', 'first');
+    const events: EngineEvent[] = [];
+    const res = await engine.request<'train'>(trainBody(runDir, images), (e) => events.push(e));
+    assert.equal(res.state, 'complete');
+    assert.ok(engine.backend, 'the ready event named the backend');
+    const kinds = new Set(events.map((e) => e.type));
+    for (const k of ['status', 'progress', 'epoch'] as const) assert.ok(kinds.has(k), `a ${k} event arrived`);
+    const epochs = events.filter((e): e is EpochEvent => e.type === 'epoch').map((e) => e.summary);
+    assert.deepEqual(epochs.map((s) => s.epoch), [1, 2]);
+    for (const s of epochs) {
+      assert.ok(Number.isFinite(s.train.reconstruction) && Number.isFinite(s.train.kl), 'both terms reported');
+      assert.ok(s.validation, 'validation figures with a 0.2 split');
+    }
+
+    const manifest = JSON.parse(await fs.readFile(join(runDir, 'run.json'), 'utf8'));
+    assert.equal(manifest.format, 'latent-atlas-run');
+    assert.equal(manifest.state, 'complete');
+    assert.equal(manifest.epochsCompleted, 2);
+    assert.equal(manifest.checkpoint, 'checkpoints/epoch-0002');
+    assert.deepEqual(manifest.labels, ['circle', 'square', 'triangle']);
+    assert.deepEqual(manifest.preprocessing, { width: 28, height: 28, channels: 1, fit: 'cover' });
+    assert.equal(manifest.dataset.count, 240);
+    assert.equal(manifest.backend, engine.backend!.name);
+
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    assert.deepEqual(info.history.map((s) => s.epoch), [1, 2]);
+    assert.equal(info.manifest.last?.epoch, 2);
+
+    await assert.rejects(engine.request<'train'>(trainBody(runDir, images)), (err: EngineError) => {
+      assert.equal(err.code, 'run-exists');
+      assert.ok(err.message.includes(runDir));
+      return true;
+    });
+  });
+
+  test('resume after cancel continues the history and the step count', async () => {
+    const runDir = join(root, 'runs', 'resumed');
+    const job = engine.begin<'train'>(trainBody(runDir, images, { training: { ...SMALL_TRAINING, epochs: 30 } }), (e) => {
+      if (e.type === 'epoch' && e.summary.epoch === 1) void engine.cancel(job.id);
+    });
+    const cancelled = await job.result;
+    assert.equal(cancelled.state, 'cancelled');
+    const k = cancelled.manifest.epochsCompleted;
+    assert.ok(k >= 1 && k < 30, `stopped after epoch ${k}`);
+    assert.equal(JSON.parse(await fs.readFile(join(runDir, 'run.json'), 'utf8')).state, 'cancelled');
+
+    const total = k + 2;
+    const resumed = await engine.request<'resume'>({ type: 'resume', runDir, epochs: total });
+    assert.equal(resumed.state, 'complete');
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    assert.deepEqual(info.history.map((s) => s.epoch), Array.from({ length: total }, (_, i) => i + 1));
+    const stepsPerEpoch = info.history[0]!.step;
+    assert.ok(stepsPerEpoch > 0);
+    info.history.forEach((s, i) => assert.equal(s.step, (i + 1) * stepsPerEpoch, `epoch ${s.epoch} continues the step count`));
+    assert.equal(info.manifest.epochsCompleted, total);
+    assert.equal(info.manifest.training.epochs, total);
+  });
+
+  test('a second training while one runs is refused with a clear reason', async () => {
+    const runDir = join(root, 'runs', 'long');
+    let training!: () => void;
+    const started = new Promise<void>((resolve) => (training = resolve));
+    const job = engine.begin<'train'>(trainBody(runDir, images, { training: { ...SMALL_TRAINING, epochs: 50 } }), (e) => {
+      if (e.type === 'progress') training();
+    });
+    await started;
+    await assert.rejects(engine.request<'train'>(trainBody(join(root, 'runs', 'other'), images)), /already running/);
+    assert.equal(await engine.cancel(job.id), true);
+    assert.equal((await job.result).state, 'cancelled');
+  });
+
+  test('encodeFolder is incremental and reports a broken image while encoding the rest', async () => {
+    const runDir = join(root, 'runs', 'first');
+    const folder = join(root, 'to-encode');
+    await fs.mkdir(join(folder, 'circle'), { recursive: true });
+    const circles = (await fs.readdir(join(images, 'circle'))).slice(0, 12);
+    for (const f of circles) await fs.copyFile(join(images, 'circle', f), join(folder, 'circle', f));
+    await fs.writeFile(join(folder, 'circle', 'broken.png'), 'this is not a PNG');
+    const warnings: EngineEvent[] = [];
+    const first = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder }, (e) => {
+      if (e.type === 'warning') warnings.push(e);
+    });
+    assert.equal(first.files.length, 12);
+    assert.equal(first.encoded, 12);
+    assert.equal(first.reused, 0);
+    assert.equal(first.mu.length, 12 * first.dims);
+    assert.ok(first.mu.every(Number.isFinite));
+    assert.deepEqual(first.labelNames, ['circle']);
+    assert.ok(first.skipped.some((p) => p.file.endsWith('broken.png')), 'the broken file is in the result');
+    assert.ok(warnings.some((w) => w.type === 'warning' && w.file?.endsWith('broken.png')), 'and was reported as a warning');
+
+    const again = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder });
+    assert.equal(again.reused, 12);
+    assert.equal(again.encoded, 0);
+    assert.deepEqual(again.mu, first.mu);
+
+    const extra = (await fs.readdir(join(images, 'square')))[0]!;
+    await fs.mkdir(join(folder, 'square'));
+    await fs.copyFile(join(images, 'square', extra), join(folder, 'square', extra));
+    await fs.rm(join(folder, 'circle', circles[0]!));
+    const third = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder });
+    assert.equal(third.encoded, 1);
+    assert.equal(third.reused, 11);
+    assert.equal(third.files.length, 12);
+    assert.ok(!third.files.some((f) => f.endsWith(circles[0]!)), 'the deleted file is dropped');
+    assert.deepEqual(third.labelNames, ['circle', 'square']);
+
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    assert.deepEqual(info.encodings, [folder]);
+  });
+
+  test('sample writes N images of the run\'s shape; decode and PCA projection answer', async () => {
+    const runDir = join(root, 'runs', 'first');
+    const s = await engine.request<'sample'>({ type: 'sample', runDir, count: 5, mode: { kind: 'prior' }, seed: 7 });
+    assert.deepEqual([s.images.count, s.images.width, s.images.height, s.images.channels], [5, 28, 28, 1]);
+    assert.equal(s.images.pixels.length, 5 * 28 * 28);
+    assert.equal(s.latents.length, 10);
+    const same = await engine.request<'sample'>({ type: 'sample', runDir, count: 5, mode: { kind: 'prior' }, seed: 7 });
+    assert.deepEqual(same.images.pixels, s.images.pixels, 'a seed reproduces the draws');
+    const decoded = await engine.request<'decode'>({ type: 'decode', runDir, latents: s.latents });
+    assert.deepEqual(decoded.pixels, s.images.pixels);
+    await assert.rejects(engine.request<'decode'>({ type: 'decode', runDir, latents: new Float32Array(3) }), /not a whole number/);
+    const p = await engine.request<'project'>({ type: 'project', points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]), dims: 2, method: 'pca' });
+    assert.equal(p.coords.length, 8);
+    assert.ok(p.explained![0] > 0.7 && p.explained![0] + p.explained![1] > 0.999);
+  });
+
+  test('sampling by label: an unknown label names the known ones; a known label samples', async () => {
+    const runDir = join(root, 'runs', 'conditional');
+    await engine.request<'train'>(
+      trainBody(runDir, images, { model: { ...trainBody('', '').model, conditional: true }, training: { ...SMALL_TRAINING, epochs: 1 } }),
+    );
+    await assert.rejects(
+      engine.request<'sample'>({ type: 'sample', runDir, count: 2, mode: { kind: 'label', label: 'hexagon' } }),
+      (err: EngineError) => err.code === 'bad-request' && /hexagon/.test(err.message) && /circle, square, triangle/.test(err.message),
+    );
+    const s = await engine.request<'sample'>({ type: 'sample', runDir, count: 3, mode: { kind: 'label', label: 'square' } });
+    assert.equal(s.images.count, 3);
+    await assert.rejects(
+      engine.request<'sample'>({ type: 'sample', runDir: join(root, 'runs', 'first'), count: 2, mode: { kind: 'label', label: 'circle' } }),
+      /not conditional/,
+    );
+  });
+
+  test('a killed worker rejects the pending request in plain words; the next request gets a fresh worker', async () => {
+    const runDir = join(root, 'runs', 'killed');
+    const pid = engine.workerPid;
+    const pending = engine.request<'train'>(trainBody(runDir, images, { training: { ...SMALL_TRAINING, epochs: 50 } }), (e) => {
+      if (e.type === 'progress') process.kill(engine.workerPid!, 'SIGKILL');
+    });
+    await assert.rejects(pending, (err: EngineError) => {
+      assert.ok(err instanceof EngineError);
+      assert.equal(err.code, 'worker-crashed');
+      assert.match(err.message, /engine worker was stopped by signal SIGKILL while training/);
+      assert.match(err.message, /next command starts a fresh worker/);
+      return true;
+    });
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir: join(root, 'runs', 'first') });
+    assert.equal(info.manifest.state, 'complete');
+    assert.notEqual(engine.workerPid, pid, 'a fresh worker answered');
+  });
+
+  test('a forced backend that cannot load fails the start with the reason', async () => {
+    const { EngineClient } = await import('../../src/host/engineClient');
+    const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
+    const gpu = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], worker: { backend: 'tensorflow-gpu' } });
+    await assert.rejects(gpu.request<'loadRun'>({ type: 'loadRun', runDir: root }), (err: EngineError) => {
+      assert.equal(err.code, 'backend-unavailable');
+      assert.match(err.message, /tfjs-node-gpu/);
+      return true;
+    });
+    await gpu.dispose();
+  });
+});

@@ -1,0 +1,372 @@
+// The built Latent Explorer in headless Chromium, behind the real CSP, driven by a scripted host
+// that speaks the webview protocol. Run `node esbuild.mjs` first.
+
+import assert from 'node:assert/strict';
+import { after, afterEach, before, test } from 'node:test';
+import type { Page } from 'playwright-core';
+import type { DecodeLatentsMessage } from '../../src/protocol/webview';
+import { KNOWN, greyImages, initMessage, pointsMessage, seriesMessage } from './fixtures';
+import {
+  clientPositionFromAxes,
+  pageProblems,
+  pointsPixel,
+  postToWebview,
+  postedMessages,
+  screenshot,
+  setTheme,
+  startHarness,
+  waitForPosted,
+  type Harness,
+} from './harness';
+
+let harness: Harness;
+let page: Page;
+
+before(async () => {
+  harness = await startHarness();
+});
+
+after(async () => {
+  await harness?.close();
+});
+
+afterEach(async () => {
+  if (!page) return;
+  // Every test must leave no CSP violation and no uncaught error behind.
+  assert.deepEqual(await pageProblems(page), []);
+  await page.context().close();
+});
+
+async function openWithPoints(opts: { reducedMotion?: boolean } = {}): Promise<Page> {
+  page = await harness.newPage(opts);
+  await waitForPosted(page, 'ready');
+  await postToWebview(page, initMessage());
+  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
+  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
+  await page.waitForTimeout(100);
+  return page;
+}
+
+const info = () => page.locator('.toolbar .info').textContent();
+
+async function decodes(): Promise<DecodeLatentsMessage[]> {
+  return (await postedMessages(page)).filter((m): m is DecodeLatentsMessage => m.type === 'decode');
+}
+
+test('says ready first, and renders vscode-elements under the strict CSP', async () => {
+  page = await harness.newPage();
+  const posted = await waitForPosted(page, 'ready');
+  assert.equal(posted.length, 1);
+  assert.equal((await postedMessages(page))[0].type, 'ready');
+  const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+  assert.match(csp ?? '', /script-src 'nonce-[^']+'/);
+  assert.doesNotMatch(csp ?? '', /unsafe-(eval|inline)/);
+  // Lit styles its shadow roots through adopted style sheets; a blocked sheet leaves buttons unstyled.
+  const styled = await page.evaluate(() => {
+    const b = document.querySelector('vscode-button')!;
+    return { sheets: b.shadowRoot?.adoptedStyleSheets.length ?? 0, display: getComputedStyle(b).display };
+  });
+  assert.ok(styled.sheets > 0, 'vscode-button has no adopted style sheets');
+  assert.equal(styled.display, 'inline-block');
+});
+
+test('points appear where the data says, in their label colour', async () => {
+  await openWithPoints();
+  await screenshot(page, '01-scatter');
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  const known = await pointsPixel(page, kx, ky);
+  assert.equal(known[3], 255, `no point drawn at the known point's spot (${kx}, ${ky})`);
+  // cats are the second label: --vscode-charts-orange in the dark theme (#d18616).
+  assert.deepEqual(known.slice(0, 3), [0xd1, 0x86, 0x16]);
+  // The empty middle between clusters stays empty.
+  const [ex, ey] = await clientPositionFromAxes(page, -0.5, -0.5);
+  assert.equal((await pointsPixel(page, ex, ey))[3], 0);
+  assert.match((await info()) ?? '', /201 points/);
+  const legend = await page.locator('.legend-item .name').allTextContents();
+  assert.deepEqual(legend, ['birds', 'cats', 'dogs', 'fish']);
+});
+
+test('hovering the known point shows its file name and image; clicking opens it', async () => {
+  await openWithPoints();
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  await page.mouse.move(kx + 2, ky + 1);
+  const tooltip = page.locator('.tooltip');
+  await tooltip.waitFor({ state: 'visible' });
+  assert.equal(await tooltip.locator('.tooltip-name').textContent(), 'known-cat.png');
+  assert.equal(await tooltip.locator('.tooltip-path').textContent(), KNOWN.file);
+  await page.waitForFunction(() => (document.querySelector('.tooltip img') as HTMLImageElement | null)?.naturalWidth === 8);
+  await screenshot(page, '02-hover');
+  await page.mouse.click(kx + 2, ky + 1);
+  const opened = await waitForPosted(page, 'openFile');
+  assert.deepEqual(opened, [{ type: 'openFile', file: KNOWN.file }]);
+  // Away from every point: the tooltip goes and a click opens nothing.
+  const [ex, ey] = await clientPositionFromAxes(page, -0.5, -0.5);
+  await page.mouse.move(ex, ey);
+  await tooltip.waitFor({ state: 'hidden' });
+  await page.mouse.click(ex, ey);
+  await page.waitForTimeout(100);
+  assert.equal((await postedMessages(page)).filter((m) => m.type === 'openFile').length, 1);
+});
+
+test('brush selection, Isolate and Clear', async () => {
+  await openWithPoints();
+  await page.click('vscode-button.mode-brush');
+  // A rectangle around the bottom-right cluster (cats, centre (2, −2)).
+  const [x0, y0] = await clientPositionFromAxes(page, 1, -1);
+  const [x1, y1] = await clientPositionFromAxes(page, 3, -3);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move((x0 + x1) / 2, (y0 + y1) / 2, { steps: 4 });
+  await page.mouse.move(x1, y1, { steps: 4 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /selected/.test(document.querySelector('.info')?.textContent ?? ''));
+  const selectedCount = Number(/([\d,]+) selected/.exec((await info()) ?? '')![1]);
+  assert.ok(selectedCount >= 45 && selectedCount <= 50, `selected ${selectedCount}, expected most of the 50 cats`);
+  await screenshot(page, '03-brush');
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  const dimmed = await pointsPixel(page, kx, ky);
+  assert.equal(dimmed[3], 255);
+  assert.notDeepEqual(dimmed.slice(0, 3), [0xd1, 0x86, 0x16], 'a point outside the selection should be dimmed');
+
+  await page.click('vscode-button.isolate');
+  await page.waitForFunction(() => /isolated/.test(document.querySelector('.info')?.textContent ?? ''));
+  await page.waitForTimeout(50);
+  assert.equal((await pointsPixel(page, kx, ky))[3], 0, 'Isolate should hide points outside the selection');
+  await screenshot(page, '04-isolate');
+
+  await page.click('vscode-button.clear-selection');
+  await page.waitForFunction(() => !/selected/.test(document.querySelector('.info')?.textContent ?? ''));
+  await page.waitForTimeout(50);
+  assert.deepEqual((await pointsPixel(page, kx, ky)).slice(0, 3), [0xd1, 0x86, 0x16]);
+});
+
+test('lasso selects the points inside the drawn shape', async () => {
+  await openWithPoints();
+  await page.click('vscode-button.mode-lasso');
+  const corners = [[-3, 3], [-1, 3], [-1, 1], [-3, 1]] as const;
+  const screen = await Promise.all(corners.map(([x, y]) => clientPositionFromAxes(page, x, y)));
+  await page.mouse.move(screen[0][0], screen[0][1]);
+  await page.mouse.down();
+  for (const [x, y] of [...screen.slice(1), screen[0]]) await page.mouse.move(x, y, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /selected/.test(document.querySelector('.info')?.textContent ?? ''));
+  const n = Number(/([\d,]+) selected/.exec((await info()) ?? '')![1]);
+  assert.ok(n >= 45 && n <= 50, `lasso selected ${n}, expected most of the 50 dogs`);
+});
+
+test('search by file name highlights the matches', async () => {
+  await openWithPoints();
+  await page.locator('vscode-textfield.search').click();
+  await page.keyboard.type('known');
+  await page.waitForFunction(() => /1 match/.test(document.querySelector('.info')?.textContent ?? ''));
+  assert.equal(await page.locator('.marks circle.highlight').count(), 1);
+});
+
+test('interpolation sends lerp and slerp latents and draws the decoded strips', async () => {
+  await openWithPoints({ reducedMotion: true });
+  const b = Array.from(pointsMessage().mu.slice(0, 2));
+  const [ax, ay] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  const [bx, by] = await clientPositionFromAxes(page, b[0], b[1]);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(ax, ay);
+  await page.mouse.click(bx, by);
+  await page.keyboard.up('Shift');
+  const [decode] = await waitForPosted(page, 'decode');
+  assert.equal(decode.latents.length, 2 * 8 * 2, 'lerp and slerp strips of 8 steps, 2 dims each');
+  assert.deepEqual(Array.from(decode.latents.slice(0, 2)), [KNOWN.x, KNOWN.y]);
+  // lerp midpoints lie on the segment; slerp's do not (the endpoints are not parallel).
+  const end = Array.from(decode.latents.slice(14, 16));
+  assert.ok(Math.abs(end[0] - b[0]) < 1e-6 && Math.abs(end[1] - b[1]) < 1e-6, 'the strip ends at the second clicked point');
+  const lerpMid = Array.from(decode.latents.slice(6, 8));
+  const t = 3 / 7;
+  assert.ok(Math.abs(lerpMid[0] - ((1 - t) * KNOWN.x + t * end[0])) < 1e-5);
+  assert.deepEqual(Array.from(decode.latents.slice(16, 18)), Array.from(decode.latents.slice(0, 2)));
+  assert.ok(Math.abs(decode.latents[22] - lerpMid[0]) > 1e-3, 'slerp should bend away from the straight line');
+  assert.equal(await page.locator('.marks g.endpoint').count(), 2);
+
+  await postToWebview(page, { type: 'images', requestId: decode.requestId, images: greyImages(16), latents: decode.latents });
+  await page.waitForFunction(() => document.querySelector('canvas.strip-slerp')?.getAttribute('data-images') === '8');
+  const pixels = await page.evaluate(() => {
+    const read = (sel: string, i: number) => {
+      const c = document.querySelector<HTMLCanvasElement>(sel)!;
+      const cell = c.width / 8;
+      return Array.from(c.getContext('2d')!.getImageData(Math.floor(i * cell + cell / 2), Math.floor(c.height / 2), 1, 1).data);
+    };
+    return { lerp0: read('canvas.strip-lerp', 0), lerp7: read('canvas.strip-lerp', 7), slerp0: read('canvas.strip-slerp', 0) };
+  });
+  // Image i of the reply is filled with grey 20·i + 10: lerp is images 0–7, slerp 8–15.
+  assert.deepEqual(pixels.lerp0, [10, 10, 10, 255]);
+  assert.deepEqual(pixels.lerp7, [150, 150, 150, 255]);
+  assert.deepEqual(pixels.slerp0, [170, 170, 170, 255]);
+  await screenshot(page, '05-interpolation');
+
+  await page.click('vscode-button.save-strip');
+  const [save] = await waitForPosted(page, 'saveImages');
+  assert.equal(save.images.count, 16);
+  assert.equal(save.baseName, 'interpolation');
+});
+
+test('the decoded manifold sends one decode per burst of zooms, and only the latest is drawn', async () => {
+  await openWithPoints();
+  await page.locator('vscode-checkbox.manifold-toggle').click();
+  const [first] = await waitForPosted(page, 'decode');
+  const cells = first.latents.length / 2;
+  assert.ok(cells >= 4, `manifold grid of ${cells} cells`);
+  // While the first is in flight, a burst of zooms must not send anything.
+  const box = (await page.locator('.scatter').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  for (let i = 0; i < 6; i++) {
+    await page.mouse.wheel(0, -120);
+    await page.waitForTimeout(30);
+  }
+  await page.waitForTimeout(800);
+  assert.equal((await decodes()).length, 1, 'no second decode while the first is in flight');
+  // The answer to the first request is stale now: it is not drawn, and the newest view is asked for.
+  await postToWebview(page, { type: 'images', requestId: first.requestId, images: greyImages(cells), latents: first.latents });
+  const all = await waitForPosted(page, 'decode', 2);
+  await page.waitForTimeout(500);
+  assert.equal((await decodes()).length, 2, 'exactly one decode for the whole burst');
+  const manifoldDrawn = () => page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+    return n;
+  });
+  assert.equal(await manifoldDrawn(), 0, 'the stale grid must not be drawn');
+  const second = all[1];
+  // The second grid covers the zoomed-in view: a smaller latent extent than the first.
+  const extent = (l: Float32Array) => {
+    const xs = Array.from(l).filter((_, i) => i % 2 === 0);
+    return Math.max(...xs) - Math.min(...xs);
+  };
+  assert.ok(extent(second.latents) < extent(first.latents) * 0.8);
+  const n2 = second.latents.length / 2;
+  const images = greyImages(n2);
+  await postToWebview(page, { type: 'images', requestId: second.requestId, images, latents: second.latents });
+  await page.waitForFunction(() => {
+    const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
+    return c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data[3] === 255;
+  });
+  assert.ok((await manifoldDrawn()) > 100000, 'the newest grid covers the view');
+  await screenshot(page, '06-manifold');
+});
+
+test('the ELBO panel draws a replayed series and appends live steps', async () => {
+  page = await harness.newPage();
+  await waitForPosted(page, 'ready');
+  await postToWebview(page, initMessage());
+  const series = seriesMessage(3000, 5);
+  await postToWebview(page, series);
+  await page.click('vscode-tab-header.tab-training');
+  await page.waitForFunction(() => document.querySelector('.chart-negElbo path.series')?.getAttribute('d'));
+  await page.waitForTimeout(100);
+  const drawn = Number(await page.locator('.chart-negElbo path.series').getAttribute('data-points'));
+  assert.ok(drawn > 100 && drawn < 1000, `3000 steps drawn as ${drawn} points (downsampled)`);
+  assert.equal(await page.locator('.chart-negElbo .mark-train').count(), 5);
+  assert.equal(await page.locator('.chart-negElbo .mark-val').count(), 5);
+  assert.equal(await page.locator('.chart-negElbo .mark-logpx').count(), 5);
+  assert.equal(await page.locator('.chart-kl-dims rect.bar').count(), 2);
+  const last = series.steps[series.steps.length - 1].terms;
+  const figure = (name: string) => page.locator(`[data-figure="${name}"] dd`).textContent();
+  assert.equal(await figure('neg-elbo'), (-last.elbo).toFixed(2));
+  assert.equal(await figure('epoch'), '5 / 10');
+  assert.equal(await figure('active'), '1 / 2');
+  assert.equal(await figure('eta'), '2 min 05 s');
+  assert.match((await figure('backend')) ?? '', /wasm \(SIMD on, 1 thread\)/);
+  await screenshot(page, '07-elbo');
+
+  const status = { ...series.status!, step: 3001, eta: 60 };
+  const point = { step: 3001, epoch: 6, terms: { reconstruction: 50, kl: 9, elbo: -59, bitsPerDim: 1.33 }, imagesPerSecond: 1700 };
+  await postToWebview(page, { type: 'step', point, status });
+  await page.waitForFunction(() => document.querySelector('[data-figure="neg-elbo"] dd')?.textContent === '59.00');
+  assert.equal(await figure('rate'), '1700');
+  await page.click('vscode-button.stop-training');
+  assert.deepEqual(await waitForPosted(page, 'stopTraining'), [{ type: 'stopTraining' }]);
+});
+
+test('a theme switch changes the colours', async () => {
+  await openWithPoints();
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  await setTheme(page, 'light');
+  await page.waitForTimeout(100);
+  assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
+  assert.notEqual(darkBg, 'rgb(255, 255, 255)');
+  // A bird point takes the light theme's --vscode-charts-blue (#1a85ff).
+  await page.click('vscode-button.mode-brush');
+  const birds = await page.evaluate(() => {
+    const c = document.querySelector<HTMLCanvasElement>('canvas.points-layer')!;
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return [...seen];
+  });
+  assert.ok(birds.includes('26,133,255'), `light-theme blue not drawn; colours: ${birds.join(' ')}`);
+  assert.ok(!birds.includes('55,148,255'), 'dark-theme blue still drawn');
+  await screenshot(page, '08-light');
+  await setTheme(page, 'high-contrast');
+  await page.waitForTimeout(100);
+  assert.ok(await page.evaluate(() => document.body.classList.contains('vscode-high-contrast')));
+  assert.deepEqual((await pointsPixel(page, kx, ky)).slice(0, 3), [0xd1, 0x86, 0x16]);
+  await screenshot(page, '09-high-contrast');
+});
+
+test('zoom, selection and endpoints survive a reload', async () => {
+  await openWithPoints();
+  const box = (await page.locator('.scatter').boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.7);
+  for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -100);
+  await page.waitForTimeout(400);
+  await page.click('vscode-button.mode-brush');
+  const [x0, y0] = await clientPositionFromAxes(page, 1.2, -1.2);
+  const [x1, y1] = await clientPositionFromAxes(page, 2.2, -2.2);
+  await page.mouse.move(x0, y0);
+  await page.mouse.down();
+  await page.mouse.move(x1, y1, { steps: 5 });
+  await page.mouse.up();
+  await page.waitForFunction(() => /selected/.test(document.querySelector('.info')?.textContent ?? ''));
+  const before = { info: await info(), ticks: await page.locator('.scatter .axis-x .tick text').allTextContents() };
+  const beforeKnown = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+
+  await page.reload();
+  await waitForPosted(page, 'ready');
+  await postToWebview(page, initMessage());
+  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
+  await page.waitForFunction(() => /selected/.test(document.querySelector('.info')?.textContent ?? ''));
+  await page.waitForTimeout(100);
+  assert.equal(await info(), before.info);
+  assert.deepEqual(await page.locator('.scatter .axis-x .tick text').allTextContents(), before.ticks);
+  const afterKnown = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  assert.ok(Math.abs(afterKnown[0] - beforeKnown[0]) < 1 && Math.abs(afterKnown[1] - beforeKnown[1]) < 1);
+  assert.equal(await page.locator('vscode-button.mode-brush').getAttribute('aria-pressed'), 'true');
+  await screenshot(page, '10-restored');
+});
+
+test('higher-dimensional latents are projected with PCA, and two dimensions can be chosen', async () => {
+  page = await harness.newPage();
+  await waitForPosted(page, 'ready');
+  await postToWebview(page, initMessage(3));
+  const base = pointsMessage(20, harness.url.replace(/\/$/, ''));
+  const n = base.files.length;
+  const mu = new Float32Array(n * 3);
+  // The third dimension carries the most variance, so PCA's first axis follows it.
+  for (let i = 0; i < n; i++) {
+    mu[i * 3] = base.mu[i * 2] * 0.1;
+    mu[i * 3 + 1] = base.mu[i * 2 + 1];
+    mu[i * 3 + 2] = base.mu[i * 2] * 3;
+  }
+  await postToWebview(page, { ...base, dims: 3, mu });
+  await page.waitForFunction(() => /PCA explains/.test(document.querySelector('.info')?.textContent ?? ''));
+  const pct = /PCA explains ([\d.]+)% \+ ([\d.]+)%/.exec((await info()) ?? '')!;
+  assert.ok(Number(pct[1]) > Number(pct[2]) && Number(pct[1]) + Number(pct[2]) > 99.9);
+  await page.selectOption('select.projection', 'dims');
+  await page.waitForFunction(() => /z0 × z1/.test(document.querySelector('.info')?.textContent ?? ''));
+  await page.selectOption('select.projection', 'umap');
+  const [project] = await waitForPosted(page, 'project');
+  assert.equal(project.method, 'umap');
+  const coords = new Float32Array(n * 2).map((_, i) => (i % 2 ? 1 : -1) * (i / n));
+  await postToWebview(page, { type: 'projection', requestId: project.requestId, coords });
+  await page.waitForFunction(() => /UMAP$/.test(document.querySelector('.info')?.textContent ?? ''));
+  await screenshot(page, '11-umap');
+});

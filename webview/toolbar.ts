@@ -1,0 +1,157 @@
+// The explorer's toolbar and legend: search, pointer modes, selection actions, projection and
+// manifold toggles. Plain callbacks out; the explorer owns the state.
+
+import type { PointerMode, Projection } from './core/viewState';
+import { el, onActivate } from './dom';
+
+export interface ToolbarActions {
+  search(query: string): void;
+  mode(mode: PointerMode): void;
+  isolate(): void;
+  clearSelection(): void;
+  projection(p: Projection): void;
+  manifold(on: boolean): void;
+  conditionLabel(index: number): void;
+}
+
+const MODES: { mode: PointerMode; text: string; title: string }[] = [
+  { mode: 'pan', text: 'Pan', title: 'Drag to pan, wheel to zoom; shift-click points to interpolate' },
+  { mode: 'brush', text: 'Brush', title: 'Drag a rectangle to select points' },
+  { mode: 'lasso', text: 'Lasso', title: 'Draw a free shape to select points' },
+  { mode: 'interpolate', text: 'Interpolate', title: 'Click two places in latent space' },
+];
+
+export class Toolbar {
+  readonly root: HTMLElement;
+  readonly info = el('span', { class: 'info', role: 'status' });
+  readonly message = el('span', { class: 'message', role: 'alert' });
+  private readonly searchField: HTMLElement;
+  private readonly modeButtons = new Map<PointerMode, HTMLElement>();
+  private readonly projectionSelect: HTMLSelectElement;
+  private readonly dimX: HTMLSelectElement;
+  private readonly dimY: HTMLSelectElement;
+  private readonly dimsGroup: HTMLElement;
+  private readonly manifoldBox: HTMLElement;
+  private readonly conditionSelect: HTMLSelectElement;
+  private readonly conditionGroup: HTMLElement;
+
+  constructor(actions: ToolbarActions) {
+    this.searchField = el('vscode-textfield', { type: 'search', placeholder: 'Search file names', class: 'search', 'aria-label': 'Search file names' });
+    this.searchField.addEventListener('input', () => actions.search((this.searchField as HTMLInputElement).value ?? ''));
+    const modes = el('div', { class: 'modes', role: 'group', 'aria-label': 'Pointer mode' });
+    for (const m of MODES) {
+      const b = el('vscode-button', { class: `mode mode-${m.mode}`, title: m.title, secondary: true }, m.text);
+      b.addEventListener('click', () => actions.mode(m.mode));
+      this.modeButtons.set(m.mode, b);
+      modes.append(b);
+    }
+    const isolate = el('vscode-button', { class: 'isolate', secondary: true, title: 'Show only the selected points' }, 'Isolate');
+    const clear = el('vscode-button', { class: 'clear-selection', secondary: true, title: 'Clear the selection' }, 'Clear');
+    isolate.addEventListener('click', () => actions.isolate());
+    clear.addEventListener('click', () => actions.clearSelection());
+
+    this.projectionSelect = el('select', { class: 'projection', 'aria-label': 'Projection' },
+      el('option', { value: 'pca' }, 'PCA'),
+      el('option', { value: 'umap' }, 'UMAP'),
+      el('option', { value: 'dims' }, 'Two dimensions'));
+    this.dimX = el('select', { class: 'dim-x', 'aria-label': 'Horizontal latent dimension' });
+    this.dimY = el('select', { class: 'dim-y', 'aria-label': 'Vertical latent dimension' });
+    this.dimsGroup = el('span', { class: 'dims', hidden: true }, this.dimX, ' × ', this.dimY);
+    const projectionChanged = () => {
+      const kind = this.projectionSelect.value;
+      this.dimsGroup.hidden = kind !== 'dims';
+      actions.projection(kind === 'dims' ? { kind, x: Number(this.dimX.value), y: Number(this.dimY.value) } : { kind: kind as 'pca' | 'umap' });
+    };
+    for (const s of [this.projectionSelect, this.dimX, this.dimY]) s.addEventListener('change', projectionChanged);
+
+    this.manifoldBox = el('vscode-checkbox', { class: 'manifold-toggle', label: 'Decoded manifold' });
+    this.manifoldBox.addEventListener('change', () => actions.manifold(Boolean((this.manifoldBox as HTMLInputElement).checked)));
+    this.conditionSelect = el('select', { class: 'condition', 'aria-label': 'Label used when decoding' });
+    this.conditionSelect.addEventListener('change', () => actions.conditionLabel(Number(this.conditionSelect.value)));
+    this.conditionGroup = el('label', { class: 'condition-group', hidden: true }, 'Decode as ', this.conditionSelect);
+
+    this.root = el(
+      'header',
+      { class: 'toolbar' },
+      this.searchField,
+      modes,
+      isolate,
+      clear,
+      el('span', { class: 'projection-group' }, this.projectionSelect, this.dimsGroup),
+      this.manifoldBox,
+      this.conditionGroup,
+      this.info,
+      this.message,
+    );
+  }
+
+  setMode(mode: PointerMode): void {
+    for (const [m, b] of this.modeButtons) {
+      if (m === mode) b.removeAttribute('secondary');
+      else b.setAttribute('secondary', '');
+      b.setAttribute('aria-pressed', String(m === mode));
+    }
+  }
+
+  setSearch(query: string): void {
+    (this.searchField as HTMLInputElement).value = query;
+  }
+
+  setDims(dims: number, projection: Projection): void {
+    const names = Array.from({ length: dims }, (_, i) => el('option', { value: i }, `z${i}`));
+    this.dimX.replaceChildren(...names.map((o) => o.cloneNode(true)));
+    this.dimY.replaceChildren(...names);
+    this.projectionSelect.value = projection.kind;
+    this.projectionSelect.parentElement!.hidden = dims <= 2;
+    this.dimsGroup.hidden = projection.kind !== 'dims';
+    this.dimX.value = String(projection.kind === 'dims' ? projection.x : 0);
+    this.dimY.value = String(projection.kind === 'dims' ? projection.y : Math.min(1, dims - 1));
+  }
+
+  setManifold(available: boolean, on: boolean): void {
+    this.manifoldBox.hidden = !available;
+    (this.manifoldBox as HTMLInputElement).checked = on;
+  }
+
+  setConditionLabels(labels: string[], selected: number): void {
+    this.conditionGroup.hidden = labels.length === 0;
+    this.conditionSelect.replaceChildren(...labels.map((l, i) => el('option', { value: i }, l)));
+    this.conditionSelect.value = String(Math.min(selected, Math.max(0, labels.length - 1)));
+  }
+
+  showMessage(text: string): void {
+    this.message.textContent = text;
+  }
+}
+
+/** Legend entries are buttons: Enter, Space or a click toggles the class. */
+export function renderLegend(
+  root: HTMLElement,
+  names: string[],
+  colours: string[],
+  hidden: ReadonlySet<number>,
+  counts: number[],
+  toggle: (index: number) => void,
+): void {
+  root.hidden = names.length === 0;
+  root.replaceChildren(
+    ...names.map((name, i) => {
+      const item = el(
+        'div',
+        { class: `legend-item${hidden.has(i) ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!hidden.has(i)), 'data-label': i },
+        swatch(colours[i]),
+        el('span', { class: 'name' }, name),
+        el('span', { class: 'count' }, String(counts[i] ?? 0)),
+      );
+      onActivate(item, () => toggle(i));
+      return item;
+    }),
+  );
+}
+
+/** Set through the CSSOM: the CSP forbids inline style attributes. */
+function swatch(colour: string): HTMLElement {
+  const node = el('span', { class: 'swatch' });
+  node.style.background = colour;
+  return node;
+}
