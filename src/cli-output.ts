@@ -65,7 +65,7 @@ export class ProgressView {
     const counted = total ? `${message} (${done ?? 0}/${total})` : message;
     if (this.tty) {
       this.clearBar();
-      this.out.write(`\r${counted.slice(0, (this.out.columns ?? 100) - 1)}`);
+      this.out.write(`\r${counted.slice(0, this.width())}\x1b[K`);
       this.barShown = true;
       return;
     }
@@ -86,8 +86,13 @@ export class ProgressView {
       `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
       `step ${p.stepInEpoch}/${p.stepsPerEpoch}  −ELBO ${fmt(-p.terms.elbo)}  recon ${fmt(p.terms.reconstruction)}  ` +
       `KL ${fmt(p.terms.kl)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatSeconds(p.eta)}`;
-    this.out.write(`\r${text.slice(0, (this.out.columns ?? 120) - 1)}\x1b[K`);
+    this.out.write(`\r${text.slice(0, this.width())}\x1b[K`);
     this.barShown = true;
+  }
+
+  /** Usable line width: one less than the terminal's, so the cursor never wraps. */
+  private width(): number {
+    return Math.max(40, (this.out.columns || 120) - 1);
   }
 
   clearBar(): void {

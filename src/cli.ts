@@ -3,6 +3,7 @@
 // Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 130 cancelled.
 
 import { promises as fs } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
@@ -79,12 +80,18 @@ const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as cons
 
 function workerClient(values: Values): EngineClient {
   const fromSource = __filename.endsWith('.ts');
-  return new EngineClient({
+  const client = new EngineClient({
     workerPath: fromSource ? join(__dirname, 'engine', 'worker.ts') : join(__dirname, 'worker.js'),
     // From source (development, tests) the worker runs through tsx too, resolved from here, not the cwd.
-    execArgv: fromSource ? ['--import', pathToFileURL(require.resolve('tsx')).href] : [],
+    execArgv: fromSource ? ['--import', pathToFileURL(createRequire(__filename).resolve('tsx')).href] : [],
     worker: { backend: choice<BackendChoice>(values, 'backend', BACKENDS) ?? 'auto' },
   });
+  // The worker's own diagnostics (e.g. the stack of an internal error) reach the terminal;
+  // library chatter on its stderr does not.
+  client.events.on('stderr', (text: string) => {
+    for (const line of text.split('\n')) if (line.startsWith('latent-atlas worker:')) process.stderr.write(line + '\n');
+  });
+  return client;
 }
 
 function today(): string {

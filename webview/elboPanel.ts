@@ -134,7 +134,7 @@ export class ElboPanel {
       ['Validation −ELBO', formatNats(lastEpoch?.validation ? -lastEpoch.validation.elbo : null), 'val-elbo'],
       ['log p(x)', lastEpoch?.logPx ? `${formatNats(lastEpoch.logPx.value)} (k=${lastEpoch.logPx.k})` : '–', 'logpx'],
       ['Active units', lastEpoch ? `${lastEpoch.activeUnits ?? countActive(klPerDim)} / ${klPerDim.length}` : '–', 'active'],
-      ['Images/s', formatRate(s?.imagesPerSecond ?? lastStep?.imagesPerSecond ?? lastEpoch?.imagesPerSecond), 'rate'],
+      ['Images/s', formatRate(lastStep?.imagesPerSecond ?? s?.imagesPerSecond ?? lastEpoch?.imagesPerSecond), 'rate'],
       ['ETA', s?.state === 'running' ? formatDuration(s.eta) : '–', 'eta'],
       ['Backend', this.backend ? backendText(this.backend) : lastEpoch?.backend ?? '–', 'backend'],
     ];
@@ -189,7 +189,7 @@ export class ElboPanel {
       const hi = all.length ? Math.max(...all) : 1;
       const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
       const y = scaleLinear().domain([lo - pad, hi + pad]).range([height - margin.bottom, margin.top]).nice();
-      svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`).call(axisBottom(x).ticks(5).tickSizeOuter(0));
+      svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`).call(axisBottom(x).ticks(5, '~s').tickSizeOuter(0));
       svg.select<SVGGElement>('.axis-y').attr('transform', `translate(${margin.left},0)`).call(axisLeft(y).ticks(4).tickSizeOuter(0));
       const path = line<number>()
         .x((k) => x(steps[k].step))

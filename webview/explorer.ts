@@ -97,7 +97,10 @@ export class Explorer {
       el('vscode-tab-panel', {}, this.elbo.root),
     );
     this.tabs.addEventListener('vsc-tabs-select', (e) => {
-      this.update({ tab: (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex === 1 ? 'training' : 'images' });
+      const tab = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex === 1 ? 'training' : 'images';
+      this.update({ tab });
+      // Charts drawn while their tab was hidden had no width to measure.
+      if (tab === 'training') this.elbo.render();
     });
     const empty = el('p', { class: 'empty' }, 'No points yet. Run “VAE: Encode Image Folder” to see a folder in latent space.');
     this.scatter.root.append(this.legend, this.tooltip, empty);

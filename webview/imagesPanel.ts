@@ -125,8 +125,10 @@ export class ImagesPanel {
   }
 
   showStrips(lerp: ImageBatch, slerp: ImageBatch): void {
-    showBatch(this.lerpCanvas, lerp, lerp.count, 48);
-    showBatch(this.slerpCanvas, slerp, slerp.count, 48);
+    // Whole-pixel scaling that keeps a strip of up to 32 images inside the panel.
+    const cell = Math.max(8, Math.min(48, Math.floor(320 / Math.max(lerp.count, 1))));
+    showBatch(this.lerpCanvas, lerp, lerp.count, cell);
+    showBatch(this.slerpCanvas, slerp, slerp.count, cell);
   }
 
   showReconstruction(original: ImageBatch, recon: ImageBatch, terms: ElboTerms | undefined): void {

@@ -263,6 +263,9 @@ export class Scatter {
       .select<SVGGElement>('.axis-y')
       .attr('transform', 'translate(40,0)')
       .call(axisLeft(y).ticks(Math.max(2, Math.floor(this.height / 70))).tickSizeOuter(0));
+    // Labels that would sit on the other axis or off the edge are left out.
+    this.svg.selectAll<SVGGElement, number>('.axis-x .tick').attr('visibility', (v) => (x(v) < 56 || x(v) > this.width - 12 ? 'hidden' : null));
+    this.svg.selectAll<SVGGElement, number>('.axis-y .tick').attr('visibility', (v) => (y(v) > this.height - 30 || y(v) < 8 ? 'hidden' : null));
   }
 
   private drawMarks(): void {
@@ -338,6 +341,7 @@ export class Scatter {
 
   private ensureTree(): Quadtree<number> {
     if (!this.tree) {
+      performance.mark('quadtree-build-start');
       const c = this.coords;
       const n = c.length / 2;
       const ids = new Array<number>(n);
@@ -346,6 +350,7 @@ export class Scatter {
         .x((i) => c[2 * i])
         .y((i) => c[2 * i + 1])
         .addAll(ids);
+      performance.measure('quadtree-build', 'quadtree-build-start');
     }
     return this.tree;
   }

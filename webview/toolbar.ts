@@ -77,7 +77,7 @@ export class Toolbar {
       modes,
       isolate,
       clear,
-      el('span', { class: 'projection-group' }, this.projectionSelect, this.dimsGroup),
+      el('span', { class: 'projection-group', hidden: true }, this.projectionSelect, this.dimsGroup),
       this.manifoldBox,
       this.conditionGroup,
       this.info,

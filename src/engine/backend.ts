@@ -87,7 +87,7 @@ function installHint(name: 'tensorflow-gpu' | 'tensorflow', nativeModulesPath?: 
   const pkg = NATIVE_PACKAGES[name];
   const where = nativeModulesPath
     ? `in ${nativeModulesPath} (cd there and run \`npm install ${pkg}\`) or globally (\`npm install -g ${pkg}\`)`
-    : `globally (\`npm install -g ${pkg}\`) or in a folder named by the latentAtlas.nativeModulesPath setting`;
+    : `globally (\`npm install -g ${pkg}\`) or in a folder named by the \`vae.nativeModulesPath\` setting`;
   const needs =
     name === 'tensorflow-gpu'
       ? ' It needs an NVIDIA GPU with its driver, CUDA 11.2 and cuDNN 8.1 on this machine (Linux x64 or Windows).'

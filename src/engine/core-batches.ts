@@ -1,8 +1,8 @@
 // Turning a uint8 image array into model batches, and the seeded train/validation split.
 
-import type { Preprocessing } from '../protocol/model';
+import type { Preprocessing, TrainingConfig } from '../protocol/model';
 import { imageShape, labelsToInput, pixelCount, type VaeModel } from './model';
-import { permutation } from './rng';
+import { deriveSeed, permutation } from './rng';
 import { getTf, type Tensor, type Tensor2D } from './tf';
 
 /** Images the engine trains on or evaluates: count × H × W × C bytes, one label per image. */
@@ -49,6 +49,14 @@ export function splitIndices(count: number, fraction: number, seed: number): { t
   const held = Math.floor(count * fraction);
   if (count - held < 1) throw new Error(`Only ${count} image(s): too few to train on after holding out ${held} for validation.`);
   return { validation: order.slice(0, held), train: order.slice(held) };
+}
+
+/**
+ * The split trainVae makes for a run: splitIndices with the seed derived as deriveSeed(seed, 1).
+ * Use this (not a copy of it) wherever a run's validation images are needed again.
+ */
+export function runSplit(count: number, cfg: Pick<TrainingConfig, 'validationSplit' | 'seed'>): { train: Int32Array; validation: Int32Array } {
+  return splitIndices(count, cfg.validationSplit, deriveSeed(cfg.seed, 1));
 }
 
 /** Copies the images at `indices` into a new, contiguous set. */

@@ -13,6 +13,7 @@ import { elboEstimate, elboTerms } from './objective';
 import { createRng, deriveSeed } from './rng';
 import { readEncoding, writeEncoding, type EncodedFile } from './runStore-encodings';
 import { withRun } from './runStore-cache';
+import { EngineError } from './runStore';
 import { getTf, type Tensor2D } from './tf';
 
 /** Images encoded between two cancel checks / status events. */
@@ -31,6 +32,12 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const folder = resolve(req.folder);
     ctx.emit({ type: 'status', requestId: ctx.id, message: `Scanning ${folder}` });
     const scan = await scanFolder(folder, { signal: ctx.signal });
+    if (scan.files.length === 0) {
+      const other = scan.otherFiles.count
+        ? `${scan.otherFiles.count} other file(s) found (${scan.otherFiles.extensions.join(', ') || 'no extension'}), none PNG/JPEG/WebP/GIF`
+        : 'it holds no files';
+      throw new EngineError('no-images', `No images to encode in ${folder}: ${other}.`);
+    }
     const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
     const reusable = new Map<string, { index: number; file: EncodedFile }>();
     if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize) {
@@ -81,6 +88,9 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         reused++;
       }
       files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
+    }
+    if (files.length === 0) {
+      throw new EngineError('no-images', `None of the ${scan.files.length} image(s) in ${folder} could be read; see the warnings for each file.`);
     }
     const mu = new Float32Array(files.length * dims);
     const logVar = new Float32Array(files.length * dims);

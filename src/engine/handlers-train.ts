@@ -34,6 +34,26 @@ function claimTraining(ctx: RequestContext, runDir: string): void {
   active = { id: ctx.id, runDir };
 }
 
+/** Checks the settings before any time is spent on the data or anything is written. */
+function checkTrainingConfig(cfg: TrainingConfig): void {
+  const bad = (what: string) => {
+    throw badRequest(`Invalid training settings: ${what}.`);
+  };
+  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) bad(`epochs must be a whole number ≥ 1, got ${cfg.epochs}`);
+  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) bad(`batch size must be a whole number ≥ 1, got ${cfg.batchSize}`);
+  if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) bad(`learning rate must be > 0, got ${cfg.learningRate}`);
+  if (!(cfg.validationSplit >= 0 && cfg.validationSplit < 1)) bad(`validation split must be in [0, 1), got ${cfg.validationSplit}`);
+  if (!Number.isInteger(cfg.seed)) bad(`seed must be a whole number, got ${cfg.seed}`);
+}
+
+function buildChecked(...args: Parameters<typeof buildVae>): VaeModel {
+  try {
+    return buildVae(...args);
+  } catch (err) {
+    throw badRequest((err as Error).message);
+  }
+}
+
 async function loadTrainingData(
   ctx: RequestContext,
   source: DatasetSource,
@@ -121,6 +141,7 @@ function disposeVae(vae: VaeModel | undefined): void {
 
 export const handleTrain: Handler<'train'> = async (req, ctx) => {
   const runDir = resolve(req.runDir);
+  checkTrainingConfig(req.training);
   claimTraining(ctx, runDir);
   let vae: VaeModel | undefined;
   try {
@@ -134,7 +155,7 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       },
     );
     const data = await loadTrainingData(ctx, req.dataset, req.preprocessing, undefined);
-    vae = buildVae(req.model, data.pre, data.labelNames.length, req.training.seed);
+    vae = buildChecked(req.model, data.pre, data.labelNames.length, req.training.seed);
     const now = new Date().toISOString();
     const manifest: RunManifest = {
       format: 'latent-atlas-run',

@@ -5,7 +5,7 @@
 import { resolve } from 'node:path';
 import type { RunManifest } from '../protocol/model';
 import { vaeFromLayers, type VaeModel } from './model';
-import { loadCheckpoint, readManifest } from './runStore';
+import { EngineError, loadCheckpoint, readManifest } from './runStore';
 
 interface Entry {
   checkpoint: string;
@@ -43,9 +43,15 @@ export async function withRun<T>(runDir: string, fn: (run: LoadedRun) => Promise
       entry.stale = true;
       if (entry.users === 0) disposeEntry(entry);
     }
-    const vae = loadCheckpoint(dir, manifest, false).then(({ encoder, decoder }) =>
-      vaeFromLayers(encoder, decoder, manifest.model, manifest.preprocessing, manifest.labels.length),
-    );
+    const vae = loadCheckpoint(dir, manifest, false).then(({ encoder, decoder }) => {
+      try {
+        return vaeFromLayers(encoder, decoder, manifest.model, manifest.preprocessing, manifest.labels.length);
+      } catch (err) {
+        encoder.dispose();
+        decoder.dispose();
+        throw new EngineError('corrupt-run', `${dir}: ${(err as Error).message}`);
+      }
+    });
     entry = { checkpoint: manifest.checkpoint ?? '', manifest, vae, users: 0, stale: false };
     entries.set(dir, entry);
     vae.catch(() => {

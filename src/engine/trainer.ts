@@ -7,7 +7,7 @@
 
 import type { BackendName, ElboTerms, EpochSummary, Preprocessing, TrainingConfig } from '../protocol/model';
 import type { ProgressEvent } from '../protocol/engine';
-import { type ImageSet, gatherBatch, splitIndices, subset } from './core-batches';
+import { type ImageSet, gatherBatch, runSplit, subset } from './core-batches';
 import { estimateLogPx, evaluate } from './core-evaluate';
 import { decodeRaw, encodeBatch, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms, trainingLoss } from './objective';
@@ -15,6 +15,7 @@ import { deriveSeed, permutation } from './rng';
 import { getTf, type Scalar, type Tensor, type Tensor2D } from './tf';
 
 export { evaluate, estimateLogPx, type Evaluation, type LogPxEstimate } from './core-evaluate';
+export { runSplit } from './core-batches';
 
 export interface TrainData {
   /** count × H × W × C bytes. */
@@ -70,7 +71,6 @@ export interface TrainOutcome {
 const PROGRESS_INTERVAL_MS = 100;
 /** Figures over the training set (when nothing is held out) use at most this many images. */
 const TRAIN_EVAL_MAX = 5000;
-const SEED_SPLIT = 1;
 const SEED_ORDER = 2;
 const SEED_NOISE = 3;
 const SEED_EVAL = 4;
@@ -120,7 +120,7 @@ export async function trainVae(
     throw new Error(`Invalid training settings: batchSize ${cfg.batchSize}, learningRate ${cfg.learningRate}, epochs ${cfg.epochs}.`);
   }
   const all: ImageSet = { images: data.images, count: data.count, labels: data.labels };
-  const split = splitIndices(data.count, cfg.validationSplit, deriveSeed(cfg.seed, SEED_SPLIT));
+  const split = runSplit(data.count, cfg);
   const validation = split.validation.length > 0 ? subset(all, split.validation, data.pre) : null;
   const trainIdx = split.train;
   const evalSet = validation ?? subset(all, trainIdx.slice(0, TRAIN_EVAL_MAX), data.pre);

@@ -38,8 +38,11 @@ const handlers: Handlers = {
     target.abort();
     return { cancelled: true };
   },
-  shutdown: async () => {
-    for (const c of running.values()) c.abort();
+  shutdown: async (req) => {
+    for (const [id, c] of running) if (id !== req.id) c.abort();
+    // Give cancelled work (a training writing its final run.json) a moment to finish cleanly.
+    const deadline = Date.now() + 2000;
+    while (running.size > 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     return {};
   },
 };

@@ -213,6 +213,7 @@ export class EngineClient {
     this.pending.clear();
     for (const [, p] of pending) {
       if (p.type === 'shutdown') p.resolve({});
+      else if (this.disposed) p.reject(new EngineError('cancelled', `The engine was shut down while ${DESCRIBE[p.type] ?? p.type}.`));
       else p.reject(this.crashError(child, code, signal, DESCRIBE[p.type] ?? p.type));
     }
   }
@@ -224,10 +225,15 @@ export class EngineClient {
     const oom =
       /heap out of memory|Allocation failed|out of memory|OOM|std::bad_alloc/i.test(tail) || (code === 134 && /memory/i.test(tail));
     if (oom) {
+      const advice = /training/.test(doing)
+        ? 'try a smaller batch size, image size or model'
+        : /starting/.test(doing)
+          ? 'raise the memory limit'
+          : 'try fewer images or points at a time';
       return new EngineError(
         'out-of-memory',
-        `The engine worker ran out of memory while ${doing}; try a smaller batch size or image size ` +
-          `(or raise the worker's memory limit, now ${this.options.maxOldSpaceMb ?? 8192} MB). The next command starts a fresh worker.`,
+        `The engine worker ran out of memory while ${doing}; ${advice} ` +
+          `(the worker's memory limit is ${this.options.maxOldSpaceMb ?? 8192} MB). The next command starts a fresh worker.`,
       );
     }
     const how = signal ? `was stopped by signal ${signal}` : `exited with code ${String(code)}`;

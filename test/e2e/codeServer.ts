@@ -244,7 +244,8 @@ export function extensionLog(userDataDir: string): string {
     for (const name of readdirSync(dir)) {
       const p = join(dir, name);
       if (statSync(p).isDirectory()) walk(p);
-      else if (/Latent Atlas/.test(name) && p.includes('output_logging_')) out.push(readFileSync(p, 'utf8'));
+      // Log output channels land in exthost1/<publisher.name>/<channel>.log (older builds: output_logging_*/).
+      else if (/Latent Atlas\.log$/.test(name)) out.push(readFileSync(p, 'utf8'));
     }
   };
   walk(logs);

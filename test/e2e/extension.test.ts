@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -39,7 +39,7 @@ before(async () => {
   const written = await writeFashionMnist(workspace, 300);
   assert.equal(written, 300);
   await writeBrokenPng(join(workspace, 'Trouser', 'broken.png'));
-  vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 3, 'vae.batchSize': 32 } });
+  vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
 });
 
 after(async () => {
@@ -47,9 +47,12 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function figure(name: string): Promise<string> {
-  return (await explorerFrame(vs.page).locator(`[data-figure="${name}"] dd`).first().textContent({ timeout: 5_000 }).catch(() => null)) ?? '';
+/** The text of one figure of the ELBO panel ('' while the webview is not there yet). */
+async function figure(name: string, timeout = 5_000): Promise<string> {
+  return (await explorerFrame(vs.page).locator(`[data-figure="${name}"] dd`).first().textContent({ timeout }).catch(() => null)) ?? '';
 }
+
+const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
 
 async function trainFromPalette(expectName: string): Promise<void> {
   const { page } = vs;
@@ -63,6 +66,11 @@ async function trainFromPalette(expectName: string): Promise<void> {
 
 test('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
   const { page } = vs;
+  // Open the (empty) explorer first, so its webview is loaded when the first steps arrive.
+  await runCommand(page, 'VAE: Open Latent Explorer');
+  await waitForNotification(page, /shows a model once one is trained or loaded/);
+  await waitFor('the explorer webview', async () => (await figure('neg-elbo', 1_000)) !== '', 60_000);
+  await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
   await trainFromPalette(WS_NAME);
   // Watch the live −ELBO in the webview while training runs.
   const seen: number[] = [];
@@ -70,8 +78,7 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
   await waitFor(
     'training to finish',
     async () => {
-      const text = await figure('neg-elbo');
-      const value = Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
+      const value = parseNats(await figure('neg-elbo', 500));
       if (Number.isFinite(value) && value !== seen.at(-1)) seen.push(value);
       if (seen.length === 3) await vs.shot('train-running');
       return existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete';
@@ -79,15 +86,16 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
     240_000,
   );
   await waitForNotification(page, /Training "fashion" finished/);
+  // The panel ends on the last figures of the run.
+  const negElbo = parseNats(await figure('neg-elbo'));
+  if (negElbo !== seen.at(-1)) seen.push(negElbo);
   await vs.shot('train-finished');
   const m = readManifest(runDir);
-  assert.equal(m.epochsCompleted, 3);
+  assert.equal(m.epochsCompleted, 4);
   assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)), `checkpoint ${m.checkpoint} exists`);
   assert.equal(m.dataset.count, 300);
   assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
   assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
-  const finalShown = Number.parseFloat((await figure('neg-elbo')).replace(/[^\d.eE+-]/g, ''));
-  assert.ok(finalShown < seen[0], `final −ELBO ${finalShown} below the first ${seen[0]}`);
   assert.match(extensionLog(vs.userDataDir), /Skipped .*broken\.png/);
 });
 
@@ -139,15 +147,16 @@ test('the Latent Explorer survives "Developer: Reload Window" with its model and
   await vs.shot('reloaded');
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   const epochs = await figure('epoch');
-  assert.match(epochs, /3/, 'the restored ELBO panel shows the run history');
+  assert.match(epochs, /4/, 'the restored ELBO panel shows the run history');
 });
 
 test('cancelling mid-training keeps the last complete epoch as a loadable run', async () => {
   const { page } = vs;
-  const settingsFile = join(vs.userDataDir, 'User', 'settings.json');
-  const settings = JSON.parse(readFileSync(settingsFile, 'utf8'));
-  await writeFile(settingsFile, JSON.stringify({ ...settings, 'vae.epochs': 500 }));
-  await page.waitForTimeout(1_500); // the settings file watcher picks the change up
+  // Workspace settings (watched with the workspace; code-server does not notice edits of the
+  // user settings file made behind its back) make this run long enough to stop in the middle.
+  await mkdir(join(workspace, '.vscode'), { recursive: true });
+  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.epochs': 500 }));
+  await page.waitForTimeout(2_000);
   await trainFromPalette(`${WS_NAME}-2`);
   const runDir = join(workspace, '.vae', `${WS_NAME}-2`);
   await waitFor('a first checkpoint', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).epochsCompleted >= 1, 180_000);
@@ -160,5 +169,7 @@ test('cancelling mid-training keeps the last complete epoch as a loadable run', 
   assert.ok(m.epochsCompleted >= 1 && m.epochsCompleted < 500);
   assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)));
   assert.match(note, new RegExp(`epoch ${m.epochsCompleted} `));
-  assert.match(extensionLog(vs.userDataDir), /Active model: fashion-2 /);
+  const log = extensionLog(vs.userDataDir);
+  assert.match(log, /training \{"epochs":500,/);
+  assert.match(log, /Active model: fashion-2 /);
 });

@@ -1,22 +1,26 @@
-// The headless CLI as a person runs it (from source through tsx, piped output): exit codes,
+// The headless CLI as a person runs it (the bundled dist-like cli.js, piped output): exit codes,
 // usage text, the run path, PNG samples, the info report.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import * as esbuild from 'esbuild';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import { freeRunDir } from '../../src/cli';
-import { demoFolder, REPO, tempDir, TSX_IMPORT } from './worker-fixtures';
+import { demoFolder, REPO, tempDir } from './worker-fixtures';
 
-const CLI = join(REPO, 'src', 'cli.ts');
+// The CLI and worker are bundled as they ship (same esbuild options as esbuild.mjs), into a folder
+// under node_modules/.cache so the bundles resolve sharp like dist/ does, without touching dist/.
+const BUNDLE_DIR = join(REPO, 'node_modules', '.cache', 'latent-atlas-cli-test', String(process.pid));
+const CLI = join(BUNDLE_DIR, 'cli.js');
 let root: string;
 let images: string;
 
 function cli(args: string[], cwd = root): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX_IMPORT, CLI, ...args], { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -26,12 +30,30 @@ function cli(args: string[], cwd = root): Promise<{ code: number | null; stdout:
   });
 }
 
+async function bundle(): Promise<void> {
+  const node = {
+    bundle: true,
+    platform: 'node' as const,
+    target: 'node20',
+    format: 'cjs' as const,
+    logLevel: 'warning' as const,
+    external: ['vscode', 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+  };
+  await esbuild.build({ ...node, entryPoints: { worker: join(REPO, 'src/engine/worker.ts') }, outdir: BUNDLE_DIR });
+  await esbuild.build({ ...node, entryPoints: { cli: join(REPO, 'src/cli.ts') }, outdir: BUNDLE_DIR, banner: { js: '#!/usr/bin/env node' } });
+  await fs.mkdir(join(BUNDLE_DIR, 'wasm'), { recursive: true });
+  const wasm = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  for (const f of await fs.readdir(wasm)) if (f.endsWith('.wasm')) await fs.copyFile(join(wasm, f), join(BUNDLE_DIR, 'wasm', f));
+}
+
 before(async () => {
+  await bundle();
   root = await tempDir('cli');
   images = await demoFolder(join(root, 'shapes'), 90);
 });
 after(async () => {
   await fs.rm(root, { recursive: true, force: true });
+  await fs.rm(BUNDLE_DIR, { recursive: true, force: true });
 });
 
 describe('latent-atlas CLI', () => {
@@ -74,6 +96,30 @@ describe('latent-atlas CLI', () => {
     assert.match(enc.stderr, /skipped .*zz-broken\.png: /);
     assert.match(enc.stdout, /Encoded 90 images/);
     await fs.rm(join(images, 'circle', 'zz-broken.png'));
+  });
+
+  test('Ctrl-C cancels cleanly: exit 130 and the run keeps its last good checkpoint', async () => {
+    const child = spawn(process.execPath, [CLI, 'train', images, '--epochs', '500', '--batch', '30', '--out', join(root, 'runs'), '--name', 'interrupted'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let interrupted = false;
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!interrupted && /^epoch 1:/m.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 130, stdout);
+    assert.match(stdout, /Training cancelled after \d+ epoch\(s\); the run keeps its last good checkpoint/);
+    const manifest = JSON.parse(await fs.readFile(join(root, 'runs', 'interrupted', 'run.json'), 'utf8'));
+    assert.equal(manifest.state, 'cancelled');
+    assert.ok(manifest.epochsCompleted >= 1 && manifest.checkpoint);
+    const info = await cli(['info', join(root, 'runs', 'interrupted')]);
+    assert.equal(info.code, 0, info.stderr);
   });
 
   test('bad arguments exit 2 with the usage text', async () => {

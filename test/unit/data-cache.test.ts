@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { defaultCacheDir, loadDataset, loadFiles, loadFolder } from '../../src/engine/data';
+import { defaultCacheDir, flushImageCache, releaseImageCache, loadDataset, loadFiles, loadFolder, scanFolder } from '../../src/engine/data';
+import { readPack } from '../../src/engine/data/cache';
 import { greyPng, tempDir } from '../fixtures/images';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -36,6 +37,7 @@ describe('cache', () => {
     const first = await loadFolder(dir, { cacheDir });
     assert.equal(first.decoded, 6);
     assert.equal(first.fromCache, 0);
+    await releaseImageCache(); // read back from disk, as a new worker process would
     const second = await loadFolder(dir, { cacheDir });
     assert.equal(second.decoded, 0);
     assert.equal(second.fromCache, 6);
@@ -77,10 +79,34 @@ describe('cache', () => {
     const { dir, cacheDir } = await setup(2);
     await fs.writeFile(join(dir, 'odd', 'broken.png'), 'not a png');
     const first = await loadFolder(dir, { cacheDir });
+    assert.equal(first.decoded, 3);
     const second = await loadFolder(dir, { cacheDir });
     assert.equal(second.decoded, 0);
     assert.deepEqual(second.skipped, first.skipped);
     assert.match(second.skipped[0].reason, /not an image/);
+  });
+
+  test('progress is reported up to the total', async () => {
+    const { dir, cacheDir } = await setup();
+    const calls: [number, number][] = [];
+    await loadFolder(dir, { cacheDir, onProgress: (done, total) => calls.push([done, total]) });
+    assert.ok(calls.length >= 2);
+    assert.deepEqual(calls.at(-1), [6, 6]);
+    for (let i = 1; i < calls.length; i++) assert.ok(calls[i][0] >= calls[i - 1][0]);
+  });
+
+  test('a cancelled load keeps what it decoded, so the next load does less', async () => {
+    const { dir, cacheDir } = await setup(20);
+    await fs.writeFile(join(dir, 'even', '000-broken.png'), 'not a png');
+    const controller = new AbortController();
+    await assert.rejects(
+      loadFolder(dir, { cacheDir, signal: controller.signal, onProblem: () => controller.abort() }),
+      { name: 'AbortError' },
+    );
+    const next = await loadFolder(dir, { cacheDir });
+    assert.equal(next.count, 20);
+    assert.ok(next.decoded < 21, `decoded ${next.decoded} of 21`);
+    assert.equal(next.decoded + next.fromCache + 1, 21);
   });
 
   test('a damaged cache file is ignored and rebuilt, never an error', async () => {
@@ -118,6 +144,21 @@ describe('cache', () => {
     assert.equal(some.decoded, 0);
     assert.equal(some.fromCache, 2);
     assert.equal((await loadFolder(dir, { cacheDir })).decoded, 0);
+  });
+
+  test('a folder loaded in small chunks ends up whole on disk after a flush', async () => {
+    const { dir, cacheDir } = await setup(24);
+    const pre = { width: 16, height: 16, channels: 1 as const, fit: 'cover' as const };
+    const files = (await scanFolder(dir)).files.map((f) => f.path);
+    for (let i = 0; i < files.length; i += 4) {
+      const chunk = await loadFiles(files.slice(i, i + 4), pre, { cacheDir, labelRoot: dir });
+      assert.equal(chunk.decoded, 4);
+    }
+    await flushImageCache();
+    const [pack] = await packs(cacheDir);
+    const onDisk = await readPack(join(cacheDir, 'images-v1', pack), dir, pre);
+    assert.equal(onDisk.size, 24);
+    assert.equal((await loadFolder(dir, { cacheDir, pre })).decoded, 0);
   });
 
   test('the cache stays within its size bound, dropping the least recently used folder', async () => {

@@ -194,6 +194,20 @@ describe('formats', () => {
     });
   }
 
+  test('a truncated file of any format is reported, never half-read', async () => {
+    const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251));
+    const files: Record<string, Buffer> = { 'good.png': greyPng(8, 8) };
+    for (const format of ['jpeg', 'webp', 'gif', 'png'] as const) {
+      const whole = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })[format]().toBuffer();
+      files[`cut.${format}`] = whole.subarray(0, Math.floor(whole.length * 0.9));
+    }
+    const loaded = await loadFolder(await folder(files), { cacheDir: false });
+    assert.equal(loaded.count, 1);
+    for (const format of ['jpeg', 'webp', 'gif', 'png']) {
+      assert.match(reasonFor(loaded.skipped, `cut.${format}`), new RegExp(`^truncated or corrupt ${format.toUpperCase()} file \\(.+\\)$`));
+    }
+  });
+
   test('extensions are matched case-insensitively and a JPEG named .PNG still decodes', async () => {
     const dir = await folder({ 'A.PNG': await encodeAs('jpeg', 8, 8, [90, 90, 90]), 'B.JpEg': await encodeAs('jpeg', 8, 8, [90, 90, 90]) });
     const loaded = await loadFolder(dir, { cacheDir: false });

@@ -134,7 +134,29 @@ describe('save and load', () => {
   });
 });
 
-describe('conv filter gradient on wasm', () => {
+describe('wasm kernel fixes', () => {
+  it('transposed matrix products agree with the cpu backend', async () => {
+    const products = async (backend: string) => {
+      await tf.setBackend(backend);
+      const out = tf.tidy(() => {
+        const a = tf.randomNormal([5, 3], 0, 1, 'float32', 1);
+        const b = tf.randomNormal([5, 4], 0, 1, 'float32', 2);
+        const c = tf.randomNormal([2, 4, 3], 0, 1, 'float32', 3);
+        const d = tf.randomNormal([2, 5, 4], 0, 1, 'float32', 4);
+        return [tf.matMul(a, b, true, false), tf.matMul(b, a, true, false), tf.matMul(a, a, false, true), tf.matMul(c, d, true, true)];
+      });
+      const values = out.map((t) => Array.from(t.dataSync()));
+      tf.dispose(out);
+      return values;
+    };
+    const onCpu = await products('cpu');
+    const onWasm = await products('wasm');
+    for (let i = 0; i < onCpu.length; i++) {
+      const maxDiff = Math.max(...onCpu[i].map((v, j) => Math.abs(v - onWasm[i][j])));
+      assert.ok(maxDiff < 1e-4, `product ${i} differs by ${maxDiff}`);
+    }
+  });
+
   it('matches the cpu backend for strided, padded and transposed convolutions', async () => {
     const grads = async (backend: string) => {
       await tf.setBackend(backend);

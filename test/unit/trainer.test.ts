@@ -43,8 +43,8 @@ function recorder(stopAfterSteps = Infinity): { hooks: TrainHooks; rec: Recorded
   return { hooks, rec };
 }
 
+/** −ELBO of an untrained model on the first 200 images (a stand-in for the held-out set). */
 function untrainedValidationLoss(vae: VaeModel): number {
-  // Same split as the trainer: validation is what it holds out, so evaluate on the trainer's own figures instead.
   return -evaluate(vae, { images: data.images, count: 200, labels: data.labels }, { seed: 1 }).terms.elbo;
 }
 
@@ -150,11 +150,10 @@ describe('other models train', () => {
     return { before, after: -rec.summaries[0].validation!.elbo };
   }
 
-  // Measured: conditional 549 → 493, conv 544 → 526 after one epoch of 11 steps; asserted: half.
+  // Measured: conditional 549 → 452, conv 544 → 526 after one epoch of 11 steps; asserted: half.
   it('a conditional VAE: one short epoch lowers the loss', async () => {
     const r = await oneEpoch({ ...MODEL, conditional: true, hiddenUnits: [128] }, 600);
-    console.error('CVAE', r);
-    assert.ok(r.after < r.before - 28, `−ELBO ${r.before} → ${r.after}`);
+    assert.ok(r.after < r.before - 48, `−ELBO ${r.before} → ${r.after}`);
   });
 
   it('a conv VAE: one short epoch lowers the loss', async () => {

@@ -134,6 +134,15 @@ describe('engine worker', () => {
 
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
     assert.deepEqual(info.encodings, [folder]);
+
+    const noImages = join(root, 'no-images');
+    await fs.mkdir(noImages);
+    await fs.writeFile(join(noImages, 'readme.txt'), 'no pictures here');
+    await assert.rejects(engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: noImages }), (err: EngineError) => {
+      assert.equal(err.code, 'no-images');
+      assert.ok(err.message.includes(noImages) && err.message.includes('.txt'), err.message);
+      return true;
+    });
   });
 
   test('sample writes N images of the run\'s shape; decode and PCA projection answer', async () => {
@@ -150,6 +159,26 @@ describe('engine worker', () => {
     const p = await engine.request<'project'>({ type: 'project', points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]), dims: 2, method: 'pca' });
     assert.equal(p.coords.length, 8);
     assert.ok(p.explained![0] > 0.7 && p.explained![0] + p.explained![1] > 0.999);
+  });
+
+  test('reconstruct and estimateLogPx answer with finite figures; UMAP is seeded', async () => {
+    const runDir = join(root, 'runs', 'first');
+    const files = (await fs.readdir(join(images, 'triangle'))).slice(0, 3).map((f) => join(images, 'triangle', f));
+    const rec = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [...files, join(root, 'missing.png')] });
+    assert.equal(rec.originals.count, 3);
+    assert.equal(rec.reconstructions.pixels.length, 3 * 28 * 28);
+    assert.equal(rec.terms.length, 3);
+    assert.ok(rec.terms.every((t) => Number.isFinite(t.elbo) && t.kl >= 0));
+    assert.equal(rec.skipped.length, 1);
+    const lp = await engine.request<'estimateLogPx'>({ type: 'estimateLogPx', runDir, k: 20 });
+    assert.equal(lp.count, 48, 'the run\'s validation images (20% of 240)');
+    assert.ok(lp.logPx >= lp.elbo, `IWAE bound ${lp.logPx} ≥ ELBO ${lp.elbo}`);
+    const enc = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+    const a = await engine.request<'project'>({ type: 'project', points: enc.mu, dims: enc.dims, method: 'umap', seed: 5 });
+    const b = await engine.request<'project'>({ type: 'project', points: enc.mu, dims: enc.dims, method: 'umap', seed: 5 });
+    assert.equal(a.coords.length, enc.files.length * 2);
+    assert.ok(a.coords.every(Number.isFinite));
+    assert.deepEqual(a.coords, b.coords);
   });
 
   test('sampling by label: an unknown label names the known ones; a known label samples', async () => {
@@ -185,6 +214,20 @@ describe('engine worker', () => {
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir: join(root, 'runs', 'first') });
     assert.equal(info.manifest.state, 'complete');
     assert.notEqual(engine.workerPid, pid, 'a fresh worker answered');
+  });
+
+  test('a worker that runs out of memory is reported as such, in plain words', async () => {
+    const { EngineClient } = await import('../../src/host/engineClient');
+    const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
+    // A small heap and a UMAP layout far too big for it: a real V8 heap exhaustion in the worker.
+    const small = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], maxOldSpaceMb: 200 });
+    const points = new Float32Array(20_000 * 256).map((_, i) => (i * 7919) % 1000 / 1000);
+    await assert.rejects(small.request<'project'>({ type: 'project', points, dims: 256, method: 'umap' }), (err: EngineError) => {
+      assert.equal(err.code, 'out-of-memory');
+      assert.match(err.message, /ran out of memory while projecting points; try fewer images or points/);
+      return true;
+    });
+    await small.dispose();
   });
 
   test('a forced backend that cannot load fails the start with the reason', async () => {

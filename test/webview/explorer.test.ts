@@ -64,10 +64,10 @@ test('says ready first, and renders vscode-elements under the strict CSP', async
   // Lit styles its shadow roots through adopted style sheets; a blocked sheet leaves buttons unstyled.
   const styled = await page.evaluate(() => {
     const b = document.querySelector('vscode-button')!;
-    return { sheets: b.shadowRoot?.adoptedStyleSheets.length ?? 0, display: getComputedStyle(b).display };
+    return { sheets: b.shadowRoot?.adoptedStyleSheets.length ?? 0, cursor: getComputedStyle(b).cursor };
   });
   assert.ok(styled.sheets > 0, 'vscode-button has no adopted style sheets');
-  assert.equal(styled.display, 'inline-block');
+  assert.equal(styled.cursor, 'pointer', 'the :host rule of vscode-button did not apply');
 });
 
 test('points appear where the data says, in their label colour', async () => {
@@ -142,8 +142,12 @@ test('brush selection, Isolate and Clear', async () => {
 
 test('lasso selects the points inside the drawn shape', async () => {
   await openWithPoints();
+  // Zoom out a step with the keyboard so the whole dogs cluster (around (−2, 2)) is in view.
+  await page.focus('svg.overlay-layer');
+  await page.keyboard.press('-');
+  await page.waitForTimeout(100);
   await page.click('vscode-button.mode-lasso');
-  const corners = [[-3, 3], [-1, 3], [-1, 1], [-3, 1]] as const;
+  const corners = [[-3.2, 3.2], [-0.8, 3.2], [-0.8, 0.8], [-3.2, 0.8]] as const;
   const screen = await Promise.all(corners.map(([x, y]) => clientPositionFromAxes(page, x, y)));
   await page.mouse.move(screen[0][0], screen[0][1]);
   await page.mouse.down();
@@ -314,6 +318,14 @@ test('a theme switch changes the colours', async () => {
 
 test('zoom, selection and endpoints survive a reload', async () => {
   await openWithPoints();
+  const [ax, ay] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  const first = Array.from(pointsMessage().mu.slice(0, 2));
+  const [bx, by] = await clientPositionFromAxes(page, first[0], first[1]);
+  await page.keyboard.down('Shift');
+  await page.mouse.click(ax, ay);
+  await page.mouse.click(bx, by);
+  await page.keyboard.up('Shift');
+  await waitForPosted(page, 'decode');
   const box = (await page.locator('.scatter').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.7);
   for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -100);
@@ -340,6 +352,8 @@ test('zoom, selection and endpoints survive a reload', async () => {
   const afterKnown = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
   assert.ok(Math.abs(afterKnown[0] - beforeKnown[0]) < 1 && Math.abs(afterKnown[1] - beforeKnown[1]) < 1);
   assert.equal(await page.locator('vscode-button.mode-brush').getAttribute('aria-pressed'), 'true');
+  assert.equal(await page.locator('.marks g.endpoint').count(), 2, 'interpolation endpoints are restored');
+  assert.match((await page.locator('.endpoints-text').textContent()) ?? '', /A \(0\.50, 0\.25\)/);
   await screenshot(page, '10-restored');
 });
 
@@ -369,4 +383,43 @@ test('higher-dimensional latents are projected with PCA, and two dimensions can 
   await postToWebview(page, { type: 'projection', requestId: project.requestId, coords });
   await page.waitForFunction(() => /UMAP$/.test(document.querySelector('.info')?.textContent ?? ''));
   await screenshot(page, '11-umap');
+});
+
+test('reconstruction, sampling and the prior grid ask the host and show the replies', async () => {
+  await openWithPoints();
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  await page.mouse.move(kx, ky);
+  await page.locator('.tooltip').waitFor({ state: 'visible' });
+  await page.mouse.move(kx + 200, ky + 200);
+  await page.click('vscode-button.reconstruct');
+  const [recon] = await waitForPosted(page, 'reconstruct');
+  assert.equal(recon.file, KNOWN.file, 'the last hovered point is reconstructed');
+  const terms = { reconstruction: 80, kl: 6, elbo: -86, bitsPerDim: 1.9 };
+  await postToWebview(page, {
+    type: 'reconstruction',
+    requestId: recon.requestId,
+    file: KNOWN.file,
+    result: { originals: greyImages(1), reconstructions: { ...greyImages(1), pixels: new Uint8Array(64).fill(200) }, terms: [terms], skipped: [] },
+  });
+  await page.waitForFunction(() => /−ELBO 86\.00 = reconstruction 80\.00 \+ KL 6\.00/.test(document.querySelector('.recon-terms')?.textContent ?? ''));
+  const reconPixel = await page.evaluate(() => Array.from(document.querySelector<HTMLCanvasElement>('canvas.recon-decoded')!.getContext('2d')!.getImageData(5, 5, 1, 1).data));
+  assert.deepEqual(reconPixel, [200, 200, 200, 255]);
+
+  await page.click('vscode-button.sample-prior');
+  const [sample] = await waitForPosted(page, 'sample');
+  assert.equal(sample.count, 16);
+  assert.deepEqual(sample.mode, { kind: 'prior' });
+  await postToWebview(page, { type: 'images', requestId: sample.requestId, images: greyImages(16), latents: new Float32Array(32) });
+  await page.waitForFunction(() => document.querySelector('canvas.samples')?.getAttribute('data-images') === '16');
+  await page.click('vscode-button.sample-around');
+  const samples = await waitForPosted(page, 'sample', 2);
+  assert.deepEqual(samples[1].mode, { kind: 'around', center: [KNOWN.x, KNOWN.y], radius: 0.5 });
+
+  await page.click('vscode-button.gaussian-grid');
+  const [grid] = await waitForPosted(page, 'decode');
+  assert.equal(grid.latents.length, 15 * 15 * 2);
+  await postToWebview(page, { type: 'images', requestId: grid.requestId, images: greyImages(225), latents: grid.latents });
+  await page.waitForFunction(() => document.querySelector('canvas.manifold-grid')?.getAttribute('data-images') === '225');
+  await page.locator('canvas.manifold-grid').scrollIntoViewIfNeeded();
+  await screenshot(page, '12-images-panel');
 });

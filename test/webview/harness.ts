@@ -55,6 +55,16 @@ function grayPng(width: number, height: number, grey: number): Buffer {
 /** Theme variables as VS Code sets them on <html>, and the body class it uses. */
 export const THEMES = {
   dark: {
+    '--vscode-settings-textInputBackground': '#313131',
+    '--vscode-settings-textInputForeground': '#cccccc',
+    '--vscode-settings-checkboxBackground': '#313131',
+    '--vscode-settings-checkboxBorder': '#3c3c3c',
+    '--vscode-settings-checkboxForeground': '#cccccc',
+    '--vscode-panelTitle-activeForeground': '#e7e7e7',
+    '--vscode-panelTitle-inactiveForeground': '#9d9d9d',
+    '--vscode-panelTitle-activeBorder': '#0078d4',
+    '--vscode-panel-background': '#1e1e1e',
+    '--vscode-settings-headerBorder': '#2b2b2b',
     '--vscode-editor-background': '#1e1e1e',
     '--vscode-foreground': '#cccccc',
     '--vscode-descriptionForeground': '#9d9d9d',
@@ -77,8 +87,25 @@ export const THEMES = {
     '--vscode-errorForeground': '#f48771',
     '--vscode-font-family': 'sans-serif',
     '--vscode-font-size': '13px',
+    '--vscode-button-background': '#0e639c',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-secondaryBackground': '#3a3d41',
+    '--vscode-button-secondaryForeground': '#ffffff',
+    '--vscode-input-background': '#3c3c3c',
+    '--vscode-input-foreground': '#cccccc',
   },
   light: {
+    '--vscode-settings-textInputBackground': '#ffffff',
+    '--vscode-settings-textInputForeground': '#616161',
+    '--vscode-settings-textInputBorder': '#cecece',
+    '--vscode-settings-checkboxBackground': '#ffffff',
+    '--vscode-settings-checkboxBorder': '#cecece',
+    '--vscode-settings-checkboxForeground': '#616161',
+    '--vscode-panelTitle-activeForeground': '#424242',
+    '--vscode-panelTitle-inactiveForeground': '#616161bf',
+    '--vscode-panelTitle-activeBorder': '#424242',
+    '--vscode-panel-background': '#ffffff',
+    '--vscode-settings-headerBorder': '#e5e5e5',
     '--vscode-editor-background': '#ffffff',
     '--vscode-foreground': '#616161',
     '--vscode-descriptionForeground': '#717171',
@@ -101,8 +128,30 @@ export const THEMES = {
     '--vscode-errorForeground': '#a1260d',
     '--vscode-font-family': 'sans-serif',
     '--vscode-font-size': '13px',
+    '--vscode-button-background': '#007acc',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-secondaryBackground': '#5f6a79',
+    '--vscode-button-secondaryForeground': '#ffffff',
+    '--vscode-input-background': '#ffffff',
+    '--vscode-input-foreground': '#616161',
+    '--vscode-input-border': '#cecece',
   },
   'high-contrast': {
+    '--vscode-settings-textInputBackground': '#000000',
+    '--vscode-settings-textInputForeground': '#ffffff',
+    '--vscode-settings-checkboxBackground': '#000000',
+    '--vscode-settings-checkboxBorder': '#6fc3df',
+    '--vscode-settings-checkboxForeground': '#ffffff',
+    '--vscode-panelTitle-activeForeground': '#ffffff',
+    '--vscode-panelTitle-inactiveForeground': '#ffffff',
+    '--vscode-panelTitle-activeBorder': '#f38518',
+    '--vscode-panel-background': '#000000',
+    '--vscode-settings-headerBorder': '#6fc3df',
+    '--vscode-button-background': '#000000',
+    '--vscode-button-foreground': '#ffffff',
+    '--vscode-button-border': '#6fc3df',
+    '--vscode-button-secondaryBackground': '#000000',
+    '--vscode-button-secondaryForeground': '#ffffff',
     '--vscode-editor-background': '#000000',
     '--vscode-foreground': '#ffffff',
     '--vscode-descriptionForeground': '#ffffff',
@@ -131,6 +180,8 @@ export type ThemeName = keyof typeof THEMES;
 
 // Runs in the page before the bundle, as VS Code's own preload does.
 const HARNESS_JS = `(() => {
+  // tsx names the arrow functions a test passes to page.evaluate with esbuild's __name helper.
+  window.__name = (f) => f;
   const THEMES = ${JSON.stringify(THEMES)};
   const posted = [];
   const problems = [];
@@ -324,7 +375,7 @@ export async function clientPositionFromAxes(page: Page, x: number, y: number): 
   return page.evaluate(
     ([dx, dy]) => {
       const ticks = (sel: string, horizontal: boolean) =>
-        [...document.querySelectorAll<SVGGElement>(`${sel} .tick`)].map((t) => {
+        Array.from(document.querySelectorAll<SVGGElement>(`${sel} .tick`)).map((t) => {
           const r = t.querySelector('line')!.getBoundingClientRect();
           return { v: Number(t.textContent!.replace('−', '-')), px: horizontal ? r.left + r.width / 2 : r.top + r.height / 2 };
         });

@@ -123,7 +123,8 @@ export async function writePack(
     await fs.mkdir(dirname(file), { recursive: true });
     const handle = await fs.open(tmp, 'w');
     try {
-      await handle.writev([MAGIC, length, headerBytes, blob]);
+      const { bytesWritten } = await handle.writev([MAGIC, length, headerBytes, blob]);
+      if (bytesWritten !== total) throw new Error('short write');
     } finally {
       await handle.close();
     }

@@ -73,7 +73,7 @@ async function checkHeader(buf: Buffer): Promise<{ format: ImageFormat } | { rea
     // No pixel limit here: the header is read to compare the declared size with the limit ourselves.
     meta = await sharp(buf, { limitInputPixels: false }).metadata();
   } catch (err) {
-    return { reason: `corrupt ${format.toUpperCase()}: the header cannot be read (${sharpMessage(err)})` };
+    return { reason: `truncated or corrupt ${format.toUpperCase()} file (${sharpMessage(err)})` };
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
@@ -119,7 +119,7 @@ export async function decodeImage(path: string, pre: Preprocessing): Promise<Dec
     return { ok: true, pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), size, mtimeMs };
   } catch (err) {
     const header = await checkHeader(buf);
-    const reason = 'reason' in header ? header.reason : `truncated or corrupt ${format.toUpperCase()} data (${sharpMessage(err)})`;
+    const reason = 'reason' in header ? header.reason : `truncated or corrupt ${format.toUpperCase()} file (${sharpMessage(err)})`;
     return { ok: false, reason, cacheable: true, size, mtimeMs };
   }
 }

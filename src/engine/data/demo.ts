@@ -13,8 +13,8 @@ export const DEMO_COUNT = 10_000;
 export const DEMO_SEED = 1;
 export const DEMO_PRE: Preprocessing = { width: 28, height: 28, channels: 1, fit: 'cover' };
 
-/** Factor ranges. Rotation stays within ±30°, less than half of any shape's symmetry period
- *  (square 90°, triangle 120°), so images change smoothly and uniquely with it. */
+/** Factor ranges. Rotation spans 60° (±30°), narrower than the square's (90°) and the
+ *  triangle's (120°) symmetry period, so no two rotations in range draw the same image. */
 export const DEMO_FACTORS = {
   rotation: [-Math.PI / 6, Math.PI / 6],
   scale: [0.5, 1],

@@ -14,6 +14,7 @@ export { encodePng, writePngs } from './png';
 export { parseIdx, readIdxFile, readIdxImageSet, type IdxArray, type IdxImageSet } from './idx';
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, prepareFashionMnistFolder, readFashionMnist, writeFashionMnistPngs } from './fashionMnist';
 export { defaultCacheDir } from './cache';
+export { flushImageCache, releaseImageCache } from './packStore';
 export { DataError, MAX_FILE_BYTES, MAX_INPUT_PIXELS, type DataErrorCode, type ImageFile, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 
 /** A folder or the demo set, loaded, with the summary a run manifest records. */

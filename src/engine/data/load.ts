@@ -1,15 +1,16 @@
 // Loading images into one uint8 array: from the cache where the file did not change, decoded in
 // parallel otherwise; every unusable file reported and the rest kept.
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { Stats, promises as fs } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
 import type { Preprocessing } from '../../protocol/model';
-import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, readPack, writeChoice, writePack, type CacheEntry } from './cache';
+import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeChoice, type CacheEntry } from './cache';
+import { openPack, savePack } from './packStore';
 import { decodeImage } from './decode';
 import { choosePreprocessing, validatePreprocessing } from './preprocessing';
-import { scanFolder } from './scan';
+import { describeFsError, scanFolder } from './scan';
 import { DataError, compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 
 /** One file to load: where it is, its key in the cache pack, its label index. */
@@ -23,8 +24,9 @@ interface LoadItem {
 
 const PROGRESS_INTERVAL_MS = 100;
 
+/** About the core count, and at least 4 so file reads overlap decoding on small machines. */
 export function decodeConcurrency(): number {
-  return Math.max(2, availableParallelism());
+  return Math.max(4, availableParallelism());
 }
 
 export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<LoadedImages> {
@@ -75,17 +77,18 @@ export async function loadFiles(files: string[], pre: Preprocessing, opts: LoadO
 
   const items: LoadItem[] = [];
   const statProblems: FileProblem[] = [];
-  for (const path of paths) {
-    try {
-      const st = await fs.stat(path);
-      const label = labelOf(path);
-      items.push({ path, rel: relative(packRoot, path), label: label === null ? -1 : (labelIndex.get(label) ?? -1), size: st.size, mtimeMs: st.mtimeMs });
-    } catch (err) {
-      const problem = { file: path, reason: `cannot be read: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'it does not exist' : (err as Error).message}` };
+  const stats = await Promise.all(paths.map((path) => fs.stat(path).then((st) => st, (err: unknown) => err)));
+  paths.forEach((path, i) => {
+    const st = stats[i];
+    if (!(st instanceof Stats)) {
+      const problem = { file: path, reason: `cannot be read: ${describeFsError(st)}` };
       statProblems.push(problem);
       opts.onProblem?.(problem);
+      return;
     }
-  }
+    const label = labelOf(path);
+    items.push({ path, rel: relative(packRoot, path), label: label === null ? -1 : (labelIndex.get(label) ?? -1), size: st.size, mtimeMs: st.mtimeMs });
+  });
   const loaded = await loadItems(items, valid, [...labelNames], packRoot, true, opts);
   loaded.skipped.unshift(...statProblems);
   return loaded;
@@ -130,7 +133,8 @@ async function loadItems(
   const pixelBytes = pre.width * pre.height * pre.channels;
   const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
   const pack = cacheDir === null ? null : packPath(cacheDir, packRoot, pre);
-  const cached = pack === null ? new Map<string, CacheEntry>() : await readPack(pack, packRoot, pre);
+  const maxBytes = opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+  const cached = pack === null ? new Map<string, CacheEntry>() : await openPack(pack, packRoot, pre, maxBytes);
 
   const staging = new Uint8Array(items.length * pixelBytes);
   const ok = new Uint8Array(items.length);
@@ -171,41 +175,50 @@ async function loadItems(
   progress(true);
 
   let next = 0;
-  let decoded = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
-      while (next < toDecode.length) {
-        opts.signal?.throwIfAborted();
-        const i = toDecode[next++];
-        const item = items[i];
-        const out = await decodeImage(item.path, pre);
-        if (out.ok) {
-          staging.set(out.pixels, i * pixelBytes);
-          ok[i] = 1;
-          decoded++;
-          fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
-        } else {
-          fail(i, out.reason);
-          if (out.cacheable && out.size !== undefined && out.mtimeMs !== undefined) {
-            fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, problem: out.reason });
+  let decoded = 0; // files read and decoded now, usable or not
+  const added: string[] = [];
+  const saveCache = async (complete: boolean) => {
+    if (pack === null) return;
+    const dropped = complete && !partial && [...cached.keys()].some((rel) => !fresh.has(rel));
+    if (decoded === 0 && !dropped) return;
+    // A full load keeps only files that exist; a partial or cancelled one keeps the other entries.
+    const whole = complete && !partial;
+    await savePack(pack, packRoot, pre, whole ? fresh : new Map([...cached, ...fresh]), added, whole, maxBytes);
+  };
+  try {
+    await Promise.all(
+      Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
+        while (next < toDecode.length) {
+          opts.signal?.throwIfAborted();
+          const i = toDecode[next++];
+          const item = items[i];
+          const out = await decodeImage(item.path, pre);
+          if (out.ok) {
+            staging.set(out.pixels, i * pixelBytes);
+            ok[i] = 1;
+            fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
+            added.push(item.rel);
+          } else {
+            fail(i, out.reason);
+            if (out.cacheable && out.size !== undefined && out.mtimeMs !== undefined) {
+              fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, problem: out.reason });
+              added.push(item.rel);
+            }
           }
+          decoded++;
+          done++;
+          progress();
         }
-        done++;
-        progress();
-      }
-    }),
-  );
-  opts.signal?.throwIfAborted();
-  progress(true);
-
-  if (pack !== null && cacheDir !== null) {
-    const dropped = !partial && [...cached.keys()].some((rel) => !fresh.has(rel));
-    if (toDecode.length > 0 || dropped) {
-      // A partial load keeps the folder's other entries; a full load keeps only files that exist.
-      const merged = partial ? new Map([...cached, ...fresh]) : fresh;
-      await writePack(pack, packRoot, pre, merged, opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES);
-    }
+      }),
+    );
+    opts.signal?.throwIfAborted();
+  } catch (err) {
+    // Cancelled: what was decoded so far is kept, so the next load starts where this one stopped.
+    await saveCache(false);
+    throw err;
   }
+  progress(true);
+  await saveCache(true);
 
   let count = 0;
   for (let i = 0; i < items.length; i++) count += ok[i];
@@ -236,7 +249,8 @@ function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): 
   const { count: others, extensions } = scan.otherFiles;
   let detail: string;
   if (scan.files.length > 0) {
-    const first = skipped.find((p) => scan.files.some((f) => f.path === p.file)) ?? skipped[0];
+    const images = new Set(scan.files.map((f) => f.path));
+    const first = skipped.find((p) => images.has(p.file)) ?? skipped[0];
     const n = scan.files.length;
     detail = `${n} image${n === 1 ? '' : 's'} could not be read (see warnings${first ? `; e.g. ${basename(first.file)}: ${first.reason}` : ''})`;
   } else if (others > 0) {

@@ -28,14 +28,15 @@ export interface LoadedImages {
   /** count × height × width × channels bytes, row-major. */
   images: Uint8Array;
   count: number;
-  /** Absolute paths of the images that loaded, in image order. */
+  /** Absolute paths of the images that loaded, in image order (the demo set: names such as
+   *  `circle/00001.png`, as writeDemoFolder lays them out). */
   files: string[];
   /** Index into labelNames, −1 for no label. */
   labels: Int32Array;
   labelNames: string[];
   /** Every file that could not be used, with a plain-words reason. */
   skipped: FileProblem[];
-  /** How many images were decoded now, and how many came from the uint8 cache. */
+  /** Files read and decoded now (usable or not), and images taken from the uint8 cache. */
   decoded: number;
   fromCache: number;
 }

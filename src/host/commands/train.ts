@@ -70,6 +70,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri): Promise
   const engine = session.engine();
   let skipped = 0;
   let lastPercent = 0;
+  let lastStatus = '';
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Training "${runName}"`, cancellable: true },
     async (progress, token) => {
@@ -79,7 +80,9 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri): Promise
           skipped++;
           log.warn(e.file ? `Skipped ${e.file}: ${e.reason}` : e.reason);
         } else if (e.type === 'status') {
-          log.info(e.message);
+          // Counted status lines (done/total) repeat one message; log each message once.
+          if (e.message !== lastStatus) log.info(e.message);
+          lastStatus = e.message;
           progress.report({ message: e.total ? `${e.message} (${e.done ?? 0}/${e.total})` : e.message });
         } else if (e.type === 'progress') {
           const fraction = Math.min(1, Math.max(0, (e.epoch - 1 + e.stepInEpoch / Math.max(1, e.stepsPerEpoch)) / Math.max(1, e.epochs)));

@@ -1,0 +1,42 @@
+// The float32 matrix-multiply ceiling of a tfjs backend, in GFLOP/s: a square product and the
+// shape of the classic VAE's largest layer (batch 128 × 784 × 400). bench/training.ts reports
+// these beside PyTorch's and converts them to the images/s they would allow.
+
+import type { Tf } from '../src/engine/tf';
+
+export interface MatmulFigures {
+  /** Square n×n·n×n product (n = 1024 for native/wasm, 512 for the slow JS backend). */
+  square: { n: number; gflops: number };
+  /** 128×784 · 784×400, the VAE's first layer at batch 128. */
+  model: number;
+}
+
+/** GFLOP/s of a·b for m×k·k×n on the active backend, timed for about `seconds`. */
+export function matmulGflops(tf: Tf, m: number, k: number, n: number, seconds = 1): number {
+  const a = tf.randomNormal([m, k], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([k, n], 0, 1, 'float32', 2);
+  const once = () => tf.tidy(() => tf.matMul(a, b).dataSync());
+  once();
+  let runs = 0;
+  const start = performance.now();
+  while (performance.now() - start < seconds * 1000) {
+    once();
+    runs++;
+  }
+  const elapsed = (performance.now() - start) / 1000;
+  tf.dispose([a, b]);
+  return (2 * m * k * n * runs) / elapsed / 1e9;
+}
+
+export function measureMatmul(tf: Tf): MatmulFigures {
+  const n = tf.getBackend() === 'cpu' ? 512 : 1024;
+  return { square: { n, gflops: matmulGflops(tf, n, n, n) }, model: matmulGflops(tf, 128, 784, 400) };
+}
+
+/**
+ * Images/s a training step could reach if every FLOP ran at `gflops`: forward + backward of an
+ * MLP costs about 6 FLOPs per parameter per image (2 forward, 4 backward).
+ */
+export function impliedImagesPerSecond(gflops: number, params: number): number {
+  return (gflops * 1e9) / (6 * params);
+}
