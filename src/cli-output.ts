@@ -106,7 +106,7 @@ function pad(s: string, n: number): string {
 }
 
 /** The `info` report: the manifest in a few lines, the last figures and the history table. */
-export function infoText(info: RunInfo): string {
+export function infoText(info: RunInfo, stateNote = ''): string {
   const m = info.manifest;
   const pre = m.preprocessing;
   const source = m.dataset.source.kind === 'demo' ? 'built-in demo set' : m.dataset.source.path;
@@ -115,7 +115,7 @@ export function infoText(info: RunInfo): string {
   const lines = [
     `Run         ${m.name}`,
     `Folder      ${info.runDir}`,
-    `State       ${m.state}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.backend}`,
+    `State       ${m.state}${stateNote}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.backend}`,
     `Model       ${arch}, latent ${m.model.latentSize}, ${lik}, β=${m.model.beta}${m.model.conditional ? ', conditional' : ''}`,
     `Training    batch ${m.training.batchSize}, learning rate ${m.training.learningRate}, validation ${m.training.validationSplit}, seed ${m.training.seed}`,
     `Data        ${source}: ${m.dataset.count} images (${m.dataset.skipped} skipped), ${pre.width}×${pre.height}×${pre.channels} (${pre.fit})`,

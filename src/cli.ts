@@ -18,7 +18,7 @@ import {
 } from './protocol/model';
 import { EngineClient, EngineError } from './host/engineClient';
 import { ProgressView, infoText } from './cli-output';
-import { readHistory, readManifest } from './engine/runStore';
+import { readHistory, readManifest, trainingOwner } from './engine/runStore';
 import { listEncodings } from './engine/runStore-encodings';
 import { writeDemoFolder, writePngs } from './engine/data';
 
@@ -265,7 +265,14 @@ async function info(args: string[], view: ProgressView): Promise<number> {
   const { positionals } = parse(args, {}, 1);
   const runDir = resolve(positionals[0]!);
   const manifest = await readManifest(runDir);
-  const text = infoText({ runDir, manifest, history: await readHistory(runDir, manifest), encodings: await listEncodings(runDir) });
+  let note = '';
+  if (manifest.state === 'training') {
+    const owner = await trainingOwner(runDir);
+    note = owner
+      ? ` (by process ${owner.pid} on ${owner.host})`
+      : ` (interrupted: nothing trains it now; continue with "latent-atlas resume ${runDir}")`;
+  }
+  const text = infoText({ runDir, manifest, history: await readHistory(runDir, manifest), encodings: await listEncodings(runDir) }, note);
   view.line(text.trimEnd());
   return EXIT.ok;
 }

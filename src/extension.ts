@@ -3,11 +3,10 @@
 
 import * as vscode from 'vscode';
 import { CommandHost } from './host/commands/host';
-import { encodeFolderCommand } from './host/commands/encode';
-import { exportProjectorCommand, loadModelCommand, loadRunFolderCommand, openExplorerCommand, sampleCommand } from './host/commands/model';
-import { stopTrainingCommand, trainCommand } from './host/commands/train';
+import { encodeFolder, encodeFolderCommand } from './host/commands/encode';
+import { exportProjectorCommand, loadModelCommand, loadRunFolderCommand, openExplorerCommand, sampleCommand, type SampleOptions } from './host/commands/model';
+import { stopTrainingCommand, trainCommand, type TrainOptions } from './host/commands/train';
 import { EXPLORER_VIEW_TYPE, ExplorerPanel } from './host/explorerPanel';
-import { encodeFolder } from './host/commands/encode';
 import { errorText } from './host/feedback';
 import { Session } from './host/session';
 import { StatusBar } from './host/statusBar';
@@ -19,13 +18,13 @@ export function activate(context: vscode.ExtensionContext): void {
   context.subscriptions.push(log, session, new StatusBar(session));
 
   const commands: Record<string, (...args: never[]) => Promise<void> | void> = {
-    'vae.train': (uri?: vscode.Uri) => trainCommand(host, uri),
+    'vae.train': (uri?: vscode.Uri, options?: TrainOptions) => trainCommand(host, uri, options),
     'vae.stopTraining': () => stopTrainingCommand(host),
     'vae.loadModel': () => loadModelCommand(host),
     'vae.loadRunFolder': (uri?: vscode.Uri) => loadRunFolderCommand(host, uri),
     'vae.encodeFolder': (uri?: vscode.Uri) => encodeFolderCommand(host, uri),
     'vae.openExplorer': () => openExplorerCommand(host),
-    'vae.sample': (uri?: vscode.Uri) => sampleCommand(host, uri),
+    'vae.sample': (uri?: vscode.Uri, options?: SampleOptions) => sampleCommand(host, uri, options),
     'vae.exportProjector': () => exportProjectorCommand(host),
     'vae.showLog': () => log.show(),
   };

@@ -189,7 +189,7 @@ export class ElboPanel {
       const hi = all.length ? Math.max(...all) : 1;
       const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
       const y = scaleLinear().domain([lo - pad, hi + pad]).range([height - margin.bottom, margin.top]).nice();
-      svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`).call(axisBottom(x).ticks(5, '~s').tickSizeOuter(0));
+      svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`).call(axisBottom(x).ticks(5).tickFormat((v) => formatStep(Number(v))).tickSizeOuter(0));
       svg.select<SVGGElement>('.axis-y').attr('transform', `translate(${margin.left},0)`).call(axisLeft(y).ticks(4).tickSizeOuter(0));
       const path = line<number>()
         .x((k) => x(steps[k].step))
@@ -248,6 +248,11 @@ export class ElboPanel {
       .select('title')
       .text((d) => `z${d.i}: ${d.v.toFixed(3)} nats`);
   }
+}
+
+/** Step counts on the axis: 500, 1.5k, 12k. */
+function formatStep(v: number): string {
+  return Math.abs(v) >= 1000 ? `${+(v / 1000).toFixed(1)}k` : String(v);
 }
 
 function symbol(kind: 'train' | 'val' | 'logpx'): string {

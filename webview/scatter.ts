@@ -41,6 +41,8 @@ export class Scatter {
   private coords: Float32Array = new Float32Array(0);
   private colourIndex: Uint8Array = new Uint8Array(0);
   private drawClass: Uint8Array = new Uint8Array(0);
+  /** Points per draw class, so a pass with nothing to draw costs nothing. */
+  private classCounts = [0, 0, 0];
   /** Packed RGBA per colour index, full and dimmed. */
   private fullColours: Uint32Array = new Uint32Array(1);
   private dimColours: Uint32Array = new Uint32Array(1);
@@ -104,6 +106,7 @@ export class Scatter {
     this.coords = coords;
     this.colourIndex = colourIndex;
     this.drawClass = new Uint8Array(coords.length / 2).fill(FULL);
+    this.classCounts = [0, 0, coords.length / 2];
     this.tree = null;
     this.hovered = null;
     this.refit();
@@ -123,6 +126,8 @@ export class Scatter {
   /** HIDDEN / DIM / FULL per point. */
   setDrawClass(cls: Uint8Array): void {
     this.drawClass = cls;
+    this.classCounts = [0, 0, 0];
+    for (let i = 0; i < cls.length; i++) this.classCounts[cls[i]]++;
     this.requestDraw();
   }
 
@@ -223,17 +228,27 @@ export class Scatter {
     const coords = this.coords;
     const cls = this.drawClass;
     const ci = this.colourIndex;
-    // Dimmed points first, full-colour points on top of them.
+    const small = r <= 1;
+    // Dimmed points first, full-colour points on top of them; a pass with no points is skipped.
     for (const pass of [DIM, FULL]) {
+      if (!this.classCounts[pass]) continue;
       const colours = pass === FULL ? this.fullColours : this.dimColours;
       for (let i = 0; i < n; i++) {
         if (cls[i] !== pass) continue;
-        const sx = Math.round(coords[2 * i] * ax + bx);
-        const sy = Math.round(coords[2 * i + 1] * ay + by);
+        // x | 0 after + 0.5 rounds as Math.round does for the on-screen (non-negative) range.
+        const sx = (coords[2 * i] * ax + bx + 0.5) | 0;
+        const sy = (coords[2 * i + 1] * ay + by + 0.5) | 0;
         if (sx < r || sy < r || sx >= w - r || sy >= h - r) continue;
         const colour = colours[ci[i]];
         const base = sy * w + sx;
-        for (let s = 0; s < stamp.length; s++) px[base + stamp[s]] = colour;
+        if (small) {
+          px[base] = colour;
+          px[base + 1] = colour;
+          px[base + w] = colour;
+          px[base + w + 1] = colour;
+        } else {
+          for (let s = 0; s < stamp.length; s++) px[base + stamp[s]] = colour;
+        }
       }
     }
     ctx.putImageData(this.buffer, 0, 0);

@@ -2,19 +2,23 @@
 // Chosen once per worker process; the report says which one runs and why the others did not.
 //
 // Measured on this project's 2-core machine (bench/training.ts, 784-400-20 VAE, batch 128): the
-// wasm backend (SIMD, one thread) trains several times faster than the pure JS cpu backend, so
-// `auto` keeps wasm before cpu.
+// wasm backend (SIMD) trains about ten times faster than the pure JS cpu backend, so `auto` keeps
+// wasm before cpu.
 //
-// wasm threads: tfjs-backend-wasm 4.22 declines them in Node, and forcing its threaded build fails
-// with ERR_WORKER_PATH (Emscripten starts its pthreads from a blob: URL, which Node's Worker refuses).
-// So the wasm backend always runs single-threaded here; the report says threads: 1.
+// wasm threads: tfjs-backend-wasm 4.22 turns them off in Node, and its threaded build fails there
+// as shipped (ERR_WORKER_PATH: Emscripten's pthreads are started from blob: URLs, which Node's
+// Worker refuses). core-wasm-threads.ts starts that build with real files instead; it works in
+// Node 20, so wasm runs one thread per core (opts.threads overrides; 1 turns threads off). If the
+// threaded start fails, the single-threaded SIMD build is used.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import * as path from 'node:path';
 import type { BackendName, BackendReport } from '../protocol/model';
 import type { WorkerOptions } from '../protocol/engine';
 import { registerMissingWasmKernels } from './core-wasm-kernels';
+import { registerThreadedWasm } from './core-wasm-threads';
 import { setTf, type Tf } from './tf';
 
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
@@ -77,7 +81,7 @@ async function loadBackend(name: BackendName, opts: WorkerOptions): Promise<Load
     case 'tensorflow':
       return loadNative(name, opts.nativeModulesPath);
     case 'wasm':
-      return loadWasm();
+      return loadWasm(opts.threads);
     case 'cpu':
       return loadCpu();
   }
@@ -150,14 +154,33 @@ export function wasmFolder(): string {
   }
 }
 
-async function loadWasm(): Promise<Loaded> {
+async function loadWasm(threads?: number): Promise<Loaded> {
   const tf = await import('@tensorflow/tfjs');
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
-  wasm.setWasmPaths(wasmFolder() + path.sep);
-  const warnings = await captureWarnings(() => tf.setBackend('wasm'));
-  if (!warnings.result) {
-    const detail = warnings.messages.join(' ').trim() || 'tf.setBackend("wasm") returned false';
-    throw new Error(`the WebAssembly backend did not initialise (${detail.slice(0, 300)}).`);
+  const folder = wasmFolder();
+  wasm.setWasmPaths(folder + path.sep);
+  const wanted = threads && threads > 0 ? threads : os.cpus().length;
+  const alreadyStarted = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm != null;
+  let started = false;
+  if (wanted > 1 && !alreadyStarted) {
+    const singleThreaded = tf.findBackendFactory('wasm');
+    try {
+      registerThreadedWasm(tf, folder, wanted);
+      started = (await captureWarnings(() => tf.setBackend('wasm'))).result;
+    } catch {
+      started = false;
+    }
+    if (!started && singleThreaded) {
+      tf.removeBackend('wasm');
+      tf.registerBackend('wasm', singleThreaded, 2);
+    }
+  }
+  if (!started) {
+    const warnings = await captureWarnings(() => tf.setBackend('wasm'));
+    if (!warnings.result) {
+      const detail = warnings.messages.join(' ').trim() || 'tf.setBackend("wasm") returned false';
+      throw new Error(`the WebAssembly backend did not initialise (${detail.slice(0, 300)}).`);
+    }
   }
   await tf.ready();
   registerMissingWasmKernels(tf);

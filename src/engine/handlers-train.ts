@@ -10,12 +10,14 @@ import { badRequest, engineInfo, type Handler, type RequestContext } from './han
 import { buildVae, vaeFromLayers, type VaeModel } from './model';
 import {
   EngineError,
+  acquireTrainingLock,
   appendHistory,
   createRun,
   loadCheckpoint,
   normaliseHistory,
   pruneCheckpoints,
   readManifest,
+  releaseTrainingLock,
   saveCheckpoint,
   writeManifest,
 } from './runStore';
@@ -144,6 +146,7 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
   checkTrainingConfig(req.training);
   claimTraining(ctx, runDir);
   let vae: VaeModel | undefined;
+  let locked = false;
   try {
     // Refuse an existing run before spending time on the data.
     await readManifest(runDir).then(
@@ -178,8 +181,11 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       last: null,
     };
     await createRun(runDir, manifest);
+    await acquireTrainingLock(runDir);
+    locked = true;
     return await runTraining(ctx, runDir, manifest, vae, data, req.training, undefined, req.iwaeSamples ?? 0);
   } finally {
+    if (locked) await releaseTrainingLock(runDir);
     disposeVae(vae);
     active = null;
   }
@@ -189,6 +195,7 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
   const runDir = resolve(req.runDir);
   claimTraining(ctx, runDir);
   let vae: VaeModel | undefined;
+  let locked = false;
   try {
     let manifest = await readManifest(runDir);
     const epochs = req.epochs ?? manifest.training.epochs;
@@ -197,7 +204,10 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
         `The run ${runDir} already has ${manifest.epochsCompleted} epoch(s); ask for more epochs in total (e.g. ${manifest.epochsCompleted + 5}).`,
       );
     }
-    // This worker now owns the run: clear leftovers of an interrupted write.
+    // This worker now owns the run (refused if another live process trains it): clear leftovers
+    // of an interrupted write.
+    await acquireTrainingLock(runDir);
+    locked = true;
     await pruneCheckpoints(runDir, manifest);
     await normaliseHistory(runDir, manifest);
     const source = req.dataset ?? manifest.dataset.source;
@@ -223,6 +233,7 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
     await writeManifest(runDir, manifest);
     return await runTraining(ctx, runDir, manifest, vae, data, cfg, resume, 0);
   } finally {
+    if (locked) await releaseTrainingLock(runDir);
     disposeVae(vae);
     active = null;
   }

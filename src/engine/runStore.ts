@@ -8,6 +8,7 @@
 // checkpoint; anything newer or half-written is ignored on load and cleaned by the next writer.
 
 import { promises as fs } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { EngineErrorCode } from '../protocol/engine';
 import type { EpochSummary, RunManifest } from '../protocol/model';
@@ -224,4 +225,53 @@ export async function normaliseHistory(runDir: string, manifest: RunManifest): P
   const history = await readHistory(runDir, manifest);
   await writeFileAtomic(join(runDir, HISTORY_FILE), history.map((s) => JSON.stringify(s) + '\n').join(''));
   return history;
+}
+
+const LOCK_FILE = 'training.lock';
+
+interface TrainingLock {
+  pid: number;
+  host: string;
+  since: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The process training this run right now, or null (no lock, or the locker has died). */
+export async function trainingOwner(runDir: string): Promise<TrainingLock | null> {
+  const raw = await readIfExists(join(runDir, LOCK_FILE));
+  if (raw === null) return null;
+  try {
+    const lock = JSON.parse(raw.toString('utf8')) as TrainingLock;
+    // A lock from another machine (a shared folder) cannot be checked: it counts as held.
+    if (lock.host !== hostname()) return lock;
+    return isAlive(lock.pid) && lock.pid !== process.pid ? lock : null;
+  } catch {
+    return null;
+  }
+}
+
+/** Marks the run as trained by this process; refuses when another live process holds it. */
+export async function acquireTrainingLock(runDir: string): Promise<void> {
+  const owner = await trainingOwner(runDir);
+  if (owner) {
+    throw new EngineError(
+      'bad-request',
+      `The run ${runDir} is being trained by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
+        `stop that training first, or delete ${join(runDir, LOCK_FILE)} if that process is gone.`,
+    );
+  }
+  const lock: TrainingLock = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
+  await writeFileAtomic(join(runDir, LOCK_FILE), JSON.stringify(lock) + '\n');
+}
+
+export async function releaseTrainingLock(runDir: string): Promise<void> {
+  await fs.rm(join(runDir, LOCK_FILE), { force: true });
 }

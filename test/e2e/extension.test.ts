@@ -52,6 +52,13 @@ async function figure(name: string, timeout = 5_000): Promise<string> {
   return (await explorerFrame(vs.page).locator(`[data-figure="${name}"] dd`).first().textContent({ timeout }).catch(() => null)) ?? '';
 }
 
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Waits until the extension's output channel log matches `pattern`. */
+async function logMatches(pattern: RegExp): Promise<void> {
+  await waitFor(`the "Latent Atlas" log to match ${pattern}`, () => pattern.test(extensionLog(vs.userDataDir)), 15_000);
+}
+
 const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
 
 async function trainFromPalette(expectName: string): Promise<void> {
@@ -96,13 +103,20 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
   assert.equal(m.dataset.count, 300);
   assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
   assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
-  assert.match(extensionLog(vs.userDataDir), /Skipped .*broken\.png/);
+  await logMatches(/Skipped .*broken\.png: /);
 });
 
 test('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {
   const { page } = vs;
   const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
-  await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+  // The explorer tree refreshes as run files appear, which can close a context menu that just
+  // opened: try again when the command shows no sign of running.
+  for (let attempt = 1; ; attempt++) {
+    await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(() => true, () => false);
+    if (started) break;
+    if (attempt === 3) throw new Error('"Encode Image Folder" from the explorer context menu showed no notification, three times.');
+  }
   await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
   const info = explorerFrame(page).locator('.toolbar .info, .info').first();
   const text = await waitFor('the points count in the explorer', async () => {
@@ -111,9 +125,8 @@ test('right-click a folder → "Encode Image Folder" shows one point per valid i
   });
   await vs.shot('encoded');
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
-  const log = extensionLog(vs.userDataDir);
-  assert.match(log, new RegExp(`Skipped ${join(workspace, 'Trouser', 'broken.png').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `));
-  assert.match(log, new RegExp(`Encoded ${join(workspace, 'Trouser').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ${valid} images`));
+  await logMatches(new RegExp(`Skipped ${escapeRegExp(join(workspace, 'Trouser', 'broken.png'))}: `));
+  await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
 });
 
 test('"VAE: Sample into Workspace" writes the requested number of PNG files', async () => {
@@ -169,7 +182,7 @@ test('cancelling mid-training keeps the last complete epoch as a loadable run', 
   assert.ok(m.epochsCompleted >= 1 && m.epochsCompleted < 500);
   assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)));
   assert.match(note, new RegExp(`epoch ${m.epochsCompleted} `));
-  const log = extensionLog(vs.userDataDir);
-  assert.match(log, /training \{"epochs":500,/);
-  assert.match(log, /Active model: fashion-2 /);
+  // The log file is written asynchronously: wait for the lines rather than read it once.
+  await logMatches(/training \{"epochs":500,/);
+  await logMatches(/Active model: fashion-2 /);
 });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import os, { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { BackendUnavailableError, initBackend } from '../../src/engine/backend';
@@ -25,13 +25,14 @@ describe('backend ladder', () => {
     assert.throws(() => getTf(), /initBackend\(\)/);
   });
 
-  it('auto picks wasm here and reports the native backends as not installed, with how to install them', async () => {
+  it('auto picks multi-threaded wasm here and reports the native backends as not installed, with how to install them', async () => {
     const { tf, report } = await initBackend({ backend: 'auto' });
     assert.equal(report.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     assert.equal(getTf(), tf);
     assert.equal(report.simd, true);
-    assert.equal(report.threads, 1);
+    // One thread per core (tfjs caps its pool at 8): the threaded build starts in Node.
+    assert.equal(report.threads, Math.min(os.cpus().length, 8));
     assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'tensorflow']);
     assert.match(report.skipped[0].reason, /@tensorflow\/tfjs-node-gpu is not installed.*npm install.*@tensorflow\/tfjs-node-gpu.*CUDA/);
     assert.match(report.skipped[1].reason, /@tensorflow\/tfjs-node is not installed.*npm install.*@tensorflow\/tfjs-node\b/);

@@ -54,6 +54,7 @@ before(async () => {
 after(async () => {
   await fs.rm(root, { recursive: true, force: true });
   await fs.rm(BUNDLE_DIR, { recursive: true, force: true });
+  await fs.rmdir(dirname(BUNDLE_DIR)).catch(() => undefined);
 });
 
 describe('latent-atlas CLI', () => {

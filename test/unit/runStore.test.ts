@@ -3,7 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -12,12 +13,15 @@ import { DEFAULT_MODEL, DEFAULT_TRAINING } from '../../src/protocol/model';
 import { setTf } from '../../src/engine/tf';
 import {
   EngineError,
+  acquireTrainingLock,
   appendHistory,
   createRun,
   loadCheckpoint,
   readHistory,
   readManifest,
+  releaseTrainingLock,
   saveCheckpoint,
+  trainingOwner,
   writeManifest,
 } from '../../src/engine/runStore';
 import { optimizerWeights, type OptimizerWeight } from '../../src/engine/trainer';
@@ -195,6 +199,24 @@ describe('run store', () => {
     await createRun(fresh, manifest('fresh'));
     await assert.rejects(loadCheckpoint(fresh, await readManifest(fresh), false), /no saved model yet/);
     await assert.rejects(createRun(fresh, manifest('fresh')), (err: EngineError) => err.code === 'run-exists');
+  });
+
+  test('a run trained by another live process is refused; a dead trainer\'s lock is taken over', async () => {
+    const runDir = join(root, 'locked');
+    await createRun(runDir, manifest('locked'));
+    const lockFile = join(runDir, 'training.lock');
+    await fs.writeFile(lockFile, JSON.stringify({ pid: process.ppid, host: hostname(), since: 'earlier' }));
+    await assert.rejects(acquireTrainingLock(runDir), (err: EngineError) => {
+      assert.match(err.message, new RegExp(`being trained by process ${process.ppid}`));
+      return true;
+    });
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!;
+    await fs.writeFile(lockFile, JSON.stringify({ pid: gone, host: hostname(), since: 'earlier' }));
+    assert.equal(await trainingOwner(runDir), null);
+    await acquireTrainingLock(runDir);
+    assert.equal(JSON.parse(await fs.readFile(lockFile, 'utf8')).pid, process.pid);
+    await releaseTrainingLock(runDir);
+    assert.equal(await trainingOwner(runDir), null);
   });
 
   test('encodings round-trip; a .bin that does not match its .json counts as none', async () => {

@@ -210,6 +210,22 @@ test('interpolation sends lerp and slerp latents and draws the decoded strips', 
   assert.equal(save.baseName, 'interpolation');
 });
 
+test('Interpolate mode takes two clicks anywhere in latent space', async () => {
+  await openWithPoints();
+  await page.click('vscode-button.mode-interpolate');
+  const [x0, y0] = await clientPositionFromAxes(page, -1, 0);
+  const [x1, y1] = await clientPositionFromAxes(page, 1, 1);
+  await page.mouse.click(x0, y0);
+  await page.mouse.click(x1, y1);
+  const [decode] = await waitForPosted(page, 'decode');
+  const a = Array.from(decode.latents.slice(0, 2));
+  const b = Array.from(decode.latents.slice(14, 16));
+  // One screen pixel is about 0.01 latent units here.
+  assert.ok(Math.abs(a[0] + 1) < 0.02 && Math.abs(a[1]) < 0.02, `first endpoint ${a}`);
+  assert.ok(Math.abs(b[0] - 1) < 0.02 && Math.abs(b[1] - 1) < 0.02, `second endpoint ${b}`);
+  assert.equal((await postedMessages(page)).filter((m) => m.type === 'openFile').length, 0);
+});
+
 test('the decoded manifold sends one decode per burst of zooms, and only the latest is drawn', async () => {
   await openWithPoints();
   await page.locator('vscode-checkbox.manifold-toggle').click();

@@ -66,18 +66,28 @@ export async function openExplorerCommand(host: CommandHost): Promise<void> {
   }
 }
 
-export async function sampleCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
+/** For automation: `vae.sample(folderUri | undefined, { count })` skips the count prompt. */
+export interface SampleOptions {
+  count?: number;
+}
+
+export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options: SampleOptions = {}): Promise<void> {
   if (!requireTrust('Writing samples')) return;
   const model = await host.model('Sampling');
   if (!model) return;
   const m = model.manifest;
-  const countText = await vscode.window.showInputBox({
+  const countText = options.count !== undefined ? String(options.count) : await vscode.window.showInputBox({
     title: `VAE: Sample into Workspace — "${m.name}"`,
     prompt: 'How many images to decode and write as PNG files?',
     value: '16',
     validateInput: (v) => checkSampleCount(v),
   });
   if (countText === undefined) return;
+  const badCount = checkSampleCount(countText);
+  if (badCount) {
+    void vscode.window.showErrorMessage(`Sample count ${countText}: ${badCount}`);
+    return;
+  }
   const count = Number(countText.trim());
   let mode: SampleMode = { kind: 'prior' };
   let stem = 'sample';

@@ -36,7 +36,12 @@ function formatEta(seconds: number): string {
   return m > 0 ? ` · ${m}m ${s}s left` : ` · ${s}s left`;
 }
 
-export async function trainCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
+/** For automation (tests, other extensions): `vae.train(folderUri, { name })` skips the name prompt. */
+export interface TrainOptions {
+  name?: string;
+}
+
+export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options: TrainOptions = {}): Promise<void> {
   const { session, log } = host;
   if (!requireTrust('Training')) return;
   if (session.training) {
@@ -53,7 +58,12 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri): Promise
     return;
   }
   const taken = await takenNames(root);
-  const name = await vscode.window.showInputBox({
+  const given = options.name !== undefined ? checkRunName(options.name, taken) : undefined;
+  if (given) {
+    void vscode.window.showErrorMessage(`Run name "${options.name}": ${given}`);
+    return;
+  }
+  const name = options.name ?? await vscode.window.showInputBox({
     title: 'VAE: Train — run name',
     prompt: `The run is saved in ${vscode.workspace.asRelativePath(root)}/<name>/. Model and training settings come from "vae.*" settings.`,
     value: defaultRunName(source.kind === 'folder' ? source.path : null, taken),
