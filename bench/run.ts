@@ -10,7 +10,8 @@ interface BenchModule {
 
 const sections: [string, () => Promise<BenchModule>][] = [
   ['Training throughput and −ELBO (tfjs backends vs PyTorch)', () => import('./training')],
-  ['Data loading and encoding', () => import('./encoding')],
+  ['Data loading', () => import('./encoding')],
+  ['Encoding a folder through the engine worker', () => import('./encode-folder')],
   ['Latent Explorer rendering', () => import('./webview')],
 ];
 

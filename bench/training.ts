@@ -78,12 +78,29 @@ function ensureTorch(): string | null {
   return hasTorch() ? null : 'python3-torch is installed but `import torch` fails.';
 }
 
-async function tfjsRow(name: BackendName, train: TrainData, test: TrainData): Promise<{ row: EngineRow; profile: string }> {
-  const { tf, report } = await initBackend({ backend: name });
+function loadSets(): { train: TrainData; test: TrainData } {
+  const t = readIdx('train');
+  const s = readIdx('t10k');
+  return {
+    train: { images: t.images.subarray(0, TRAIN_IMAGES * 784), labels: t.labels.subarray(0, TRAIN_IMAGES), count: TRAIN_IMAGES, numLabels: 0, pre: PRE },
+    test: { ...s, numLabels: 0, pre: PRE },
+  };
+}
+
+interface RowResult {
+  row: EngineRow;
+  profile: string;
+}
+
+/** One tfjs backend, measured in this process (a fresh one per row, see run()). */
+async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
+  const { train, test } = loadSets();
+  const { tf, report } = await initBackend({ backend: name, threads });
   const matmul = measureMatmul(tf);
   const vae = buildVae(CLASSIC, PRE, 0, TRAINING.seed);
   const full = name !== 'cpu';
-  const data = full ? train : { ...train, count: CPU_STEPS * TRAINING.batchSize };
+  const cpuCount = CPU_STEPS * TRAINING.batchSize;
+  const data = full ? train : { ...train, images: train.images.subarray(0, cpuCount * 784), labels: train.labels.subarray(0, cpuCount), count: cpuCount };
   let images = 0;
   let seconds = 0;
   await trainVae(vae, data, full ? TRAINING : { ...TRAINING, epochs: 1 }, {
@@ -142,7 +159,7 @@ async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<str
   const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
   const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
   return [
-    `One wasm training step (batch 128): ${wall.toFixed(1)} ms wall, ${kernels} kernel calls taking ${kernelMs.toFixed(1)} ms in total:`,
+    `One wasm training step (batch 128, ${getThreads()} threads): ${wall.toFixed(1)} ms wall, ${kernels} kernel calls taking ${kernelMs.toFixed(1)} ms in total:`,
     '',
     '| kernel | calls | ms |',
     '|---|---:|---:|',
@@ -187,16 +204,17 @@ export async function run(): Promise<string> {
     return [...lines, `Skipped: Fashion-MNIST is not installed (${FASHION}); \`apt-get install dataset-fashion-mnist\`.`].join('\n');
   }
   const load = os.loadavg()[0];
-  const t = readIdx('train');
-  const s = readIdx('t10k');
-  const train: TrainData = { images: t.images.subarray(0, TRAIN_IMAGES * 784), labels: t.labels.subarray(0, TRAIN_IMAGES), count: TRAIN_IMAGES, numLabels: 0, pre: PRE };
-  const test: TrainData = { ...s, numLabels: 0, pre: PRE };
   const rows: EngineRow[] = [];
   let profile = '';
-  for (const name of ['wasm', 'cpu'] as const) {
-    const r = await tfjsRow(name, train, test);
+  // Each tfjs row runs in its own process: a backend (and wasm's thread count) is chosen once per process.
+  for (const [name, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
+    const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--row', name, String(threads)], {
+      encoding: 'utf8',
+      maxBuffer: 16 * 2 ** 20,
+    });
+    const r = JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as RowResult;
     rows.push(r.row);
-    if (r.profile) profile = r.profile;
+    if (r.profile && threads === 2) profile = r.profile;
   }
   const params = 652_824;
   const torchProblem = ensureTorch();
@@ -228,7 +246,7 @@ export async function run(): Promise<string> {
   }
   lines.push('');
   if (torchProblem) lines.push(`PyTorch: not measured — ${torchProblem}`, '');
-  const wasm = rows.find((r) => r.engine === 'tfjs wasm');
+  const wasm = rows.filter((r) => r.engine === 'tfjs wasm').sort((a, b) => b.threads - a.threads)[0];
   const peer = wasm && torchWith(wasm.threads);
   if (wasm && peer) {
     const eDiff = wasm.test && peer.test ? wasm.test.negElbo - peer.test.negElbo : NaN;
@@ -243,9 +261,34 @@ export async function run(): Promise<string> {
     );
   }
   if (profile) lines.push(profile, '');
+  const blasLibrary = libblasTarget();
+  if (blasLibrary) lines.push(`PyTorch's BLAS (Debian's libblas.so.3 alternative): \`${blasLibrary}\``, '');
   if (torchConfig) {
     const blas = torchConfig.split('\n').filter((l) => /BLAS|MKL|OpenMP|CPU capability/i.test(l)).map((l) => l.trim().slice(0, 160));
     lines.push('PyTorch build (torch.__config__.show(), abridged):', '', ...blas.map((l) => `- \`${l}\``), '');
   }
   return lines.join('\n');
+}
+
+function libblasTarget(): string | null {
+  try {
+    return execFileSync('readlink', ['-f', '/usr/lib/x86_64-linux-gnu/libblas.so.3'], { encoding: 'utf8' }).trim();
+  } catch {
+    return null;
+  }
+}
+
+let rowThreads = 1;
+const getThreads = () => rowThreads;
+
+// `node --import tsx bench/training.ts --row <backend> <threads>`: one tfjs row as JSON on stdout.
+if (require.main === module && process.argv[2] === '--row') {
+  rowThreads = Number(process.argv[4]);
+  tfjsRow(process.argv[3] as BackendName, rowThreads).then(
+    (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
+    (err) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

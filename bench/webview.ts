@@ -50,8 +50,6 @@ async function postPoints(page: Page, count: number): Promise<number> {
     (window as unknown as { __benchMu: Float32Array }).__benchMu = mu;
     const t0 = performance.now();
     performance.clearMeasures('scatter-draw');
-    // Registered before the explorer's own listener runs: marks when the cloned message arrives.
-    window.addEventListener('message', () => performance.mark('bench-points-arrived'), { once: true, capture: true });
     (window as unknown as { __harness: { postRaw(m: unknown): void } }).__harness.postRaw({
       type: 'points', folder: `/bench/${n}`, files, uris: files.map((f) => `${location.origin}/img${f}`),
       labels, labelNames: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'], dims: 2, mu,
@@ -64,7 +62,7 @@ async function firstPaint(page: Page, t0: number): Promise<{ total: number; afte
   await page.waitForFunction((t) => performance.getEntriesByName('scatter-draw').some((e) => e.startTime > t), t0, { timeout: 60_000 });
   return page.evaluate((t) => {
     const e = performance.getEntriesByName('scatter-draw').find((m) => m.startTime > t)!;
-    const arrived = performance.getEntriesByName('bench-points-arrived').pop()!.startTime;
+    const arrived = performance.getEntriesByName('points-received').pop()!.startTime;
     return { total: e.startTime + e.duration - t, afterArrival: e.startTime + e.duration - arrived };
   }, t0);
 }
@@ -188,8 +186,8 @@ export async function run(): Promise<string> {
     '|---:|---:|---:|---:|---:|:---:|---:|---:|---:|',
     ...rows,
     '',
-    'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the message arrives in the page ' +
-      '(the difference is the browser\'s structured clone of the message: its file paths and URIs dominate). ' +
+    'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the explorer starts handling it ' +
+      '(the difference is the browser\'s structured clone of the message, where the file paths and URIs dominate). ' +
       'Draw: the webview\'s own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). ' +
       'Frame interval: median time between animation frames while driving (headless Chromium paces frames at about 60 Hz when a frame fits). ' +
       'The quadtree for hover is built once per projection, just after the first paint. Hover: pointermove dispatch → tooltip filled (handler), and → the next animation frame.',

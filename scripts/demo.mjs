@@ -63,7 +63,14 @@ const userData = join(state, 'user-data');
 mkdirSync(join(userData, 'User'), { recursive: true });
 const settingsFile = join(userData, 'User', 'settings.json');
 if (!existsSync(settingsFile)) {
-  writeFileSync(settingsFile, JSON.stringify({ 'workbench.startupEditor': 'none', 'security.workspace.trust.enabled': false, 'telemetry.telemetryLevel': 'off' }, null, 2));
+  const settings = {
+    'workbench.startupEditor': 'none',
+    'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    'chat.disableAIFeatures': true,
+    'security.workspace.trust.enabled': false,
+    'telemetry.telemetryLevel': 'off',
+  };
+  writeFileSync(settingsFile, JSON.stringify(settings, null, 2));
 }
 const env = { ...process.env, XDG_CONFIG_HOME: join(state, 'config'), XDG_DATA_HOME: join(state, 'data') };
 const base = ['--user-data-dir', userData, '--extensions-dir', join(state, 'extensions')];

@@ -219,6 +219,8 @@ export class Explorer {
   }
 
   private setPoints(msg: PointsMessage): void {
+    // The benchmark splits first paint into message delivery and our own work at this mark.
+    performance.mark('points-received');
     const sameFolder = this.points?.folder === msg.folder || this.points === null;
     this.points = msg;
     this.projection.setPoints(msg);

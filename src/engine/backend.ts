@@ -162,6 +162,7 @@ async function loadWasm(threads?: number): Promise<Loaded> {
   const wanted = threads && threads > 0 ? threads : os.cpus().length;
   const alreadyStarted = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm != null;
   let started = false;
+  const keepProcessHandlers = snapshotProcessHandlers();
   if (wanted > 1 && !alreadyStarted) {
     const singleThreaded = tf.findBackendFactory('wasm');
     try {
@@ -183,6 +184,7 @@ async function loadWasm(threads?: number): Promise<Loaded> {
     }
   }
   await tf.ready();
+  keepProcessHandlers();
   registerMissingWasmKernels(tf);
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
   return { tf, simd, threads: wasm.getThreadsCount() };
@@ -193,6 +195,25 @@ async function loadCpu(): Promise<Loaded> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the pure JavaScript cpu backend did not initialise.');
   await tf.ready();
   return { tf };
+}
+
+/**
+ * Emscripten's Node glue adds process handlers that rethrow every uncaught exception and unhandled
+ * rejection from inside its own code. The returned function removes the handlers added since the
+ * snapshot, so the engine worker's own handlers decide what a stray error does.
+ */
+function snapshotProcessHandlers(): () => void {
+  type Listener = (...args: unknown[]) => void;
+  const events = ['uncaughtException', 'unhandledRejection'];
+  const listeners = (event: string) => (process.listeners as (e: string) => Listener[])(event);
+  const before = new Map(events.map((e) => [e, new Set(listeners(e))]));
+  return () => {
+    for (const e of events) {
+      for (const listener of listeners(e)) {
+        if (!before.get(e)?.has(listener)) (process.removeListener as (e: string, l: Listener) => void)(e, listener);
+      }
+    }
+  };
 }
 
 /** tfjs reports why a backend failed only through console.warn; keep those lines for the report. */

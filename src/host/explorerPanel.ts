@@ -77,6 +77,7 @@ export class ExplorerPanel extends Disposable {
         if (c.kind === 'model') this.post(this.initMessage());
         else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
         else if (c.kind === 'training') this.post(c.message);
+        else if (c.kind === 'series') this.post(this.session.series.replay());
         else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
       }),
     );

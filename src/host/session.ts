@@ -15,6 +15,8 @@ export type SessionChange =
   | { kind: 'model' }
   | { kind: 'points'; encoding: Encoding }
   | { kind: 'training'; message: StepMessage | EpochMessage | StatusMessage }
+  /** The whole series changed (a new training, a loaded run): replay it. */
+  | { kind: 'series' }
   | { kind: 'backend'; backend: BackendReport };
 
 export interface RunningTraining {
@@ -38,6 +40,8 @@ export class Session extends Disposable {
   private model: RunInfo | undefined;
   private shown: Encoding | undefined;
   private running: RunningTraining | undefined;
+  /** The run the ELBO series belongs to. */
+  private seriesRunDir: string | undefined;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -102,10 +106,15 @@ export class Session extends Disposable {
     const changed = this.model?.runDir !== info.runDir;
     this.model = info;
     if (changed && this.shown?.runDir !== info.runDir) this.shown = undefined;
-    if (!this.running) this.series.showHistory(info.manifest.name, info.history, info.manifest.state === 'complete' ? 'complete' : 'cancelled');
     void this.context.workspaceState.update(ACTIVE_RUN_KEY, info.runDir);
     void vscode.commands.executeCommand('setContext', 'latentAtlas.hasModel', true);
     this.changes.fire({ kind: 'model' });
+    // A run that just trained keeps its live per-step series; another run shows its history.
+    if (!this.running && this.seriesRunDir !== info.runDir) {
+      this.seriesRunDir = info.runDir;
+      this.series.showHistory(info.manifest.name, info.history, info.manifest.state === 'complete' ? 'complete' : 'cancelled');
+      this.changes.fire({ kind: 'series' });
+    }
   }
 
   showEncoding(encoding: Encoding): void {
@@ -116,9 +125,10 @@ export class Session extends Disposable {
 
   beginTraining(t: RunningTraining, epochs: number): void {
     this.running = t;
-    const status = this.series.start(t.name, epochs);
+    this.series.start(t.name, epochs);
+    this.seriesRunDir = t.runDir;
     void vscode.commands.executeCommand('setContext', 'latentAtlas.training', true);
-    this.changes.fire({ kind: 'training', message: { type: 'status', status } });
+    this.changes.fire({ kind: 'series' });
   }
 
   /** Routes one engine event of the running training into the series and to listeners. */

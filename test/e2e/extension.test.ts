@@ -142,6 +142,20 @@ test('"VAE: Sample into Workspace" writes the requested number of PNG files', as
   for (const f of files) assert.ok(readFileSync(join(workspace, 'samples', WS_NAME, f)).subarray(1, 4).toString() === 'PNG');
 });
 
+test('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv of the encoded folder', async () => {
+  const { page } = vs;
+  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await runCommand(page, 'VAE: Export for Embedding Projector');
+  await waitForNotification(page, /Wrote vectors\.tsv and metadata\.tsv/);
+  const dir = join(workspace, '.vae', WS_NAME, 'projector', 'Trouser');
+  const vectors = readFileSync(join(dir, 'vectors.tsv'), 'utf8').trimEnd().split('\n');
+  const metadata = readFileSync(join(dir, 'metadata.tsv'), 'utf8').trimEnd().split('\n');
+  assert.equal(vectors.length, valid);
+  assert.ok(vectors.every((row) => row.split('\t').length === 2 && row.split('\t').every((v) => Number.isFinite(Number(v)))));
+  assert.equal(metadata[0], 'file\tlabel');
+  assert.equal(metadata.length, valid + 1);
+});
+
 test('the Latent Explorer survives "Developer: Reload Window" with its model and points', async () => {
   const { page } = vs;
   const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
@@ -161,6 +175,19 @@ test('the Latent Explorer survives "Developer: Reload Window" with its model and
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   const epochs = await figure('epoch');
   assert.match(epochs, /4/, 'the restored ELBO panel shows the run history');
+});
+
+test('forcing the GPU backend where tfjs-node-gpu is missing says how to install it, and the extension keeps working', async () => {
+  const { page } = vs;
+  await mkdir(join(workspace, '.vscode'), { recursive: true });
+  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.backend': 'tensorflow-gpu' }));
+  await page.waitForTimeout(2_000);
+  await trainFromPalette(`${WS_NAME}-2`);
+  const text = await waitForNotification(page, /tfjs-node-gpu/, 60_000);
+  await vs.shot('gpu-missing');
+  assert.match(text, /npm install @tensorflow\/tfjs-node-gpu/);
+  assert.match(text, /vae\.nativeModulesPath/);
+  assert.ok(!existsSync(join(workspace, '.vae', `${WS_NAME}-2`, 'run.json')), 'no run was started');
 });
 
 test('cancelling mid-training keeps the last complete epoch as a loadable run', async () => {
@@ -185,4 +212,15 @@ test('cancelling mid-training keeps the last complete epoch as a loadable run', 
   // The log file is written asynchronously: wait for the lines rather than read it once.
   await logMatches(/training \{"epochs":500,/);
   await logMatches(/Active model: fashion-2 /);
+});
+
+test('"VAE: Load Model" lists the runs of the workspace and makes the picked one active', async () => {
+  const { page } = vs;
+  await runCommand(page, 'VAE: Load Model');
+  await quickInput(page, 'Load Model');
+  const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
+  assert.ok(rows.some((r) => r.includes(`${WS_NAME}-2`) && r.includes('cancelled')), `the cancelled run is listed: ${rows.join(' | ')}`);
+  await pick(page, 'complete, 4/4 epochs');
+  await waitForNotification(page, /Loaded "fashion" \(4 epochs, latent size 2\)/);
+  await logMatches(/Active model: fashion \(.*\), 4 epochs, state complete\.[\s\S]*Active model: fashion \(/);
 });
