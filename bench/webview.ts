@@ -1,10 +1,14 @@
 // Latent Explorer benchmark: the built webview in headless Chromium (the browser-test harness),
 // with 100,000 and 1,000,000 points. Figures: time to first paint, median draw time per pan/zoom
-// frame (the webview's own `scatter-draw` performance measures), the frame interval, and hover
-// latency (pointermove → tooltip shown). Run `node esbuild.mjs` first.
+// frame (the webview's own `scatter-draw` performance measures), the frame interval, hover
+// latency (pointermove → tooltip shown, also for the very first hover right after the first
+// paint), and the hover index build, in the page and beside d3-quadtree in Node. Run
+// `node esbuild.mjs` first.
 
 import { cpus, loadavg, totalmem } from 'node:os';
+import { quadtree } from 'd3-quadtree';
 import type { Page } from 'playwright-core';
+import { GridIndex } from '../webview/core/gridIndex';
 import { clientPositionFromAxes, startHarness } from '../test/webview/harness';
 import { initMessage } from '../test/webview/fixtures';
 import { postToWebview } from '../test/webview/harness';
@@ -16,7 +20,8 @@ interface SizeResult {
   zoomDrawMs: number;
   panDrawMs: number;
   frameIntervalMs: number;
-  quadtreeMs: number;
+  indexMs: number;
+  firstHoverMs: number;
   hoverSyncMs: number;
   hoverFrameMs: number;
 }
@@ -48,6 +53,28 @@ async function postPoints(page: Page, count: number): Promise<number> {
       files[i] = `/data/c${l}/img-${i}.png`;
     }
     (window as unknown as { __benchMu: Float32Array }).__benchMu = mu;
+    // As soon as the first paint is measured, hover point n / 3 and time paint end → tooltip
+    // shown: a user who moves the pointer at once waits for anything still blocking the thread.
+    (window as unknown as { __firstHover: Promise<number> }).__firstHover = new Promise<number>((resolve) => {
+      const observer = new PerformanceObserver((list) => {
+        const draw = list.getEntriesByName('scatter-draw')[0];
+        if (!draw) return;
+        observer.disconnect();
+        const paintEnd = draw.startTime + draw.duration;
+        const ticks = (sel: string, horizontal: boolean) =>
+          Array.from(document.querySelectorAll<SVGGElement>(`${sel} .tick`)).map((t) => {
+            const r = t.querySelector('line')!.getBoundingClientRect();
+            return { v: Number(t.textContent!.replace('−', '-')), px: horizontal ? r.left + r.width / 2 : r.top + r.height / 2 };
+          });
+        const fit = (ts: { v: number; px: number }[], v: number) => ts[0].px + ((v - ts[0].v) * (ts[ts.length - 1].px - ts[0].px)) / (ts[ts.length - 1].v - ts[0].v);
+        const k = Math.floor(n / 3);
+        const cx = fit(ticks('.scatter .axis-x', true), mu[2 * k]);
+        const cy = fit(ticks('.scatter .axis-y', false), mu[2 * k + 1]);
+        document.querySelector('svg.overlay-layer')!.dispatchEvent(new PointerEvent('pointermove', { clientX: cx, clientY: cy, bubbles: true }));
+        resolve(document.querySelector<HTMLElement>('.tooltip')!.hidden ? NaN : performance.now() - paintEnd);
+      });
+      observer.observe({ entryTypes: ['measure'] });
+    });
     const t0 = performance.now();
     performance.clearMeasures('scatter-draw');
     (window as unknown as { __harness: { postRaw(m: unknown): void } }).__harness.postRaw({
@@ -104,13 +131,21 @@ async function hover(page: Page, count: number): Promise<{ sync: number[]; frame
   const sync: number[] = [];
   const frame: number[] = [];
   for (let j = 0; j < 15; j++) {
-    const i = Math.floor(((j + 0.5) / 15) * count);
-    const [x, y] = await page.evaluate((k) => {
-      const mu = (window as unknown as { __benchMu: Float32Array }).__benchMu;
-      return [mu[2 * k], mu[2 * k + 1]];
-    }, i);
-    const [px, py] = await clientPositionFromAxes(page, x, y);
-    const r = await page.evaluate(
+    const r = await hoverOnce(page, Math.floor(((j + 0.5) / 15) * count));
+    sync.push(r.sync);
+    frame.push(r.frame);
+  }
+  return { sync, frame };
+}
+
+/** Hovers point i: pointermove dispatch → tooltip filled (sync) and → the next frame. */
+async function hoverOnce(page: Page, i: number): Promise<{ sync: number; frame: number }> {
+  const [x, y] = await page.evaluate((k) => {
+    const mu = (window as unknown as { __benchMu: Float32Array }).__benchMu;
+    return [mu[2 * k], mu[2 * k + 1]];
+  }, i);
+  const [px, py] = await clientPositionFromAxes(page, x, y);
+  const r = await page.evaluate(
       async ([cx, cy]) => {
         const svg = document.querySelector<SVGSVGElement>('svg.overlay-layer')!;
         const tip = document.querySelector<HTMLElement>('.tooltip')!;
@@ -124,20 +159,16 @@ async function hover(page: Page, count: number): Promise<{ sync: number[]; frame
       },
       [px, py] as const,
     );
-    if (!r.shown) throw new Error(`bench/webview.ts: hovering point ${i} at (${px}, ${py}) showed no tooltip`);
-    sync.push(r.sync);
-    frame.push(r.frame);
-  }
-  return { sync, frame };
+  if (!r.shown) throw new Error(`bench/webview.ts: hovering point ${i} at (${px}, ${py}) showed no tooltip`);
+  return r;
 }
 
 async function measure(page: Page, count: number): Promise<SizeResult> {
   const t0 = await postPoints(page, count);
   const paint = await firstPaint(page, t0);
-  // The quadtree is built right after the first paint; wait for it before hovering.
-  await page.waitForFunction(() => performance.getEntriesByName('quadtree-build').length > 0, undefined, { timeout: 60_000 });
-  const quadtreeMs = await page.evaluate(() => performance.getEntriesByName('quadtree-build').pop()!.duration);
-  await page.evaluate(() => performance.clearMeasures('quadtree-build'));
+  const firstHoverMs = await page.evaluate(() => (window as unknown as { __firstHover: Promise<number> }).__firstHover);
+  await page.waitForFunction(() => performance.getEntriesByName('hover-index-build').length > 0, undefined, { timeout: 60_000 });
+  const indexMs = await page.evaluate(() => performance.getEntriesByName('hover-index-build').pop()!.duration);
   const zoom = await drive(page, 'zoom', 60);
   const pan = await drive(page, 'pan', 60);
   const h = await hover(page, count);
@@ -148,9 +179,44 @@ async function measure(page: Page, count: number): Promise<SizeResult> {
     zoomDrawMs: median(zoom.draws),
     panDrawMs: median(pan.draws),
     frameIntervalMs: median([...zoom.intervals, ...pan.intervals]),
-    quadtreeMs,
+    indexMs,
+    firstHoverMs,
     hoverSyncMs: median(h.sync),
     hoverFrameMs: median(h.frame),
+  };
+}
+
+/** The same clustered points as the page's, built in Node. */
+function nodePoints(n: number): Float32Array {
+  let seed = 12345;
+  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const mu = new Float32Array(n * 2);
+  for (let i = 0; i < n; i++) {
+    const angle = ((i % 8) / 8) * 2 * Math.PI;
+    const r = Math.sqrt(-2 * Math.log(random() + 1e-12));
+    const t = 2 * Math.PI * random();
+    mu[2 * i] = 2 * Math.cos(angle) + 0.5 * r * Math.cos(t);
+    mu[2 * i + 1] = 2 * Math.sin(angle) + 0.5 * r * Math.sin(t);
+  }
+  return mu;
+}
+
+/** Build time of the grid index and of the d3-quadtree it replaced, median of 3, in Node. */
+function indexBuilds(n: number): { grid: number; quadtree: number } {
+  const c = nodePoints(n);
+  const time = (f: () => unknown) => {
+    const runs: number[] = [];
+    for (let k = 0; k < 3; k++) {
+      const t = performance.now();
+      f();
+      runs.push(performance.now() - t);
+    }
+    return median(runs);
+  };
+  const ids = Array.from({ length: n }, (_, i) => i);
+  return {
+    grid: time(() => GridIndex.build(c)),
+    quadtree: time(() => quadtree<number>().x((i) => c[2 * i]).y((i) => c[2 * i + 1]).addAll(ids)),
   };
 }
 
@@ -169,11 +235,12 @@ export async function run(): Promise<string> {
   } finally {
     await harness.close();
   }
+  const builds = results.map((r) => ({ count: r.count, ...indexBuilds(r.count) }));
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
   const goal = (r: SizeResult) => (r.count <= 100_000 ? 16 : 50);
   const rows = results.map(
     (r) =>
-      `| ${r.count.toLocaleString('en-US')} | ${f(r.firstPaintMs)} (${f(r.paintAfterArrivalMs)}) | ${f(r.zoomDrawMs)} | ${f(r.panDrawMs)} | ${goal(r)} | ${Math.max(r.zoomDrawMs, r.panDrawMs) <= goal(r) ? 'met' : 'missed'} | ${f(r.frameIntervalMs)} | ${f(r.quadtreeMs)} | ${f(r.hoverSyncMs)} / ${f(r.hoverFrameMs)} |`,
+      `| ${r.count.toLocaleString('en-US')} | ${f(r.firstPaintMs)} (${f(r.paintAfterArrivalMs)}) | ${f(r.zoomDrawMs)} | ${f(r.panDrawMs)} | ${goal(r)} | ${Math.max(r.zoomDrawMs, r.panDrawMs) <= goal(r) ? 'met' : 'missed'} | ${f(r.frameIntervalMs)} | ${f(r.indexMs)} | ${f(r.firstHoverMs)} | ${f(r.hoverSyncMs)} / ${f(r.hoverFrameMs)} |`,
   );
   return [
     '## Latent Explorer webview',
@@ -182,15 +249,24 @@ export async function run(): Promise<string> {
       `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; load average ${loadavg()[0].toFixed(1)} when the run started (other work shares these cores, so figures vary between runs). ` +
       'Points are 2-D (8 labelled Gaussian clusters), drawn pixel by pixel into one ImageData per frame.',
     '',
-    '| points | first paint (after arrival), ms | zoom draw, median (ms) | pan draw, median (ms) | goal (ms/frame) | goal | frame interval, median (ms) | quadtree build (ms) | hover: handler / to next frame (ms) |',
-    '|---:|---:|---:|---:|---:|:---:|---:|---:|---:|',
+    '| points | first paint (after arrival), ms | zoom draw, median (ms) | pan draw, median (ms) | goal (ms/frame) | goal | frame interval, median (ms) | hover index build (ms) | first hover after first paint (ms) | hover: handler / to next frame, median (ms) |',
+    '|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|',
     ...rows,
     '',
     'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the explorer starts handling it ' +
       '(the difference is the browser\'s structured clone of the message, where the file paths and URIs dominate). ' +
       'Draw: the webview\'s own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). ' +
       'Frame interval: median time between animation frames while driving (headless Chromium paces frames at about 60 Hz when a frame fits). ' +
-      'The quadtree for hover is built once per projection, just after the first paint. Hover: pointermove dispatch → tooltip filled (handler), and → the next animation frame.',
+      'Hover uses a uniform grid index over data coordinates (one counting sort over typed arrays; queries scan the cells under the pick circle, so the nearest point is exact). ' +
+      'It is built once per projection, 50 ms after the points arrive or by the first hover, whichever comes first. ' +
+      'First hover: from the end of the first paint to the tooltip shown, for a pointermove dispatched as soon as the paint\'s measure is observed (it waits for whatever still blocks the main thread, and builds the index if it is not there yet). ' +
+      'Hover: pointermove dispatch → tooltip filled (handler), and → the next animation frame, median of 15.',
+    '',
+    'Hover index build in Node on the same points (median of 3), beside the d3-quadtree (`addAll`) the webview used before:',
+    '',
+    '| points | grid index (ms) | d3-quadtree (ms) |',
+    '|---:|---:|---:|',
+    ...builds.map((b) => `| ${b.count.toLocaleString('en-US')} | ${f(b.grid)} | ${f(b.quadtree)} |`),
     '',
   ].join('\n');
 }

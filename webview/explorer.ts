@@ -3,30 +3,22 @@
 
 import type { ImageBatch } from '../src/protocol/engine';
 import type { ModelInfo, PointsMessage, ToWebviewMessage } from '../src/protocol/webview';
-import { regularGrid, gaussianGrid, gridSizeFor, traversalLatents, type LatentRect } from './core/grid';
+import { drawClasses } from './core/drawClass';
+import { gaussianGrid, traversalLatents } from './core/grid';
 import { baseName, pointsInPolygon, searchFileNames, type Point2 } from './core/hitTest';
-import { interpolationLatents } from './core/interpolate';
-import { LatestOnly } from './core/latestOnly';
-import { LABEL_COLOUR_VARS, UNLABELLED_COLOUR_VAR, mix, packRgba, parseColour } from './core/palette';
-import { sliceBatch } from './core/pixels';
 import { restoreViewState, type PointerMode, type Projection, type ViewState } from './core/viewState';
-import { el, themeVar } from './dom';
+import { el } from './dom';
 import { ElboPanel } from './elboPanel';
 import { host } from './host';
+import { ImageRequests } from './imageRequests';
 import { ImagesPanel } from './imagesPanel';
-import { batchToCanvas } from './imageCanvas';
+import { Legend, labelColourIndex, themePalette } from './legend';
+import { ManifoldController } from './manifoldController';
 import { ProjectionStore } from './projection';
-import { DIM, FULL, HIDDEN, Scatter } from './scatter';
-import { Toolbar, renderLegend } from './toolbar';
-
-type Pending =
-  | { kind: 'strip'; steps: number }
-  | { kind: 'manifold'; rect: LatentRect; cols: number }
-  | { kind: 'grid'; title: string; cols: number }
-  | { kind: 'samples' }
-  | { kind: 'reconstruct' }
-  | { kind: 'umap'; points: PointsMessage }
-  | { kind: 'save' };
+import { Scatter } from './scatter';
+import { sideTabs } from './sideTabs';
+import { Toolbar } from './toolbar';
+import { HoverTooltip } from './tooltip';
 
 export class Explorer {
   private state: ViewState;
@@ -38,15 +30,14 @@ export class Explorer {
   private matches: Uint32Array = new Uint32Array(0);
   private current: number | null = null;
   private labelColours: string[] = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly manifoldGate: LatestOnly<{ rect: LatentRect; cols: number; rows: number }>;
-  private manifoldTimer = 0;
-  private lastStrip: ImageBatch | null = null;
-  private lastSamples: ImageBatch | null = null;
+  /** The UMAP request in flight, for the points it was asked for. */
+  private umapRequest: { id: number; points: PointsMessage } | null = null;
+  private readonly requests: ImageRequests;
+  private readonly manifold: ManifoldController;
   private readonly scatter: Scatter;
   private readonly toolbar: Toolbar;
-  private readonly legend = el('div', { class: 'legend', role: 'group', 'aria-label': 'Labels (toggle to hide)' });
-  private readonly tooltip = el('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
+  private readonly legend = new Legend();
+  private readonly tooltip = new HoverTooltip();
   private readonly images: ImagesPanel;
   private readonly elbo: ElboPanel;
   private readonly tabs: HTMLElement;
@@ -66,50 +57,48 @@ export class Explorer {
       isolate: () => this.update({ isolate: this.state.selection !== null }),
       clearSelection: () => this.update({ selection: null, isolate: false }),
       projection: (p) => this.setProjection(p),
-      manifold: (on) => this.setManifold(on),
-      conditionLabel: (i) => this.update({ conditionLabel: i }),
+      manifold: (on) => this.setManifold(on, this.state.gaussianGrid),
+      manifoldGrid: (prior) => this.setManifold(this.state.manifold, prior),
+      conditionLabel: (i) => {
+        this.update({ conditionLabel: i });
+        this.manifold.refresh(0);
+      },
     });
     this.images = new ImagesPanel({
       decodeStrip: () => this.decodeStrip(),
-      saveStrip: () => this.lastStrip && this.save(this.lastStrip, 'interpolation'),
+      saveStrip: () => this.requests.saveStrip(),
       clearEndpoints: () => this.setEndpoints([]),
       stepsChanged: (steps) => this.update({ steps }),
       reconstruct: () => this.reconstruct(),
       sample: (kind, count, label) => this.sample(kind, count, label),
-      saveSamples: () => this.lastSamples && this.save(this.lastSamples, 'sample'),
-      gaussianManifold: () => this.decodeGrid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
+      saveSamples: () => this.requests.saveSamples(),
+      gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
       traverse: () => this.traverse(),
     });
+    this.requests = new ImageRequests(this.images, (id, latents) => this.decode(id, latents), (text) => this.toolbar.showMessage(text));
     this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }));
-    this.manifoldGate = new LatestOnly(
-      (id, p) => {
-        this.pending.set(id, { kind: 'manifold', rect: p.rect, cols: p.cols });
-        this.decode(id, regularGrid(p.rect, p.cols, p.rows));
-      },
-      () => host.requestId(),
-    );
-    this.tabs = el(
-      'vscode-tabs',
-      { class: 'side', 'selected-index': this.state.tab === 'training' ? 1 : 0 },
-      el('vscode-tab-header', { slot: 'header', class: 'tab-images' }, 'Images'),
-      el('vscode-tab-panel', {}, this.images.root),
-      el('vscode-tab-header', { slot: 'header', class: 'tab-training' }, 'Training'),
-      el('vscode-tab-panel', {}, this.elbo.root),
-    );
-    this.tabs.addEventListener('vsc-tabs-select', (e) => {
-      const tab = (e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex === 1 ? 'training' : 'images';
+    this.manifold = new ManifoldController({
+      scatter: this.scatter,
+      decode: (id, latents) => this.decode(id, latents),
+      requestId: () => host.requestId(),
+      dims: () => this.dims(),
+      imageWidth: () => this.model?.width ?? 28,
+      message: (text) => this.toolbar.showMessage(text),
+    });
+    this.tabs = sideTabs(this.images.root, this.elbo.root, this.state.tab, (tab) => {
       this.update({ tab });
       // Charts drawn while their tab was hidden had no width to measure.
       if (tab === 'training') this.elbo.render();
     });
     const empty = el('p', { class: 'empty' }, 'No points yet. Run “VAE: Encode Image Folder” to see a folder in latent space.');
-    this.scatter.root.append(this.legend, this.tooltip, empty);
+    this.scatter.root.append(this.legend.root, this.tooltip.root, empty);
     root.append(this.toolbar.root, el('main', { class: 'body' }, this.scatter.root, this.tabs));
     root.removeAttribute('aria-busy');
 
     this.toolbar.setMode(this.state.mode);
     this.toolbar.setSearch(this.state.search);
-    this.toolbar.setManifold(false, this.state.manifold);
+    this.toolbar.setManifold(false, this.state.manifold, this.state.gaussianGrid);
+    this.manifold.set(this.state.manifold, this.state.gaussianGrid);
     this.scatter.setMode(this.state.mode);
     this.images.setSteps(this.state.steps);
     this.refreshColours();
@@ -150,30 +139,26 @@ export class Explorer {
       case 'images':
         this.onImages(msg.requestId, msg.images);
         break;
-      case 'reconstruction': {
-        const p = this.take(msg.requestId);
-        if (p?.kind !== 'reconstruct') break;
-        const r = msg.result;
-        if (r.originals.count === 0) this.toolbar.showMessage(r.skipped[0]?.reason ?? `Could not reconstruct ${baseName(msg.file)}.`);
-        else this.images.showReconstruction(r.originals, r.reconstructions, r.terms[0]);
+      case 'reconstruction':
+        this.requests.onReconstruction(msg);
         break;
-      }
       case 'projection': {
-        const p = this.take(msg.requestId);
-        if (p?.kind !== 'umap' || p.points !== this.points) break;
+        if (this.umapRequest?.id !== msg.requestId) break;
+        const asked = this.umapRequest.points;
+        this.umapRequest = null;
+        if (asked !== this.points) break;
         this.projection.setUmap(msg.coords);
         if (this.state.projection.kind === 'umap') this.showProjection(true);
         break;
       }
       case 'saved':
-        this.take(msg.requestId);
-        this.toolbar.showMessage(`Saved ${msg.files.length} image${msg.files.length === 1 ? '' : 's'}: ${msg.files.map(baseName).join(', ')}`);
+        this.requests.onSaved(msg.requestId, msg.files);
         break;
       case 'error': {
         if (msg.requestId !== undefined) {
-          const p = this.pending.get(msg.requestId);
-          if (p?.kind === 'manifold') this.manifoldGate.settle(msg.requestId);
-          this.pending.delete(msg.requestId);
+          if (this.manifold.owns(msg.requestId)) this.manifold.onError(msg.requestId);
+          if (this.umapRequest?.id === msg.requestId) this.umapRequest = null;
+          this.requests.forget(msg.requestId);
         }
         this.toolbar.showMessage(msg.message);
         break;
@@ -181,27 +166,9 @@ export class Explorer {
     }
   }
 
-  private take(id: number): Pending | undefined {
-    const p = this.pending.get(id);
-    this.pending.delete(id);
-    return p;
-  }
-
   private onImages(id: number, batch: ImageBatch): void {
-    const p = this.take(id);
-    if (!p) return;
-    if (p.kind === 'manifold') {
-      // Only the newest view's grid is drawn; an older one is dropped when a newer wish waits.
-      if (this.manifoldGate.settle(id) && this.state.manifold) this.scatter.setManifold(batchToCanvas(batch, p.cols), p.rect);
-    } else if (p.kind === 'strip') {
-      this.lastStrip = batch;
-      this.images.showStrips(sliceBatch(batch, 0, p.steps), sliceBatch(batch, p.steps, batch.count - p.steps));
-    } else if (p.kind === 'grid') {
-      this.images.showGrid(p.title, batch, p.cols);
-    } else if (p.kind === 'samples') {
-      this.lastSamples = batch;
-      this.images.showSamples(batch);
-    }
+    if (this.manifold.owns(id)) this.manifold.onImages(id, batch);
+    else this.requests.onImages(id, batch);
   }
 
   // ---------------------------------------------------------------- points and projections
@@ -210,8 +177,8 @@ export class Explorer {
     const m = this.model;
     this.images.setModel(m?.latentSize ?? 2, m?.conditional ?? false, m?.labels ?? []);
     this.toolbar.setConditionLabels(m?.conditional ? m.labels : [], this.state.conditionLabel);
-    this.toolbar.setManifold(this.dims() === 2, this.state.manifold);
-    if (this.state.manifold) this.scheduleManifold(0);
+    this.toolbar.setManifold(this.dims() === 2, this.state.manifold, this.state.gaussianGrid);
+    this.manifold.refresh(0);
   }
 
   private dims(): number {
@@ -224,12 +191,12 @@ export class Explorer {
     const sameFolder = this.points?.folder === msg.folder || this.points === null;
     this.points = msg;
     this.projection.setPoints(msg);
-    this.root().classList.toggle('has-points', msg.files.length > 0);
+    this.scatter.root.classList.toggle('has-points', msg.files.length > 0);
     this.toolbar.setDims(msg.dims, this.state.projection);
-    this.toolbar.setManifold(msg.dims === 2, this.state.manifold);
+    this.toolbar.setManifold(msg.dims === 2, this.state.manifold, this.state.gaussianGrid);
     this.showProjection(sameFolder);
     if (sameFolder) this.scatter.setTransform(this.state.transform);
-    if (this.state.manifold) this.scheduleManifold(0);
+    this.manifold.refresh(0);
   }
 
   private showProjection(keepView: boolean): void {
@@ -239,15 +206,13 @@ export class Explorer {
     if (p.kind === 'dims' && (p.x >= pts.dims || p.y >= pts.dims)) p = this.state.projection = { kind: 'pca' };
     if (p.kind === 'umap' && !this.projection.hasUmap()) {
       const id = host.requestId();
-      this.pending.set(id, { kind: 'umap', points: pts });
+      this.umapRequest = { id, points: pts };
       host.post({ type: 'project', requestId: id, method: 'umap' });
       this.toolbar.info.textContent = 'Computing UMAP in the engine…';
     }
     const shown = this.projection.coords(p);
     this.coords = shown.coords;
-    const colourIndex = new Uint8Array(pts.labels.length);
-    for (let i = 0; i < colourIndex.length; i++) colourIndex[i] = pts.labels[i] < 0 ? 0 : 1 + (pts.labels[i] % LABEL_COLOUR_VARS.length);
-    this.scatter.setPoints(this.coords, colourIndex, keepView);
+    this.scatter.setPoints(this.coords, labelColourIndex(pts.labels), keepView);
     if (!(p.kind === 'umap' && !this.projection.hasUmap())) this.toolbar.info.textContent = `${pts.files.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
     this.recomputeSelection();
     this.refreshLegend();
@@ -282,21 +247,16 @@ export class Explorer {
     const pts = this.points;
     if (!pts) return;
     const n = pts.labels.length;
-    const hidden = new Set(this.state.hiddenLabels);
-    const cls = new Uint8Array(n);
-    const searching = this.state.search.trim().length > 0;
-    const match = searching ? new Uint8Array(n) : null;
-    if (match) for (const i of this.matches) match[i] = 1;
     const sel = this.selected;
     const isolate = this.state.isolate && sel !== null;
-    let selectedCount = 0;
-    for (let i = 0; i < n; i++) {
-      const inSel = sel ? sel[i] === 1 : true;
-      if (sel && inSel) selectedCount++;
-      if (hidden.has(pts.labels[i]) || (isolate && !inSel)) cls[i] = HIDDEN;
-      else if ((sel && !inSel) || (match && !match[i])) cls[i] = DIM;
-      else cls[i] = FULL;
-    }
+    const searching = this.state.search.trim().length > 0;
+    const { cls, selectedCount } = drawClasses({
+      labels: pts.labels,
+      hiddenLabels: new Set(this.state.hiddenLabels),
+      selected: sel,
+      matches: searching ? this.matches : null,
+      isolate,
+    });
     this.scatter.setDrawClass(cls);
     this.scatter.setMarks({ highlight: searching ? Array.from(this.matches.subarray(0, 300)) : [], selection: this.state.selection });
     const parts = [`${n.toLocaleString()} points`];
@@ -308,11 +268,7 @@ export class Explorer {
   }
 
   private refreshLegend(): void {
-    const pts = this.points;
-    const names = pts?.labelNames ?? [];
-    const counts = new Array<number>(names.length).fill(0);
-    if (pts) for (const l of pts.labels) if (l >= 0 && l < counts.length) counts[l]++;
-    renderLegend(this.legend, names, names.map((_, i) => this.labelColours[i % this.labelColours.length]), new Set(this.state.hiddenLabels), counts, (i) => {
+    this.legend.render(this.points, this.labelColours, new Set(this.state.hiddenLabels), (i) => {
       const hidden = new Set(this.state.hiddenLabels);
       if (hidden.has(i)) hidden.delete(i);
       else hidden.add(i);
@@ -322,12 +278,9 @@ export class Explorer {
   }
 
   private refreshColours(): void {
-    const bg = parseColour(themeVar('--vscode-editor-background', '#1e1e1e')) ?? [30, 30, 30];
-    const vars = [UNLABELLED_COLOUR_VAR, ...LABEL_COLOUR_VARS];
-    const rgb = vars.map((v) => parseColour(themeVar(v.name, v.fallback)) ?? parseColour(v.fallback)!);
-    this.labelColours = rgb.slice(1).map(([r, g, b]) => `rgb(${r}, ${g}, ${b})`);
-    const hc = document.body.classList.contains('vscode-high-contrast');
-    this.scatter.setColours(Uint32Array.from(rgb.map((c) => packRgba(c))), Uint32Array.from(rgb.map((c) => packRgba(mix(c, bg, hc ? 0.55 : 0.75)))));
+    const palette = themePalette();
+    this.labelColours = palette.css;
+    this.scatter.setColours(palette.full, palette.dim);
     this.refreshLegend();
   }
 
@@ -336,22 +289,11 @@ export class Explorer {
   private onHover(i: number | null, clientX: number, clientY: number): void {
     const pts = this.points;
     if (i === null || !pts) {
-      this.tooltip.hidden = true;
+      this.tooltip.hide();
       return;
     }
     this.current = i;
-    const file = pts.files[i];
-    const img = el('img', { src: pts.uris[i], alt: '' });
-    const label = pts.labels[i] >= 0 ? pts.labelNames[pts.labels[i]] : '';
-    this.tooltip.replaceChildren(img, el('div', { class: 'tooltip-name' }, baseName(file)), el('div', { class: 'tooltip-path' }, file), ...(label ? [el('div', { class: 'tooltip-label' }, label)] : []));
-    this.tooltip.dataset.index = String(i);
-    this.tooltip.hidden = false;
-    const box = this.scatter.root.getBoundingClientRect();
-    const x = clientX - box.left + 14;
-    const y = clientY - box.top + 14;
-    this.tooltip.style.left = `${Math.min(x, box.width - 240)}px`;
-    this.tooltip.style.top = `${Math.min(y, box.height - 200)}px`;
-    this.images.setPoint(`${baseName(file)}${label ? ` (${label})` : ''}`);
+    this.images.setPoint(this.tooltip.show(pts, i, clientX, clientY, this.scatter.root));
   }
 
   private onClick(i: number | null, p: Point2, shift: boolean): void {
@@ -380,7 +322,7 @@ export class Explorer {
 
   private onSettled(): void {
     this.update({ transform: this.scatter.getTransform() });
-    if (this.state.manifold) this.scheduleManifold(200);
+    this.manifold.viewChanged();
   }
 
   // ---------------------------------------------------------------- decoding
@@ -390,24 +332,10 @@ export class Explorer {
     host.post({ type: 'decode', requestId, latents, ...(label === undefined ? {} : { label }) });
   }
 
-  private setManifold(on: boolean): void {
-    this.update({ manifold: on });
-    if (on) this.scheduleManifold(0);
-    else {
-      this.manifoldGate.cancelPending();
-      this.scatter.setManifold(null);
-    }
-  }
-
-  /** Debounced: a burst of zoom events yields one request for the view it ends on. */
-  private scheduleManifold(delayMs: number): void {
-    clearTimeout(this.manifoldTimer);
-    this.manifoldTimer = window.setTimeout(() => {
-      if (!this.state.manifold || this.dims() !== 2) return;
-      const { width, height } = this.scatter.size();
-      const { cols, rows } = gridSizeFor(width, height, Math.max(36, (this.model?.width ?? 28) * 1.5));
-      this.manifoldGate.request({ rect: this.scatter.visibleRect(), cols, rows });
-    }, delayMs);
+  private setManifold(on: boolean, prior: boolean): void {
+    this.update({ manifold: on, gaussianGrid: prior });
+    this.toolbar.setManifold(this.dims() === 2, on, prior);
+    this.manifold.set(on, prior);
   }
 
   private addEndpoint(z: number[]): void {
@@ -429,58 +357,30 @@ export class Explorer {
 
   private decodeStrip(): void {
     const [a, b] = this.state.endpoints;
-    if (!a || !b) {
-      this.toolbar.showMessage('Pick two endpoints first: shift-click two points, or use Interpolate mode.');
-      return;
-    }
-    const steps = this.images.steps();
-    const lerp = interpolationLatents(a, b, steps, 'lerp');
-    const slerp = interpolationLatents(a, b, steps, 'slerp');
-    const both = new Float32Array(lerp.length * 2);
-    both.set(lerp);
-    both.set(slerp, lerp.length);
-    const id = host.requestId();
-    this.pending.set(id, { kind: 'strip', steps });
-    this.decode(id, both);
+    if (a && b) this.requests.strip(a, b, this.images.steps());
+    else this.toolbar.showMessage('Pick two endpoints first: shift-click two points, or use Interpolate mode.');
   }
 
-  private decodeGrid(title: string, latents: Float32Array, cols: number): void {
-    const id = host.requestId();
-    this.pending.set(id, { kind: 'grid', title, cols });
-    this.decode(id, latents);
+  /** The hovered or clicked point's latent, or the origin. */
+  private centre(): number[] {
+    return this.current !== null && this.points ? this.latentOf(this.current) : new Array<number>(this.dims()).fill(0);
   }
 
   private traverse(): void {
-    const d = this.dims();
-    if (d === 0) return;
-    const center = this.current !== null && this.points ? this.latentOf(this.current) : new Array<number>(d).fill(0);
-    this.decodeGrid(`Traversals around ${this.current !== null && this.points ? baseName(this.points.files[this.current]) : 'the origin'} (±3 per dimension)`, traversalLatents(center, 9, 3), 9);
+    if (this.dims() === 0) return;
+    const around = this.current !== null && this.points ? baseName(this.points.files[this.current]) : 'the origin';
+    this.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(this.centre(), 9, 3), 9);
   }
 
   private reconstruct(): void {
-    if (this.current === null || !this.points) {
-      this.toolbar.showMessage('Hover or click a point first, then Reconstruct.');
-      return;
-    }
-    const id = host.requestId();
-    this.pending.set(id, { kind: 'reconstruct' });
-    host.post({ type: 'reconstruct', requestId: id, file: this.points.files[this.current] });
+    if (this.current === null || !this.points) this.toolbar.showMessage('Hover or click a point first, then Reconstruct.');
+    else this.requests.reconstruct(this.points.files[this.current]);
   }
 
   private sample(kind: 'prior' | 'around' | 'label', count: number, label: string): void {
-    const id = host.requestId();
-    this.pending.set(id, { kind: 'samples' });
-    if (kind === 'around') {
-      const center = this.current !== null && this.points ? this.latentOf(this.current) : new Array<number>(this.dims()).fill(0);
-      host.post({ type: 'sample', requestId: id, count, mode: { kind: 'around', center, radius: 0.5 } });
-    } else if (kind === 'label') host.post({ type: 'sample', requestId: id, count, mode: { kind: 'label', label } });
-    else host.post({ type: 'sample', requestId: id, count, mode: { kind: 'prior' } });
-  }
-
-  private save(images: ImageBatch, baseName: string): void {
-    const id = host.requestId();
-    this.pending.set(id, { kind: 'save' });
-    host.post({ type: 'saveImages', requestId: id, images, baseName });
+    if (kind === 'around') this.requests.sample(count, { kind: 'around', center: this.centre(), radius: 0.5 });
+    else if (kind === 'label') this.requests.sample(count, { kind: 'label', label });
+    else this.requests.sample(count, { kind: 'prior' });
   }
 
   // ---------------------------------------------------------------- state
@@ -490,14 +390,6 @@ export class Explorer {
     this.state = { ...this.state, ...patch };
     if ('selection' in patch || 'search' in patch) this.recomputeSelection();
     else if ('isolate' in patch || 'hiddenLabels' in patch) this.refreshDrawClass();
-    if (before !== this.state) this.persist();
-  }
-
-  private persist(): void {
-    host.setState(this.state);
-  }
-
-  private root(): HTMLElement {
-    return this.scatter.root;
+    if (before !== this.state) host.setState(this.state);
   }
 }

@@ -2,20 +2,21 @@
 // a decoded-manifold canvas beneath, axes and overlays in SVG above, d3-zoom on top.
 
 import { axisBottom, axisLeft } from 'd3-axis';
-import { quadtree, type Quadtree } from 'd3-quadtree';
 import { scaleLinear, type ScaleLinear } from 'd3-scale';
 import { select, type Selection } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
+import { DIM, FULL, HIDDEN } from './core/drawClass';
 import { fitFrame, type Frame } from './core/geometry';
-import { rectPolygon, type Point2 } from './core/hitTest';
+import { GridIndex } from './core/gridIndex';
+import type { Point2 } from './core/hitTest';
 import type { LatentRect } from './core/grid';
 import type { PointerMode } from './core/viewState';
 import { el } from './dom';
+import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
+import { paintPoints } from './pointsLayer';
+import { attachPointer } from './scatterPointer';
 
-/** Per-point drawing class: hidden, dimmed (outside a selection or search) or full colour. */
-export const HIDDEN = 0;
-export const DIM = 1;
-export const FULL = 2;
+export { DIM, FULL, HIDDEN };
 
 export interface ScatterEvents {
   hover(index: number | null, clientX: number, clientY: number): void;
@@ -46,11 +47,12 @@ export class Scatter {
   /** Packed RGBA per colour index, full and dimmed. */
   private fullColours: Uint32Array = new Uint32Array(1);
   private dimColours: Uint32Array = new Uint32Array(1);
-  private tree: Quadtree<number> | null = null;
-  private treeTimer = 0;
+  /** Hover index; built lazily, and ahead of time just after the first paint. */
+  private index: GridIndex | null = null;
+  private indexTimer = 0;
   private buffer: ImageData | null = null;
   private frameRequested = false;
-  private manifold: { image: CanvasImageSource; rect: LatentRect } | null = null;
+  private manifold: ManifoldTiles | null = null;
   private mode: PointerMode = 'pan';
   private hovered: number | null = null;
   private marks: { highlight: number[]; endpoints: Point2[]; selection: Point2[] | null } = {
@@ -58,7 +60,6 @@ export class Scatter {
     endpoints: [],
     selection: null,
   };
-  private drag: { start: Point2; path: Point2[] } | null = null;
 
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
@@ -91,12 +92,19 @@ export class Scatter {
       .on('end', () => this.events.settled());
     this.svg.call(this.zoomBehavior).on('dblclick.zoom', null);
 
-    svgNode.addEventListener('pointermove', (e) => this.onPointerMove(e));
-    svgNode.addEventListener('pointerleave', () => this.setHovered(null, 0, 0));
-    svgNode.addEventListener('pointerdown', (e) => this.onPointerDown(e));
-    svgNode.addEventListener('pointerup', (e) => this.onPointerUp(e));
-    svgNode.addEventListener('click', (e) => this.onClick(e));
-    svgNode.addEventListener('keydown', (e) => this.onKey(e));
+    attachPointer(svgNode, {
+      mode: () => this.mode,
+      dataAt: (x, y) => this.dataAt(x, y),
+      pointAt: (x, y) => this.pointAt(x, y),
+      setHovered: (i, x, y) => this.setHovered(i, x, y),
+      drawDragOutline: (path) => this.drawDragOutline(path),
+      select: (polygon) => this.events.select(polygon),
+      click: (i, p, shift) => this.events.click(i, p, shift),
+      panBy: (dx, dy) => this.zoomBehavior.translateBy(this.svg, dx / this.transform.k, dy / this.transform.k),
+      zoomBy: (f) => this.zoomBehavior.scaleBy(this.svg, f),
+      resetView: () => this.setTransform({ k: 1, x: 0, y: 0 }),
+      settled: () => this.events.settled(),
+    });
     new ResizeObserver(() => this.resize()).observe(this.root);
   }
 
@@ -107,14 +115,14 @@ export class Scatter {
     this.colourIndex = colourIndex;
     this.drawClass = new Uint8Array(coords.length / 2).fill(FULL);
     this.classCounts = [0, 0, coords.length / 2];
-    this.tree = null;
+    this.index = null;
     this.hovered = null;
     this.refit();
     if (!keepView) this.setTransform({ k: 1, x: 0, y: 0 });
     this.requestDraw();
-    // The quadtree is built after the first paint so a million points appear without waiting.
-    clearTimeout(this.treeTimer);
-    this.treeTimer = window.setTimeout(() => this.ensureTree(), 50);
+    // Indexed after the first paint so the points appear first; a hover before then builds it.
+    clearTimeout(this.indexTimer);
+    this.indexTimer = window.setTimeout(() => this.ensureIndex(), 50);
   }
 
   setColours(full: Uint32Array, dim: Uint32Array): void {
@@ -141,8 +149,8 @@ export class Scatter {
     this.root.dataset.mode = mode;
   }
 
-  setManifold(image: CanvasImageSource | null, rect?: LatentRect): void {
-    this.manifold = image && rect ? { image, rect } : null;
+  setManifold(tiles: ManifoldTiles | null): void {
+    this.manifold = tiles;
     this.requestDraw();
   }
 
@@ -210,48 +218,19 @@ export class Scatter {
   private drawPoints(): void {
     const ctx = this.pointsCanvas.getContext('2d');
     if (!ctx) return;
-    const w = this.pointsCanvas.width;
-    const h = this.pointsCanvas.height;
-    if (!this.buffer || this.buffer.width !== w || this.buffer.height !== h) this.buffer = ctx.createImageData(w, h);
-    const px = new Uint32Array(this.buffer.data.buffer);
-    px.fill(0);
-    const n = this.coords.length / 2;
-    // Screen = k·(a·x + b) + t, folded into one multiply-add per axis, in device pixels.
-    const { k, x: tx, y: ty } = this.transform;
-    const d = this.dpr;
-    const ax = (this.width / (this.frame.x1 - this.frame.x0)) * k * d;
-    const bx = (-this.frame.x0 * (this.width / (this.frame.x1 - this.frame.x0)) * k + tx) * d;
-    const ay = (-this.height / (this.frame.y1 - this.frame.y0)) * k * d;
-    const by = ((this.height + (this.frame.y0 * this.height) / (this.frame.y1 - this.frame.y0)) * k + ty) * d;
-    const r = Math.max(1, Math.round(d * (n <= 2000 ? 3 : n <= 20000 ? 2 : n <= 200000 ? 1.5 : 1)));
-    const stamp = discOffsets(r, w);
-    const coords = this.coords;
-    const cls = this.drawClass;
-    const ci = this.colourIndex;
-    const small = r <= 1;
-    // Dimmed points first, full-colour points on top of them; a pass with no points is skipped.
-    for (const pass of [DIM, FULL]) {
-      if (!this.classCounts[pass]) continue;
-      const colours = pass === FULL ? this.fullColours : this.dimColours;
-      for (let i = 0; i < n; i++) {
-        if (cls[i] !== pass) continue;
-        // x | 0 after + 0.5 rounds as Math.round does for the on-screen (non-negative) range.
-        const sx = (coords[2 * i] * ax + bx + 0.5) | 0;
-        const sy = (coords[2 * i + 1] * ay + by + 0.5) | 0;
-        if (sx < r || sy < r || sx >= w - r || sy >= h - r) continue;
-        const colour = colours[ci[i]];
-        const base = sy * w + sx;
-        if (small) {
-          px[base] = colour;
-          px[base + 1] = colour;
-          px[base + w] = colour;
-          px[base + w + 1] = colour;
-        } else {
-          for (let s = 0; s < stamp.length; s++) px[base + stamp[s]] = colour;
-        }
-      }
-    }
-    ctx.putImageData(this.buffer, 0, 0);
+    this.buffer = paintPoints(ctx, this.buffer, {
+      coords: this.coords,
+      colourIndex: this.colourIndex,
+      drawClass: this.drawClass,
+      classCounts: this.classCounts,
+      fullColours: this.fullColours,
+      dimColours: this.dimColours,
+      frame: this.frame,
+      transform: this.transform,
+      width: this.width,
+      height: this.height,
+      dpr: this.dpr,
+    });
   }
 
   private drawManifold(): void {
@@ -259,12 +238,7 @@ export class Scatter {
     if (!ctx) return;
     ctx.setTransform(this.dpr, 0, 0, this.dpr, 0, 0);
     ctx.clearRect(0, 0, this.width, this.height);
-    if (!this.manifold) return;
-    const { rect, image } = this.manifold;
-    const x = this.zoomedX();
-    const y = this.zoomedY();
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(image, x(rect.x0), y(rect.y1), x(rect.x1) - x(rect.x0), y(rect.y0) - y(rect.y1));
+    if (this.manifold) drawManifoldTiles(ctx, this.manifold, this.zoomedX(), this.zoomedY());
   }
 
   private drawAxes(): void {
@@ -349,56 +323,26 @@ export class Scatter {
 
   // ---------------------------------------------------------------- pointer
 
-  private dataAt(e: MouseEvent): Point2 {
+  private dataAt(clientX: number, clientY: number): Point2 {
     const box = this.root.getBoundingClientRect();
-    return [this.zoomedX().invert(e.clientX - box.left), this.zoomedY().invert(e.clientY - box.top)];
+    return [this.zoomedX().invert(clientX - box.left), this.zoomedY().invert(clientY - box.top)];
   }
 
-  private ensureTree(): Quadtree<number> {
-    if (!this.tree) {
-      performance.mark('quadtree-build-start');
-      const c = this.coords;
-      const n = c.length / 2;
-      const ids = new Array<number>(n);
-      for (let i = 0; i < n; i++) ids[i] = i;
-      this.tree = quadtree<number>()
-        .x((i) => c[2 * i])
-        .y((i) => c[2 * i + 1])
-        .addAll(ids);
-      performance.measure('quadtree-build', 'quadtree-build-start');
+  private ensureIndex(): GridIndex {
+    if (!this.index) {
+      performance.mark('hover-index-build-start');
+      this.index = GridIndex.build(this.coords);
+      performance.measure('hover-index-build', 'hover-index-build-start');
     }
-    return this.tree;
+    return this.index;
   }
 
   /** Nearest drawn point within `radiusPx` of the pointer, searched in data coordinates. */
   pointAt(clientX: number, clientY: number, radiusPx = 8): number | null {
-    const box = this.root.getBoundingClientRect();
-    const px = clientX - box.left;
-    const py = clientY - box.top;
-    const x = this.zoomedX().invert(px);
-    const y = this.zoomedY().invert(py);
+    const [x, y] = this.dataAt(clientX, clientY);
     const unitsPerPx = Math.abs(this.zoomedX().invert(1) - this.zoomedX().invert(0));
-    const radius = radiusPx * unitsPerPx;
-    const c = this.coords;
     const cls = this.drawClass;
-    let best: number | null = null;
-    let bestD2 = radius * radius;
-    this.ensureTree().visit((node, x0, y0, x1, y1) => {
-      if (x0 > x + radius || x1 < x - radius || y0 > y + radius || y1 < y - radius) return true;
-      if (!('length' in node)) {
-        for (let leaf: typeof node | undefined = node; leaf; leaf = leaf.next) {
-          const i = leaf.data;
-          if (cls[i] === HIDDEN) continue;
-          const d2 = (c[2 * i] - x) ** 2 + (c[2 * i + 1] - y) ** 2;
-          if (d2 <= bestD2) {
-            bestD2 = d2;
-            best = i;
-          }
-        }
-      }
-      return false;
-    });
-    return best;
+    return this.ensureIndex().nearest(x, y, radiusPx * unitsPerPx, (i) => cls[i] !== HIDDEN);
   }
 
   private setHovered(index: number | null, clientX: number, clientY: number): void {
@@ -408,89 +352,11 @@ export class Scatter {
     this.drawMarks();
   }
 
-  private onPointerMove(e: PointerEvent): void {
-    if (this.drag) {
-      const p = this.dataAt(e);
-      if (this.mode === 'lasso') this.drag.path.push(p);
-      else this.drag.path = rectPolygon(this.drag.start, p);
-      this.drawDragOutline();
-      return;
-    }
-    if (e.buttons) return;
-    this.setHovered(this.pointAt(e.clientX, e.clientY), e.clientX, e.clientY);
-  }
-
-  private onPointerDown(e: PointerEvent): void {
-    if ((this.mode !== 'brush' && this.mode !== 'lasso') || e.button !== 0) return;
-    const p = this.dataAt(e);
-    this.drag = { start: p, path: [p] };
-    (e.target as Element).setPointerCapture?.(e.pointerId);
-    this.setHovered(null, 0, 0);
-  }
-
-  private onPointerUp(e: PointerEvent): void {
-    if (!this.drag) return;
-    const drag = this.drag;
-    if (this.mode === 'brush') drag.path = rectPolygon(drag.start, this.dataAt(e));
-    this.drag = null;
-    this.drawDragOutline();
-    if (drag.path.length >= 3) this.events.select(drag.path);
-  }
-
-  private drawDragOutline(): void {
+  private drawDragOutline(path: Point2[]): void {
     const x = this.zoomedX();
     const y = this.zoomedY();
-    const path = this.drag?.path ?? [];
     this.svg
       .select('.drag-outline')
       .attr('d', path.length ? 'M' + path.map((p) => `${x(p[0])},${y(p[1])}`).join('L') + 'Z' : null);
   }
-
-  private onClick(e: MouseEvent): void {
-    if (this.mode === 'brush' || this.mode === 'lasso') return;
-    this.events.click(this.pointAt(e.clientX, e.clientY), this.dataAt(e), e.shiftKey);
-  }
-
-  private onKey(e: KeyboardEvent): void {
-    const step = 40;
-    const moves: Record<string, [number, number]> = {
-      ArrowLeft: [step, 0],
-      ArrowRight: [-step, 0],
-      ArrowUp: [0, step],
-      ArrowDown: [0, -step],
-    };
-    if (moves[e.key]) {
-      this.zoomBehavior.translateBy(this.svg, moves[e.key][0] / this.transform.k, moves[e.key][1] / this.transform.k);
-    } else if (e.key === '+' || e.key === '=') {
-      this.zoomBehavior.scaleBy(this.svg, 1.25);
-    } else if (e.key === '-') {
-      this.zoomBehavior.scaleBy(this.svg, 0.8);
-    } else if (e.key === '0') {
-      this.setTransform({ k: 1, x: 0, y: 0 });
-    } else {
-      return;
-    }
-    e.preventDefault();
-    this.events.settled();
-  }
-}
-
-const stampCache = new Map<string, Int32Array>();
-
-/** Buffer offsets of a filled disc of radius r on a row of width w (r = 1 is a 2×2 square). */
-function discOffsets(r: number, w: number): Int32Array {
-  const key = `${r}:${w}`;
-  let offsets = stampCache.get(key);
-  if (!offsets) {
-    const list: number[] = [];
-    if (r <= 1) list.push(0, 1, w, w + 1);
-    else {
-      for (let dy = -r; dy <= r; dy++) {
-        for (let dx = -r; dx <= r; dx++) if (dx * dx + dy * dy <= r * r + r * 0.5) list.push(dy * w + dx);
-      }
-    }
-    offsets = Int32Array.from(list);
-    stampCache.set(key, offsets);
-  }
-  return offsets;
 }

@@ -1,8 +1,8 @@
-// The explorer's toolbar and legend: search, pointer modes, selection actions, projection and
+// The explorer's toolbar: search, pointer modes, selection actions, projection and
 // manifold toggles. Plain callbacks out; the explorer owns the state.
 
 import type { PointerMode, Projection } from './core/viewState';
-import { el, onActivate } from './dom';
+import { el } from './dom';
 
 export interface ToolbarActions {
   search(query: string): void;
@@ -11,6 +11,8 @@ export interface ToolbarActions {
   clearSelection(): void;
   projection(p: Projection): void;
   manifold(on: boolean): void;
+  /** true: the prior's inverse-CDF grid; false: a regular grid over the visible region. */
+  manifoldGrid(prior: boolean): void;
   conditionLabel(index: number): void;
 }
 
@@ -32,6 +34,7 @@ export class Toolbar {
   private readonly dimY: HTMLSelectElement;
   private readonly dimsGroup: HTMLElement;
   private readonly manifoldBox: HTMLElement;
+  private readonly manifoldGrid: HTMLSelectElement;
   private readonly conditionSelect: HTMLSelectElement;
   private readonly conditionGroup: HTMLElement;
 
@@ -66,6 +69,10 @@ export class Toolbar {
 
     this.manifoldBox = el('vscode-checkbox', { class: 'manifold-toggle', label: 'Decoded manifold' });
     this.manifoldBox.addEventListener('change', () => actions.manifold(Boolean((this.manifoldBox as HTMLInputElement).checked)));
+    this.manifoldGrid = el('select', { class: 'manifold-grid', 'aria-label': 'Manifold grid', title: 'Where the decoded grid sits in latent space' },
+      el('option', { value: 'view' }, 'Visible region'),
+      el('option', { value: 'prior' }, 'Prior quantiles (inverse CDF)'));
+    this.manifoldGrid.addEventListener('change', () => actions.manifoldGrid(this.manifoldGrid.value === 'prior'));
     this.conditionSelect = el('select', { class: 'condition', 'aria-label': 'Label used when decoding' });
     this.conditionSelect.addEventListener('change', () => actions.conditionLabel(Number(this.conditionSelect.value)));
     this.conditionGroup = el('label', { class: 'condition-group', hidden: true }, 'Decode as ', this.conditionSelect);
@@ -79,6 +86,7 @@ export class Toolbar {
       clear,
       el('span', { class: 'projection-group', hidden: true }, this.projectionSelect, this.dimsGroup),
       this.manifoldBox,
+      this.manifoldGrid,
       this.conditionGroup,
       this.info,
       this.message,
@@ -108,9 +116,11 @@ export class Toolbar {
     this.dimY.value = String(projection.kind === 'dims' ? projection.y : Math.min(1, dims - 1));
   }
 
-  setManifold(available: boolean, on: boolean): void {
+  setManifold(available: boolean, on: boolean, prior: boolean): void {
     this.manifoldBox.hidden = !available;
     (this.manifoldBox as HTMLInputElement).checked = on;
+    this.manifoldGrid.hidden = !available || !on;
+    this.manifoldGrid.value = prior ? 'prior' : 'view';
   }
 
   setConditionLabels(labels: string[], selected: number): void {
@@ -122,36 +132,4 @@ export class Toolbar {
   showMessage(text: string): void {
     this.message.textContent = text;
   }
-}
-
-/** Legend entries are buttons: Enter, Space or a click toggles the class. */
-export function renderLegend(
-  root: HTMLElement,
-  names: string[],
-  colours: string[],
-  hidden: ReadonlySet<number>,
-  counts: number[],
-  toggle: (index: number) => void,
-): void {
-  root.hidden = names.length === 0;
-  root.replaceChildren(
-    ...names.map((name, i) => {
-      const item = el(
-        'div',
-        { class: `legend-item${hidden.has(i) ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!hidden.has(i)), 'data-label': i },
-        swatch(colours[i]),
-        el('span', { class: 'name' }, name),
-        el('span', { class: 'count' }, String(counts[i] ?? 0)),
-      );
-      onActivate(item, () => toggle(i));
-      return item;
-    }),
-  );
-}
-
-/** Set through the CSSOM: the CSP forbids inline style attributes. */
-function swatch(colour: string): HTMLElement {
-  const node = el('span', { class: 'swatch' });
-  node.style.background = colour;
-  return node;
 }

@@ -12,7 +12,7 @@ import { estimateLogPx, evaluate } from './core-evaluate';
 import { decodeRaw, encodeBatch, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms, trainingLoss } from './objective';
 import { deriveSeed, permutation } from './rng';
-import { getTf, type Scalar, type Tensor, type Tensor2D } from './tf';
+import { getTf, type Tensor, type Tensor2D } from './tf';
 
 export { evaluate, estimateLogPx, type Evaluation, type LogPxEstimate } from './core-evaluate';
 export { runSplit } from './core-batches';
@@ -116,6 +116,8 @@ export async function trainVae(
       `Training data holds ${data.images.length} bytes, but ${data.count} images of ${data.pre.width}×${data.pre.height}×${data.pre.channels} need ${data.count * pixelCount(data.pre)}.`,
     );
   }
+  const [want, got] = [vae.pre, data.pre].map((p) => `${p.width}×${p.height}×${p.channels}`);
+  if (want !== got) throw new Error(`The model takes ${want} images but the training data is ${got}; load the data with the run's preprocessing.`);
   if (!(cfg.batchSize >= 1) || !(cfg.learningRate > 0) || !(cfg.epochs >= 1)) {
     throw new Error(`Invalid training settings: batchSize ${cfg.batchSize}, learningRate ${cfg.learningRate}, epochs ${cfg.epochs}.`);
   }
@@ -233,19 +235,4 @@ export async function trainVae(
   } finally {
     optimizer.dispose();
   }
-}
-
-/** The −ELBO loss of one batch, for tests and benchmarks that need a single number. */
-export function batchLoss(vae: VaeModel, set: ImageSet, indices: ArrayLike<number>, seed: number): number {
-  const tf = getTf();
-  const loss = tf.tidy(() => {
-    const { x, y } = gatherBatch(vae, set, indices);
-    const { mu, logVar } = encodeBatch(vae, x, y);
-    const eps = tf.randomNormal([indices.length, vae.model.latentSize], 0, 1, 'float32', seed) as Tensor2D;
-    const dec = { likelihood: vae.model.likelihood, sigma: vae.model.sigma };
-    return trainingLoss(elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, y), dec, eps), 1) as Scalar;
-  });
-  const value = loss.dataSync()[0];
-  loss.dispose();
-  return value;
 }

@@ -74,7 +74,11 @@ export class ExplorerPanel extends Disposable {
     this.register(
       session.onDidChange((c) => {
         if (!this.ready) return;
-        if (c.kind === 'model') this.post(this.initMessage());
+        if (c.kind === 'model') {
+          this.post(this.initMessage());
+          // Points encoded with another model do not belong to this one: clear them.
+          if (!this.session.shownEncoding) this.post(this.emptyPoints());
+        }
         else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
         else if (c.kind === 'training') this.post(c.message);
         else if (c.kind === 'series') this.post(this.session.series.replay());
@@ -126,6 +130,10 @@ export class ExplorerPanel extends Disposable {
       };
     }
     return { type: 'init', model, backend: this.session.backend ?? null };
+  }
+
+  private emptyPoints(): PointsMessage {
+    return { type: 'points', folder: '', files: [], uris: [], labels: new Int32Array(0), labelNames: [], dims: this.session.activeModel?.manifest.model.latentSize ?? 2, mu: new Float32Array(0) };
   }
 
   private pointsMessage(e: Encoding): PointsMessage {

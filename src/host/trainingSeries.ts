@@ -61,7 +61,9 @@ export class TrainingSeries {
 
   finish(state: Exclude<TrainingState, 'starting' | 'running'>, message?: string): TrainingStatus | null {
     if (!this.current) return null;
-    this.current = { ...this.current, state, eta: null, ...(message ? { message } : {}) };
+    // A transient line ("Stopping at the next step…") does not outlive the training.
+    const { message: _transient, ...rest } = this.current;
+    this.current = { ...rest, state, eta: null, ...(message ? { message } : {}) };
     return this.current;
   }
 

@@ -206,12 +206,16 @@ export async function pick(page: Page, text: string): Promise<void> {
 
 /** Right-clicks the explorer row of `name` and clicks the context-menu entry `item`. */
 export async function explorerContextMenu(page: Page, name: string, item: string, onMenu?: () => Promise<void>): Promise<void> {
+  await page.keyboard.press('Escape'); // a menu left open would swallow the right-click
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
   await row.waitFor({ state: 'visible', timeout: 30_000 });
   await row.click({ button: 'right' });
   const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
   await entry.waitFor({ state: 'visible', timeout: 10_000 });
   await onMenu?.();
+  // The menu ignores a click that comes right after it opened (the right-click's own mouseup).
+  await page.waitForTimeout(400);
+  await entry.hover();
   await entry.click();
 }
 

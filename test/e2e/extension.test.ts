@@ -185,7 +185,7 @@ test('forcing the GPU backend where tfjs-node-gpu is missing says how to install
   await trainFromPalette(`${WS_NAME}-2`);
   const text = await waitForNotification(page, /tfjs-node-gpu/, 60_000);
   await vs.shot('gpu-missing');
-  assert.match(text, /npm install @tensorflow\/tfjs-node-gpu/);
+  assert.match(text, /npm install (-g )?@tensorflow\/tfjs-node-gpu/);
   assert.match(text, /vae\.nativeModulesPath/);
   assert.ok(!existsSync(join(workspace, '.vae', `${WS_NAME}-2`, 'run.json')), 'no run was started');
 });

@@ -26,7 +26,11 @@ test('the series replays every step and epoch of the running training with its s
   assert.equal(r.status?.runName, 'shapes');
   assert.equal(r.status?.epoch, 1);
   assert.equal(s.latestNegElbo(), 190);
+  s.message('Stopping at the next step…');
+  assert.equal(s.replay().status?.message, 'Stopping at the next step…');
   assert.equal(s.finish('cancelled')?.state, 'cancelled');
+  assert.equal(s.replay().status?.message, undefined);
+  assert.equal(s.finish('failed', 'The worker crashed')?.message, 'The worker crashed');
   assert.equal(s.replay().status?.eta, null);
 });
 

@@ -239,7 +239,8 @@ export interface Harness {
   url: string;
   browser: Browser;
   close(): Promise<void>;
-  newPage(opts?: { reducedMotion?: boolean }): Promise<Page>;
+  /** `clock`: Playwright's fake clock, installed before the page loads (time still flows; tests may jump it). */
+  newPage(opts?: { reducedMotion?: boolean; clock?: boolean }): Promise<Page>;
 }
 
 export async function startHarness(): Promise<Harness> {
@@ -285,6 +286,7 @@ export async function startHarness(): Promise<Harness> {
         deviceScaleFactor: 1,
         reducedMotion: opts.reducedMotion ? 'reduce' : 'no-preference',
       });
+      if (opts.clock) await context.clock.install();
       const page = await context.newPage();
       await page.goto(url);
       await page.waitForSelector('.toolbar');

@@ -99,3 +99,18 @@ export function gridSizeFor(widthPx: number, heightPx: number, tilePx: number, m
   const clamp = (v: number) => Math.max(2, Math.min(max, Math.round(v)));
   return { cols: clamp(widthPx / tilePx), rows: clamp(heightPx / tilePx) };
 }
+
+/**
+ * Cell edges (n + 1, ascending) for gaussianGrid(n, margin): boundaries at the normal quantiles
+ * halfway between neighbouring grid probabilities, so every cell holds its grid point and the
+ * cells tile the central part of the prior with equal mass per row and column.
+ */
+export function gaussianEdges(n: number, margin = 0.05): number[] {
+  const step = (1 - 2 * margin) / Math.max(n - 1, 1);
+  return Array.from({ length: n + 1 }, (_, i) => inverseNormalCdf(Math.min(Math.max(margin + (i - 0.5) * step, 1e-6), 1 - 1e-6)));
+}
+
+/** Cell edges (count + 1, ascending) of regularGrid along one axis. */
+export function regularEdges(lo: number, hi: number, count: number): number[] {
+  return Array.from({ length: count + 1 }, (_, i) => lo + ((hi - lo) * i) / count);
+}

@@ -137,7 +137,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         void showEngineError(e, log, `Loading "${runName}"`);
         return;
       }
-      const figures = m.last ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epochs.` : '';
+      const figures = m.last ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}.` : '';
       const what = outcome.state === 'complete' ? 'finished' : `was stopped; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
       log.info(`Training "${runName}" ${what}.${figures}`);
       void vscode.window

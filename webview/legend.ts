@@ -1,0 +1,78 @@
+// The label legend over the scatter (entries toggle their class) and the theme's label colours.
+
+import type { PointsMessage } from '../src/protocol/webview';
+import { LABEL_COLOUR_VARS, UNLABELLED_COLOUR_VAR, mix, packRgba, parseColour } from './core/palette';
+import { el, onActivate, themeVar } from './dom';
+
+export interface ThemePalette {
+  /** CSS colour per label (cycling through the palette). */
+  css: string[];
+  /** Packed RGBA per colour index (0 = unlabelled), full and dimmed towards the background. */
+  full: Uint32Array;
+  dim: Uint32Array;
+}
+
+/** Reads the palette from the current theme's variables. */
+export function themePalette(): ThemePalette {
+  const bg = parseColour(themeVar('--vscode-editor-background', '#1e1e1e')) ?? [30, 30, 30];
+  const vars = [UNLABELLED_COLOUR_VAR, ...LABEL_COLOUR_VARS];
+  const rgb = vars.map((v) => parseColour(themeVar(v.name, v.fallback)) ?? parseColour(v.fallback)!);
+  // High contrast keeps dimmed points further from the black background.
+  const hc = document.body.classList.contains('vscode-high-contrast');
+  return {
+    css: rgb.slice(1).map(([r, g, b]) => `rgb(${r}, ${g}, ${b})`),
+    full: Uint32Array.from(rgb.map((c) => packRgba(c))),
+    dim: Uint32Array.from(rgb.map((c) => packRgba(mix(c, bg, hc ? 0.55 : 0.75)))),
+  };
+}
+
+/** Colour index per point: 0 for unlabelled, else 1 + the label's place in the palette. */
+export function labelColourIndex(labels: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(labels.length);
+  for (let i = 0; i < out.length; i++) out[i] = labels[i] < 0 ? 0 : 1 + (labels[i] % LABEL_COLOUR_VARS.length);
+  return out;
+}
+
+export class Legend {
+  readonly root = el('div', { class: 'legend', role: 'group', 'aria-label': 'Labels (toggle to hide)' });
+
+  /** Redraws the entries for `points`; `toggle(i)` is called when entry i is activated. */
+  render(points: PointsMessage | null, colours: string[], hidden: ReadonlySet<number>, toggle: (index: number) => void): void {
+    const names = points?.labelNames ?? [];
+    const counts = new Array<number>(names.length).fill(0);
+    if (points) for (const l of points.labels) if (l >= 0 && l < counts.length) counts[l]++;
+    renderLegend(this.root, names, names.map((_, i) => colours[i % colours.length]), hidden, counts, toggle);
+  }
+}
+
+/** Legend entries are buttons: Enter, Space or a click toggles the class. */
+export function renderLegend(
+  root: HTMLElement,
+  names: string[],
+  colours: string[],
+  hidden: ReadonlySet<number>,
+  counts: number[],
+  toggle: (index: number) => void,
+): void {
+  root.hidden = names.length === 0;
+  root.replaceChildren(
+    ...names.map((name, i) => {
+      const item = el(
+        'div',
+        { class: `legend-item${hidden.has(i) ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!hidden.has(i)), 'data-label': i },
+        swatch(colours[i]),
+        el('span', { class: 'name' }, name),
+        el('span', { class: 'count' }, String(counts[i] ?? 0)),
+      );
+      onActivate(item, () => toggle(i));
+      return item;
+    }),
+  );
+}
+
+/** Set through the CSSOM: the CSP forbids inline style attributes. */
+function swatch(colour: string): HTMLElement {
+  const node = el('span', { class: 'swatch' });
+  node.style.background = colour;
+  return node;
+}

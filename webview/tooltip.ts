@@ -1,0 +1,32 @@
+// The hover card: the point's image (its webview URI), file name, path and label.
+
+import type { PointsMessage } from '../src/protocol/webview';
+import { baseName } from './core/hitTest';
+import { el } from './dom';
+
+export class HoverTooltip {
+  readonly root = el('div', { class: 'tooltip', hidden: true, role: 'tooltip' });
+
+  /** Shows point `i` next to the pointer, kept inside `container`; returns a one-line description. */
+  show(points: PointsMessage, i: number, clientX: number, clientY: number, container: HTMLElement): string {
+    const file = points.files[i];
+    const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
+    this.root.replaceChildren(
+      el('img', { src: points.uris[i], alt: '' }),
+      el('div', { class: 'tooltip-name' }, baseName(file)),
+      el('div', { class: 'tooltip-path' }, file),
+      ...(label ? [el('div', { class: 'tooltip-label' }, label)] : []),
+    );
+    this.root.dataset.index = String(i);
+    this.root.hidden = false;
+    const box = container.getBoundingClientRect();
+    // Set through the CSSOM: the CSP forbids inline style attributes.
+    this.root.style.left = `${Math.min(clientX - box.left + 14, box.width - 240)}px`;
+    this.root.style.top = `${Math.min(clientY - box.top + 14, box.height - 200)}px`;
+    return `${baseName(file)}${label ? ` (${label})` : ''}`;
+  }
+
+  hide(): void {
+    this.root.hidden = true;
+  }
+}
