@@ -7,7 +7,7 @@ import { select, type Selection } from 'd3-selection';
 import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zoom';
 import { DIM, FULL, HIDDEN } from './core/drawClass';
 import { fitFrame, type Frame } from './core/geometry';
-import { GridIndex } from './core/gridIndex';
+import { GridIndex, nearestByScan } from './core/gridIndex';
 import type { Point2 } from './core/hitTest';
 import type { LatentRect } from './core/grid';
 import type { PointerMode } from './core/viewState';
@@ -47,8 +47,9 @@ export class Scatter {
   /** Packed RGBA per colour index, full and dimmed. */
   private fullColours: Uint32Array = new Uint32Array(1);
   private dimColours: Uint32Array = new Uint32Array(1);
-  /** Hover index; built lazily, and ahead of time just after the first paint. */
+  /** Hover index, built in short slices after the first paint; until then hovers scan every point. */
   private index: GridIndex | null = null;
+  private indexBuild: Generator<void, GridIndex, void> | null = null;
   private indexTimer = 0;
   private buffer: ImageData | null = null;
   private frameRequested = false;
@@ -120,9 +121,7 @@ export class Scatter {
     this.refit();
     if (!keepView) this.setTransform({ k: 1, x: 0, y: 0 });
     this.requestDraw();
-    // Indexed after the first paint so the points appear first; a hover before then builds it.
-    clearTimeout(this.indexTimer);
-    this.indexTimer = window.setTimeout(() => this.ensureIndex(), 50);
+    this.startIndexBuild();
   }
 
   setColours(full: Uint32Array, dim: Uint32Array): void {
@@ -328,13 +327,35 @@ export class Scatter {
     return [this.zoomedX().invert(clientX - box.left), this.zoomedY().invert(clientY - box.top)];
   }
 
-  private ensureIndex(): GridIndex {
-    if (!this.index) {
-      performance.mark('hover-index-build-start');
-      this.index = GridIndex.build(this.coords);
-      performance.measure('hover-index-build', 'hover-index-build-start');
-    }
-    return this.index;
+  /**
+   * Builds the hover index in slices of about 8 ms, starting after the first paint, so a million
+   * points neither delay their first paint nor freeze the panel; a newer set of points supersedes it.
+   */
+  private startIndexBuild(): void {
+    clearTimeout(this.indexTimer);
+    const steps = GridIndex.buildInSteps(this.coords);
+    this.indexBuild = steps;
+    const started = performance.now();
+    let busyMs = 0;
+    let longestMs = 0;
+    const work = () => {
+      if (this.indexBuild !== steps) return;
+      const t0 = performance.now();
+      for (let r = steps.next(); ; r = steps.next()) {
+        if (r.done) {
+          this.index = r.value;
+          this.indexBuild = null;
+          break;
+        }
+        if (performance.now() - t0 > 8) break;
+      }
+      const slice = performance.now() - t0;
+      busyMs += slice;
+      longestMs = Math.max(longestMs, slice);
+      if (this.index) performance.measure('hover-index-build', { start: started, end: performance.now(), detail: { busyMs, longestMs } });
+      else this.indexTimer = window.setTimeout(work, 0);
+    };
+    this.indexTimer = window.setTimeout(work, 50);
   }
 
   /** Nearest drawn point within `radiusPx` of the pointer, searched in data coordinates. */
@@ -342,7 +363,9 @@ export class Scatter {
     const [x, y] = this.dataAt(clientX, clientY);
     const unitsPerPx = Math.abs(this.zoomedX().invert(1) - this.zoomedX().invert(0));
     const cls = this.drawClass;
-    return this.ensureIndex().nearest(x, y, radiusPx * unitsPerPx, (i) => cls[i] !== HIDDEN);
+    const visible = (i: number) => cls[i] !== HIDDEN;
+    const radius = radiusPx * unitsPerPx;
+    return this.index ? this.index.nearest(x, y, radius, visible) : nearestByScan(this.coords, x, y, radius, visible);
   }
 
   private setHovered(index: number | null, clientX: number, clientY: number): void {

@@ -198,10 +198,15 @@ export async function quickInput(page: Page, titleContains?: string) {
 }
 
 /** Picks the quick-pick row whose label contains `text`. */
-export async function pick(page: Page, text: string): Promise<void> {
-  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first();
-  await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click();
+export async function pick(page: Page, text: string, timeout = 30_000): Promise<void> {
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: text }).first();
+  try {
+    await row.waitFor({ state: 'visible', timeout });
+    await row.click();
+  } catch (e) {
+    await page.screenshot({ path: join(OUTPUT, `pick-failed-${text.replace(/\W+/g, '_')}.png`) }).catch(() => undefined);
+    throw e;
+  }
 }
 
 /** Right-clicks the explorer row of `name` and clicks the context-menu entry `item`. */

@@ -63,9 +63,13 @@ const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g
 
 async function trainFromPalette(expectName: string): Promise<void> {
   const { page } = vs;
-  await runCommand(page, 'VAE: Train');
-  await quickInput(page, 'which images');
-  await pick(page, WS_NAME);
+  // Now and then the quick pick closes as it opens (focus moving in the workbench): ask again.
+  for (let attempt = 1; ; attempt++) {
+    await runCommand(page, 'VAE: Train');
+    await quickInput(page, 'which images');
+    const picked = await pick(page, WS_NAME, 10_000).then(() => true, (e) => (attempt === 2 ? Promise.reject(e) : false));
+    if (picked) break;
+  }
   const name = await quickInput(page, 'run name');
   await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
   await name.press('Enter');
@@ -127,6 +131,23 @@ test('right-click a folder → "Encode Image Folder" shows one point per valid i
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   await logMatches(new RegExp(`Skipped ${escapeRegExp(join(workspace, 'Trouser', 'broken.png'))}: `));
   await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
+});
+
+test('encoding a folder without images says so and names what it found', async () => {
+  const { page } = vs;
+  await mkdir(join(workspace, 'notes'), { recursive: true });
+  await writeFile(join(workspace, 'notes', 'readme.txt'), 'not an image');
+  await writeFile(join(workspace, 'notes', 'table.csv'), 'a,b\n1,2\n');
+  await waitFor('the new folder in the explorer', () => page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).count(), 15_000);
+  for (let attempt = 1; ; attempt++) {
+    await explorerContextMenu(page, 'notes', 'Encode Image Folder');
+    const text = await waitForNotification(page, /No usable images/, 10_000).catch((e) => (attempt === 3 ? Promise.reject(e) : undefined));
+    if (!text) continue;
+    assert.match(text, /notes/);
+    assert.match(text, /\.txt|\.csv|2 files/);
+    break;
+  }
+  await vs.shot('no-images');
 });
 
 test('"VAE: Sample into Workspace" writes the requested number of PNG files', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { mock, test } from 'node:test';
-import { GridIndex } from '../../webview/core/gridIndex';
+import { GridIndex, nearestByScan } from '../../webview/core/gridIndex';
 import { LatestOnly } from '../../webview/core/latestOnly';
 
 /** Deterministic clustered points with a few far outliers, duplicates and a NaN. */
@@ -35,7 +35,13 @@ function bruteNearest(c: Float32Array, x: number, y: number, r: number, accept: 
 
 test('GridIndex finds exactly the nearest accepted point within the radius, as a full scan does', () => {
   const c = cloud(20_000);
-  const index = GridIndex.build(c);
+  // Built in small steps, as the webview does between frames; the result must not depend on it.
+  const steps = GridIndex.buildInSteps(c, 4, 1000);
+  let pauses = 0;
+  let r = steps.next();
+  for (; !r.done; r = steps.next()) pauses++;
+  const index = r.value;
+  assert.ok(pauses >= 40, `the build pauses between chunks (${pauses})`);
   assert.ok(index.cols * index.rows > 1000, `a real grid, not one cell (${index.cols}×${index.rows})`);
   const hidden = (i: number) => i % 7 !== 3;
   let seed = 99;
@@ -44,10 +50,12 @@ test('GridIndex finds exactly the nearest accepted point within the radius, as a
   for (let q = 0; q < 600; q++) {
     const x = -3 + random() * 18;
     const y = -6 + random() * 12;
-    const r = [0.01, 0.05, 0.3, 2][q % 4];
+    const radius = [0.01, 0.05, 0.3, 2][q % 4];
     const accept = q % 2 ? hidden : () => true;
-    const got = index.nearest(x, y, r, accept);
-    assert.equal(got, bruteNearest(c, x, y, r, accept), `query (${x}, ${y}) radius ${r}`);
+    const got = index.nearest(x, y, radius, accept);
+    const want = bruteNearest(c, x, y, radius, accept);
+    assert.equal(got, want, `query (${x}, ${y}) radius ${radius}`);
+    assert.equal(nearestByScan(c, x, y, radius, accept), want, `scan fallback, query (${x}, ${y}) radius ${radius}`);
     if (got !== null) found++;
   }
   assert.ok(found > 60, `most queries hit something (${found})`);

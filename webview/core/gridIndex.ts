@@ -24,9 +24,23 @@ export class GridIndex {
    * `perCell` points per cell on average. Points with a non-finite coordinate are left out.
    */
   static build(coords: Float32Array, perCell = 4): GridIndex {
+    const steps = GridIndex.buildInSteps(coords, perCell);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * The same build, pausing after every `chunk` points, so a caller can spread a million points
+   * over idle moments instead of blocking the main thread.
+   */
+  static *buildInSteps(coords: Float32Array, perCell = 4, chunk = 16_384): Generator<void, GridIndex, void> {
     const n = coords.length >> 1;
     const [x0, x1] = robustRange(coords, 0);
+    yield;
     const [y0, y1] = robustRange(coords, 1);
+    yield;
     const w = Math.max(x1 - x0, 1e-9);
     const h = Math.max(y1 - y0, 1e-9);
     const cells = Math.max(1, Math.min(n / perCell, 4_000_000));
@@ -36,25 +50,32 @@ export class GridIndex {
     const sy = rows / h;
     const cellOf = new Int32Array(n);
     const start = new Uint32Array(cols * rows + 1);
-    for (let i = 0; i < n; i++) {
-      const x = coords[2 * i];
-      const y = coords[2 * i + 1];
-      if (!Number.isFinite(x) || !Number.isFinite(y)) {
-        cellOf[i] = -1;
-        continue;
+    for (let from = 0; from < n; from += chunk) {
+      yield;
+      const to = Math.min(n, from + chunk);
+      for (let i = from; i < to; i++) {
+        const x = coords[2 * i];
+        const y = coords[2 * i + 1];
+        if (!Number.isFinite(x) || !Number.isFinite(y)) {
+          cellOf[i] = -1;
+          continue;
+        }
+        const cell = clampInt((y - y0) * sy, rows) * cols + clampInt((x - x0) * sx, cols);
+        cellOf[i] = cell;
+        start[cell + 1]++;
       }
-      const c = clampInt((x - x0) * sx, cols);
-      const r = clampInt((y - y0) * sy, rows);
-      const cell = r * cols + c;
-      cellOf[i] = cell;
-      start[cell + 1]++;
     }
+    yield;
     for (let c = 0; c < cols * rows; c++) start[c + 1] += start[c];
     const fill = start.slice(0, cols * rows);
     const order = new Uint32Array(start[cols * rows]);
-    for (let i = 0; i < n; i++) {
-      const cell = cellOf[i];
-      if (cell >= 0) order[fill[cell]++] = i;
+    for (let from = 0; from < n; from += chunk) {
+      yield;
+      const to = Math.min(n, from + chunk);
+      for (let i = from; i < to; i++) {
+        const cell = cellOf[i];
+        if (cell >= 0) order[fill[cell]++] = i;
+      }
     }
     return new GridIndex(coords, x0, y0, sx, sy, cols, rows, order, start);
   }
@@ -89,6 +110,27 @@ export class GridIndex {
     }
     return best;
   }
+}
+
+/** The same answer as GridIndex#nearest by scanning every point: for hovers before the index is built. */
+export function nearestByScan(coords: Float32Array, x: number, y: number, radius: number, accept: (index: number) => boolean = () => true): number | null {
+  if (!(radius >= 0) || !Number.isFinite(x) || !Number.isFinite(y)) return null;
+  const n = coords.length >> 1;
+  let best: number | null = null;
+  let bestD2 = radius * radius;
+  for (let i = 0; i < n; i++) {
+    const dx = coords[2 * i] - x;
+    if (dx > radius || dx < -radius) continue;
+    const dy = coords[2 * i + 1] - y;
+    const d2 = dx * dx + dy * dy;
+    // Ascending scan: on a tie the lower index is already held.
+    if (d2 < bestD2 || (d2 === bestD2 && best === null)) {
+      if (!accept(i)) continue;
+      bestD2 = d2;
+      best = i;
+    }
+  }
+  return best;
 }
 
 /** floor(v) clamped to 0 … count − 1 (outliers and far-away queries land in the edge cells). */
