@@ -51,14 +51,18 @@ def terms(model, x):
     return rec, kl
 
 
-def matmul_gflops(m, k, n, seconds=1.0):
+def matmul_gflops(m, k, n, seconds=0.5):
+    """Best of three timed windows: a ceiling, which a shared machine only ever lowers."""
     a, b = torch.randn(m, k), torch.randn(k, n)
     a @ b
-    runs, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        runs += 1
-    return 2 * m * k * n * runs / (time.perf_counter() - start) / 1e9
+    best = 0.0
+    for _ in range(3):
+        runs, start = 0, time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            a @ b
+            runs += 1
+        best = max(best, 2 * m * k * n * runs / (time.perf_counter() - start) / 1e9)
+    return best
 
 
 def main():

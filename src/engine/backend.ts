@@ -136,7 +136,9 @@ async function loadNative(name: 'tensorflow-gpu' | 'tensorflow', nativeModulesPa
     throw new Error(`${pkg} loaded but its 'tensorflow' backend did not initialise. ${installHint(name, nativeModulesPath)}`);
   }
   await tf.ready();
-  tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(1)).dataSync());
+  tf.tidy(() => {
+    tf.add(tf.scalar(1), tf.scalar(1)).dataSync();
+  });
   return { tf };
 }
 

@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, test } from 'node:test';
 import type { RunManifest } from '../../src/protocol/model';
 import {
   ensurePackaged,
@@ -40,6 +40,11 @@ before(async () => {
   assert.equal(written, 300);
   await writeBrokenPng(join(workspace, 'Trouser', 'broken.png'));
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
+});
+
+// The state at the end of every test, to look at (and to see why one failed).
+afterEach(async (t) => {
+  await vs?.shot(`end-${t.name.replace(/\W+/g, '-').slice(0, 60)}`);
 });
 
 after(async () => {
