@@ -8,7 +8,7 @@ import type { BackendReport } from '../protocol/model';
 import type { EpochMessage, StatusMessage, StepMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { EngineClient } from './engineClient';
-import { readSettings } from './settings';
+import { readSettings, settingKeys } from './settings';
 import { TrainingSeries } from './trainingSeries';
 
 export type SessionChange =
@@ -50,6 +50,10 @@ export class Session extends Disposable {
     super();
     this.register(
       vscode.workspace.onDidChangeConfiguration((e) => {
+        if (!e.affectsConfiguration('vae')) return;
+        const config = vscode.workspace.getConfiguration('vae');
+        const changed = settingKeys().filter((k) => e.affectsConfiguration(`vae.${k}`));
+        this.log.info(`Settings changed: ${changed.map((k) => `vae.${k} = ${JSON.stringify(config.get(k))}`).join(', ')}`);
         if (WORKER_SETTINGS.some((s) => e.affectsConfiguration(s))) this.recycleWorker();
       }),
     );

@@ -121,6 +121,16 @@ export function readSettings(get: SettingsGetter): HostSettings {
   };
 }
 
+/** The keys under `vae.` that readSettings reads. */
+export function settingKeys(): string[] {
+  const keys: string[] = [];
+  readSettings((key) => {
+    keys.push(key);
+    return undefined;
+  });
+  return keys;
+}
+
 /** "28x28" → { width: 28, height: 28 }; null when malformed or a side is outside 1..1024. */
 export function parseImageSize(value: string): { width: number; height: number } | null {
   const m = /^\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\s*$/i.exec(value);

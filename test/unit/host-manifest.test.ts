@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import * as esbuild from 'esbuild';
-import { readSettings } from '../../src/host/settings';
+import { settingKeys } from '../../src/host/settings';
 
 const repo = join(__dirname, '..', '..');
 const pkg = JSON.parse(readFileSync(join(repo, 'package.json'), 'utf8'));
@@ -39,11 +39,7 @@ test('folder commands are on the explorer context menu; context-only ones are hi
 
 test('every setting the host reads is declared, described and bounded', () => {
   const props = contributes.configuration.properties;
-  const read: string[] = [];
-  readSettings((key) => {
-    read.push(key);
-    return undefined;
-  });
+  const read = settingKeys();
   for (const key of read) {
     const p = props[`vae.${key}`];
     assert.ok(p, `vae.${key} is declared in package.json`);
