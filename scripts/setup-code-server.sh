@@ -17,6 +17,11 @@ if [ -x "$NODE24/bin/node" ] && [ -f "$CODE_SERVER" ] \
   exit 0
 fi
 
+# Run from `npm test`, this script inherits the outer npm's npm_* variables; code-server's
+# postinstall reads the Node version from npm_config_user_agent, which would then name the
+# project's Node 20 instead of Node 24. Start the nested installs from a clean npm environment.
+while IFS= read -r var; do unset "$var"; done < <(compgen -e | grep '^npm_' || true)
+
 mkdir -p "$TOOLS"
 # npm 11 blocks dependencies' install scripts unless allowScripts names them; code-server's
 # postinstall builds VS Code's native modules (kerberos needs libkrb5-dev, node-pty runs node-gyp).

@@ -7,9 +7,12 @@
 //
 // wasm threads: tfjs-backend-wasm 4.22 turns them off in Node, and its threaded build fails there
 // as shipped (ERR_WORKER_PATH: Emscripten's pthreads are started from blob: URLs, which Node's
-// Worker refuses). core-wasm-threads.ts starts that build with real files instead; it works in
-// Node 20, so wasm runs one thread per core (opts.threads overrides; 1 turns threads off). If the
-// threaded start fails, the single-threaded SIMD build is used.
+// Worker refuses). core-wasm-threads.ts starts that build with real files instead, and it works
+// in Node 20: opts.threads ≥ 2 uses it (falling back to one thread if it fails to start). The
+// default stays one thread: on the 2-core machine, 2 threads doubled the matmul rate when the
+// machine was idle, but full training runs were no faster (2,094 vs 2,213 images/s) and under load
+// from other processes twice as slow (948 vs 2,629; 1,092 vs 2,265), as the pool's threads wait
+// for each other at each of the ~320 kernels of a step.
 
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -161,7 +164,7 @@ async function loadWasm(threads?: number): Promise<Loaded> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   const folder = wasmFolder();
   wasm.setWasmPaths(folder + path.sep);
-  const wanted = threads && threads > 0 ? threads : os.cpus().length;
+  const wanted = threads && threads > 0 ? Math.min(threads, os.cpus().length) : 1;
   const alreadyStarted = (tf.engine() as unknown as { registry: Record<string, unknown> }).registry.wasm != null;
   let started = false;
   const keepProcessHandlers = snapshotProcessHandlers();

@@ -6,7 +6,7 @@
 // tfjs also caps its thread pool at half the logical cores (it assumes two hardware threads per
 // core), which is one thread on a 2-core machine; the patched core count lifts that cap.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -72,6 +72,8 @@ export function registerThreadedWasm(tf: Tf, wasmDir: string, threads: number): 
       const backend = new BackendWasm(module as never);
       // The pool's worker threads must not keep the process alive once the engine is done.
       for (const worker of [...module.PThread.unusedWorkers, ...module.PThread.runningWorkers]) worker.unref();
+      // Every pool worker has loaded both scripts by the time the module resolves.
+      rmSync(dir, { recursive: true, force: true });
       return backend;
     },
     2,

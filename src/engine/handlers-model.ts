@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch } from '../protocol/engine';
 import type { ElboTerms } from '../protocol/model';
 import { loadDataset, loadFiles, scanFolder } from './data';
-import { splitIndices, subset, type ImageSet } from './core-batches';
+import { runSplit, subset, type ImageSet } from './core-batches';
 import { estimateLogPx } from './trainer';
 import { badRequest, throwIfCancelled, yieldToEventLoop, type Handler, type RequestContext } from './handlers-context';
 import { decodeLatents, encodeImages, imagesToInput, labelsToInput, encodeBatch, decodeRaw, pixelCount, type VaeModel } from './model';
@@ -224,7 +224,7 @@ export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
         labelNames: manifest.labels,
         signal: ctx.signal,
       });
-      const { validation } = splitIndices(data.count, manifest.training.validationSplit, deriveSeed(manifest.training.seed, 1));
+      const { validation } = runSplit(data.count, manifest.training);
       if (validation.length === 0) throw badRequest('estimateLogPx: the run held out no validation images; pass the files to evaluate.');
       set = subset(data, validation, manifest.preprocessing);
     }

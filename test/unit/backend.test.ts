@@ -4,6 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import os, { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -25,19 +26,34 @@ describe('backend ladder', () => {
     assert.throws(() => getTf(), /initBackend\(\)/);
   });
 
-  it('auto picks multi-threaded wasm here and reports the native backends as not installed, with how to install them', async () => {
+  it('auto picks wasm here and reports the native backends as not installed, with how to install them', async () => {
     const { tf, report } = await initBackend({ backend: 'auto' });
     assert.equal(report.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     assert.equal(getTf(), tf);
     assert.equal(report.simd, true);
-    // One thread per core (tfjs caps its pool at 8): the threaded build starts in Node.
-    assert.equal(report.threads, Math.min(os.cpus().length, 8));
+    assert.equal(report.threads, 1, 'one wasm thread unless more are asked for');
     assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'tensorflow']);
     assert.match(report.skipped[0].reason, /@tensorflow\/tfjs-node-gpu is not installed.*npm install.*@tensorflow\/tfjs-node-gpu.*CUDA/);
     assert.match(report.skipped[1].reason, /@tensorflow\/tfjs-node is not installed.*npm install.*@tensorflow\/tfjs-node\b/);
     const sum = tf.tidy(() => tf.add(tf.tensor([1, 2]), tf.tensor([3, 4])).dataSync());
     assert.deepEqual(Array.from(sum), [4, 6]);
+  });
+
+  it('runs wasm on several threads when asked (a fresh process: a backend starts once per process)', () => {
+    const script = path.join(scratch, 'threads.ts');
+    writeFileSync(
+      script,
+      `import { initBackend } from ${JSON.stringify(path.resolve(__dirname, '../../src/engine/backend'))};
+       initBackend({ backend: 'wasm', threads: 2 }).then(({ tf, report }) => {
+         const a = tf.randomNormal([64, 64], 0, 1, 'float32', 1);
+         const ok = tf.tidy(() => tf.sub(tf.matMul(a, a), tf.matMul(a, a)).abs().max().dataSync()[0]) === 0;
+         process.stdout.write(JSON.stringify({ threads: report.threads, ok }));
+       });`,
+    );
+    // The process must also exit by itself: the pool's worker threads do not hold it open.
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual(JSON.parse(out), { threads: Math.min(2, os.cpus().length), ok: true });
   });
 
   it('forcing tensorflow-gpu fails with the reason and the install command', async () => {
