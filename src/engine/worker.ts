@@ -11,7 +11,7 @@ import type { EngineEvent, EngineRequest, EngineResults, WorkerMessage, WorkerOp
 import { initBackend } from './backend';
 import { badRequest, engineInfo, toFailure, type Handler, type RequestContext } from './handlers-context';
 import { handleDecode, handleEncodeFolder, handleEstimateLogPx, handleReconstruct, handleSample } from './handlers-model';
-import { handleLoadRun, handleProject } from './handlers-run';
+import { handleLoadRun, handleProject, handleWriteImages } from './handlers-run';
 import { handleResume, handleTrain } from './handlers-train';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
@@ -32,6 +32,7 @@ const handlers: Handlers = {
   reconstruct: handleReconstruct,
   estimateLogPx: handleEstimateLogPx,
   project: handleProject,
+  writeImages: handleWriteImages,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

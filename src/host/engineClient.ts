@@ -59,6 +59,7 @@ const DESCRIBE: Record<string, string> = {
   estimateLogPx: 'estimating log p(x)',
   project: 'projecting points',
   loadRun: 'loading a run',
+  writeImages: 'writing images',
 };
 
 export class EngineClient {

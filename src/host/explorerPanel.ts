@@ -9,7 +9,6 @@ import type { Encoding } from '../protocol/engine';
 import type { FromWebviewMessage, ModelInfo, PointsMessage, ToWebviewMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
-import { writePngFiles } from './pngFiles';
 import { isInside } from './runs';
 import type { Session } from './session';
 import { webviewHtml } from './webviewHtml';
@@ -205,7 +204,7 @@ export class ExplorerPanel extends Disposable {
           const dir = samplesDir(model.manifest.name, dirname(runDir));
           if (!dir) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
           const stem = m.baseName.replace(/[^\w.-]+/g, '-') || 'image';
-          const files = await writePngFiles(m.images, dir, stem);
+          const { files } = await this.session.engine().request<'writeImages'>({ type: 'writeImages', images: m.images, dir, stem });
           this.session.log.info(`Saved ${files.length} images to ${dir}.`);
           this.post({ type: 'saved', requestId, files });
           void vscode.window.showInformationMessage(`Saved ${files.length} images to ${vscode.workspace.asRelativePath(dir)}.`);

@@ -116,6 +116,15 @@ export interface ProjectRequest {
   seed?: number;
 }
 
+/** Writes images as PNG files `<stem>-001.png`, … into `dir`, never overwriting a file. */
+export interface WriteImagesRequest {
+  type: 'writeImages';
+  id: number;
+  images: ImageBatch;
+  dir: string;
+  stem: string;
+}
+
 export interface ShutdownRequest {
   type: 'shutdown';
   id: number;
@@ -132,6 +141,7 @@ export type EngineRequest =
   | ReconstructRequest
   | EstimateLogPxRequest
   | ProjectRequest
+  | WriteImagesRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -226,6 +236,8 @@ export interface EngineResults {
   reconstruct: ReconstructResult;
   estimateLogPx: LogPxResult;
   project: ProjectResult;
+  /** Absolute paths written, in image order. */
+  writeImages: { files: string[] };
   shutdown: Record<string, never>;
 }
 

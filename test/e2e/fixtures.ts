@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { encodePng } from '../../src/host/pngFiles';
+import { encodePng } from '../../src/engine/data';
 
 const DATASET = '/usr/share/datasets/fashion-mnist';
 const CLASSES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot'];
@@ -31,7 +31,7 @@ export async function writeFashionMnist(dir: string, count: number, classes = [0
     const folder = join(dir, CLASSES[label]);
     await mkdir(folder, { recursive: true });
     const pixels = images.subarray(16 + i * 784, 16 + (i + 1) * 784);
-    await writeFile(join(folder, `${String(i).padStart(5, '0')}.png`), encodePng(pixels, 28, 28, 1));
+    await writeFile(join(folder, `${String(i).padStart(5, '0')}.png`), await encodePng(pixels, 28, 28, 1));
     written++;
   }
   return written;

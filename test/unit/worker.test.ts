@@ -159,6 +159,15 @@ describe('engine worker', () => {
     const p = await engine.request<'project'>({ type: 'project', points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]), dims: 2, method: 'pca' });
     assert.equal(p.coords.length, 8);
     assert.ok(p.explained![0] > 0.7 && p.explained![0] + p.explained![1] > 0.999);
+    // Saving samples into the workspace goes through the worker; an existing file is never replaced.
+    const out = join(root, 'samples');
+    await fs.mkdir(out, { recursive: true });
+    await fs.writeFile(join(out, 'sample-002.png'), 'mine');
+    const { files } = await engine.request<'writeImages'>({ type: 'writeImages', images: s.images, dir: out, stem: 'sample' });
+    assert.deepEqual(files.map((f) => f.slice(out.length + 1)), ['sample-001.png', 'sample-003.png', 'sample-004.png', 'sample-005.png', 'sample-006.png']);
+    assert.equal(await fs.readFile(join(out, 'sample-002.png'), 'utf8'), 'mine');
+    const png = await fs.readFile(files[0]);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
   });
 
   test('reconstruct and estimateLogPx answer with finite figures; UMAP is seeded', async () => {

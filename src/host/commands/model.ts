@@ -6,7 +6,6 @@ import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SampleMode } from '../../protocol/engine';
 import { requireTrust, showEngineError } from '../feedback';
-import { writePngFiles } from '../pngFiles';
 import { writeProjectorFiles } from '../projectorExport';
 import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
 import { allRunLocations, samplesDir } from '../workspacePaths';
@@ -107,8 +106,9 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
   }
   try {
     const files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sampling ${count} images from "${m.name}"` }, async () => {
-      const r = await host.session.engine().request<'sample'>({ type: 'sample', runDir: model.runDir, count, mode, seed: Math.floor(Math.random() * 2 ** 31) });
-      return writePngFiles(r.images, dir, stem);
+      const engine = host.session.engine();
+      const r = await engine.request<'sample'>({ type: 'sample', runDir: model.runDir, count, mode, seed: Math.floor(Math.random() * 2 ** 31) });
+      return (await engine.request<'writeImages'>({ type: 'writeImages', images: r.images, dir, stem })).files;
     });
     host.log.info(`Wrote ${files.length} samples of "${m.name}" to ${dir}: ${files.map((f) => basename(f)).join(', ')}`);
     if (files[0]) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));
