@@ -4,6 +4,7 @@
 import { UMAP } from 'umap-js';
 import type { ProjectResult } from '../protocol/engine';
 import { EngineError } from './runStore';
+import { createRng } from './rng';
 
 /** UMAP's neighbour search is quadratic-ish in umap-js; beyond this it takes minutes. */
 export const UMAP_MAX_POINTS = 20_000;
@@ -98,17 +99,6 @@ export function pca(points: Float32Array, dims: number): ProjectResult {
   return { coords, explained: [frac(0), frac(1)] };
 }
 
-/** A small seeded generator (mulberry32) so UMAP layouts are reproducible. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function umap(points: Float32Array, dims: number, seed = 42, signal?: AbortSignal): Promise<ProjectResult> {
   const n = points.length / dims;
@@ -122,7 +112,7 @@ export async function umap(points: Float32Array, dims: number, seed = 42, signal
   if (n < 3) return pca(points, dims);
   const rows: number[][] = [];
   for (let i = 0; i < n; i++) rows.push(Array.from(points.subarray(i * dims, (i + 1) * dims)));
-  const layout = new UMAP({ nComponents: 2, nNeighbors: Math.min(15, n - 1), random: seededRandom(seed) });
+  const layout = new UMAP({ nComponents: 2, nNeighbors: Math.min(15, n - 1), random: createRng(seed).next });
   // fitAsync yields between epochs, so the worker keeps answering (and can be cancelled).
   const embedding = await layout.fitAsync(rows, () => !signal?.aborted);
   if (signal?.aborted) throw new EngineError('cancelled', 'The projection was cancelled.');

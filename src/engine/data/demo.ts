@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Preprocessing } from '../../protocol/model';
 import { encodePng } from './png';
 import type { LoadedImages } from './types';
+import { createRng } from '../rng';
 
 /** Sorted, so a folder written by writeDemoFolder loads with the same label indices. */
 export const DEMO_CLASSES = ['circle', 'square', 'triangle'] as const;
@@ -27,18 +28,6 @@ const RADIUS = 0.57;
 const MAX_SHIFT = 0.3;
 
 export type DemoImages = LoadedImages & { factors: Float32Array };
-
-/** mulberry32: small, fast, and the same on every platform. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SQRT3 = Math.sqrt(3);
 
@@ -118,7 +107,7 @@ export function drawShape(
 /** Draws `count` shapes at any size; the public demoImages uses 28×28 grey. */
 export function renderDemo(count = DEMO_COUNT, seed = DEMO_SEED, pre: Preprocessing = DEMO_PRE): DemoImages {
   const { width, height, channels } = pre;
-  const next = rng(seed);
+  const next = createRng(seed).next;
   const pixelBytes = width * height * channels;
   const images = new Uint8Array(count * pixelBytes);
   const labels = new Int32Array(count);
