@@ -84,8 +84,8 @@ export class ProgressView {
     const filled = Math.round(frac * width);
     const text =
       `epoch ${p.epoch}/${p.epochs} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ` +
-      `step ${p.stepInEpoch}/${p.stepsPerEpoch}  −ELBO ${fmt(-p.terms.elbo)}  recon ${fmt(p.terms.reconstruction)}  ` +
-      `KL ${fmt(p.terms.kl)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatSeconds(p.eta)}`;
+      `step ${p.stepInEpoch}/${p.stepsPerEpoch}  −ELBO ${fmt(-p.epochTerms.elbo)}  recon ${fmt(p.epochTerms.reconstruction)}  ` +
+      `KL ${fmt(p.epochTerms.kl)}  ${Math.round(p.imagesPerSecond)} img/s  ETA ${formatSeconds(p.eta)}`;
     this.out.write(`\r${text.slice(0, this.width())}\x1b[K`);
     this.barShown = true;
   }

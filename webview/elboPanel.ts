@@ -122,7 +122,9 @@ export class ElboPanel {
     const s = this.status;
     const lastStep = this.steps[this.steps.length - 1];
     const lastEpoch = this.epochs[this.epochs.length - 1];
-    const terms = lastStep?.terms ?? lastEpoch?.train;
+    // While training, the figures are the current loss; afterwards, the last epoch's means.
+    const live = s?.state === 'running' || s?.state === 'starting';
+    const terms = (live ? lastStep?.terms : undefined) ?? lastEpoch?.train ?? lastStep?.terms;
     const klPerDim = lastEpoch?.klPerDim ?? [];
     const rows: [string, string, string][] = [
       ['Epoch', s ? `${s.epoch} / ${s.epochs}` : lastEpoch ? String(lastEpoch.epoch) : '–', 'epoch'],
@@ -134,7 +136,7 @@ export class ElboPanel {
       ['Validation −ELBO', formatNats(lastEpoch?.validation ? -lastEpoch.validation.elbo : null), 'val-elbo'],
       ['log p(x)', lastEpoch?.logPx ? `${formatNats(lastEpoch.logPx.value)} (k=${lastEpoch.logPx.k})` : '–', 'logpx'],
       ['Active units', lastEpoch ? `${lastEpoch.activeUnits ?? countActive(klPerDim)} / ${klPerDim.length}` : '–', 'active'],
-      ['Images/s', formatRate(lastStep?.imagesPerSecond ?? s?.imagesPerSecond ?? lastEpoch?.imagesPerSecond), 'rate'],
+      ['Images/s', formatRate((live ? lastStep?.imagesPerSecond ?? s?.imagesPerSecond : undefined) ?? lastEpoch?.imagesPerSecond ?? lastStep?.imagesPerSecond), 'rate'],
       ['ETA', s?.state === 'running' ? formatDuration(s.eta) : '–', 'eta'],
       ['Backend', this.backend ? backendText(this.backend) : lastEpoch?.backend ?? '–', 'backend'],
     ];

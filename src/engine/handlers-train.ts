@@ -115,7 +115,8 @@ async function runTraining(
             ...manifest,
             epochsCompleted: state.epochsCompleted,
             step: state.step,
-            last: summary,
+            // run.json stays small: the curve lives in history.jsonl only.
+            last: { ...summary, curve: undefined },
           });
           ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
         },

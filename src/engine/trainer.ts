@@ -8,6 +8,7 @@
 import type { BackendName, ElboTerms, EpochSummary, Preprocessing, TrainingConfig } from '../protocol/model';
 import type { ProgressEvent } from '../protocol/engine';
 import { type ImageSet, gatherBatch, runSplit, subset } from './core-batches';
+import { EpochCurve } from './core-curve';
 import { estimateLogPx, evaluate } from './core-evaluate';
 import { decodeRaw, encodeBatch, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms, trainingLoss } from './objective';
@@ -149,8 +150,10 @@ export async function trainVae(
       let logLikSum: Tensor = tf.scalar(0);
       let klSum: Tensor = tf.scalar(0);
       let read = { logLik: 0, kl: 0, seen: 0 };
+      const curve = new EpochCurve(pixels);
       const readSums = () => {
         read = { logLik: logLikSum.dataSync()[0], kl: klSum.dataSync()[0], seen };
+        return curve.add({ step, images: seen, seconds: (performance.now() - started) / 1000, logLikSum: read.logLik, klSum: read.kl });
       };
       try {
         for (let s = 0; s < stepsPerEpoch; s++) {
@@ -186,8 +189,9 @@ export async function trainVae(
           const now = performance.now();
           if (now - lastProgress >= PROGRESS_INTERVAL_MS || s === stepsPerEpoch - 1) {
             lastProgress = now;
-            readSums();
+            const recent = readSums();
             const perSecond = seen / ((now - started) / 1000);
+            const epochTerms = meanTerms(read.logLik, read.kl, read.seen, pixels);
             const remainingImages = trainIdx.length - seen + (cfg.epochs - epoch - 1) * trainIdx.length;
             hooks.onProgress({
               epoch: epoch + 1,
@@ -195,7 +199,8 @@ export async function trainVae(
               step,
               stepInEpoch: s + 1,
               stepsPerEpoch,
-              terms: meanTerms(read.logLik, read.kl, read.seen, pixels),
+              terms: recent?.terms ?? epochTerms,
+              epochTerms,
               imagesPerSecond: perSecond,
               eta: remainingImages / perSecond,
             });
@@ -203,7 +208,7 @@ export async function trainVae(
           // Let the worker's message handler run (a cancel request arrives this way).
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        readSums();
+        if (read.seen !== seen) readSums();
       } finally {
         tf.dispose([logLikSum, klSum]);
       }
@@ -220,6 +225,7 @@ export async function trainVae(
         seconds,
         backend: opts.backend,
         time: new Date().toISOString(),
+        curve: curve.points(),
       };
       if (validation && opts.iwaeSamples && opts.iwaeSamples > 0) {
         const est = estimateLogPx(vae, validation, opts.iwaeSamples, {

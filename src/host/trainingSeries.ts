@@ -6,6 +6,11 @@ import type { EpochEvent, ProgressEvent } from '../protocol/engine';
 import type { EpochSummary } from '../protocol/model';
 import type { SeriesMessage, StepPoint, TrainingState, TrainingStatus } from '../protocol/webview';
 
+/** The per-step points that a run's history keeps (each epoch summary's curve). */
+function stepsOf(history: EpochSummary[]): StepPoint[] {
+  return history.flatMap((e) => (e.curve ?? []).map((p) => ({ step: p.step, epoch: e.epoch, terms: p.terms, imagesPerSecond: p.imagesPerSecond })));
+}
+
 export class TrainingSeries {
   private steps: StepPoint[] = [];
   private epochs: EpochSummary[] = [];
@@ -17,9 +22,9 @@ export class TrainingSeries {
     return this.current;
   }
 
-  /** A new run starts: forget the previous series. */
+  /** A new run starts (or a run resumes after `history`): the series restarts from that history. */
   start(runName: string, epochs: number, history: EpochSummary[] = []): TrainingStatus {
-    this.steps = [];
+    this.steps = stepsOf(history);
     this.epochs = [...history];
     this.current = { state: 'starting', runName, epoch: history.length, epochs, step: 0, stepsPerEpoch: 0, imagesPerSecond: 0, eta: null };
     return this.current;
@@ -27,7 +32,8 @@ export class TrainingSeries {
 
   /** Shows a finished run's history (loading a model) without a live status. */
   showHistory(runName: string, history: EpochSummary[], state: TrainingState = 'complete'): void {
-    this.steps = [];
+    this.steps = stepsOf(history);
+    if (this.steps.length > this.maxSteps) this.thin();
     this.epochs = [...history];
     const last = history.at(-1);
     this.current = history.length
@@ -37,6 +43,8 @@ export class TrainingSeries {
 
   progress(e: ProgressEvent): { point: StepPoint; status: TrainingStatus } {
     const point: StepPoint = { step: e.step, epoch: e.epoch, terms: e.terms, imagesPerSecond: e.imagesPerSecond };
+    // A resumed run replays its history's curve first; a step at or before its end starts over there.
+    if (this.steps.length && this.steps[this.steps.length - 1].step >= point.step) this.steps = this.steps.filter((p) => p.step < point.step);
     this.steps.push(point);
     if (this.steps.length > this.maxSteps) this.thin();
     this.current = {
@@ -73,11 +81,12 @@ export class TrainingSeries {
     return this.current;
   }
 
-  /** The latest −ELBO a person should see: the last step's, else the last epoch's. */
+  /** The latest −ELBO a person should see: while training the last step's, else the last epoch's. */
   latestNegElbo(): number | null {
     const step = this.steps.at(-1);
-    if (step) return -step.terms.elbo;
     const epoch = this.epochs.at(-1);
+    const live = this.current?.state === 'running' || this.current?.state === 'starting';
+    if (step && (live || !epoch)) return -step.terms.elbo;
     return epoch ? -epoch.train.elbo : null;
   }
 

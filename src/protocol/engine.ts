@@ -258,8 +258,10 @@ export interface ProgressEvent {
   step: number;
   stepInEpoch: number;
   stepsPerEpoch: number;
-  /** Running means over the epoch so far, nats per image. */
+  /** Means over the steps since the previous progress event (the current loss), nats per image. */
   terms: ElboTerms;
+  /** Running means over the epoch so far (what the epoch summary's train figures will be). */
+  epochTerms: ElboTerms;
   imagesPerSecond: number;
   /** Estimated seconds until training ends. */
   eta: number;

@@ -84,6 +84,15 @@ export interface ElboTerms {
   bitsPerDim: number;
 }
 
+/** Training figures over a short stretch of steps (about 100 ms of training, or merged stretches). */
+export interface CurvePoint {
+  /** Global optimiser step at the end of the stretch. */
+  step: number;
+  /** Means over the stretch's images, nats per image. */
+  terms: ElboTerms;
+  imagesPerSecond: number;
+}
+
 export interface EpochSummary {
   epoch: number;
   /** Global optimiser step at the end of this epoch. */
@@ -100,6 +109,11 @@ export interface EpochSummary {
   seconds: number;
   backend: BackendName;
   time: string;
+  /**
+   * The epoch's training curve: means over consecutive stretches of steps (at most 128 per
+   * epoch), so the per-step chart can be redrawn from the run folder after a reload.
+   */
+  curve?: CurvePoint[];
 }
 
 export type DatasetSource = { kind: 'folder'; path: string } | { kind: 'demo' };

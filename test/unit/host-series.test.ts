@@ -6,7 +6,7 @@ import type { ElboTerms, EpochSummary } from '../../src/protocol/model';
 
 const terms = (negElbo: number): ElboTerms => ({ reconstruction: negElbo - 5, kl: 5, elbo: -negElbo, bitsPerDim: 0 });
 const progress = (step: number, epoch: number, negElbo: number): ProgressEvent => ({
-  type: 'progress', requestId: 1, epoch, epochs: 3, step, stepInEpoch: step % 10, stepsPerEpoch: 10, terms: terms(negElbo), imagesPerSecond: 1000, eta: 5,
+  type: 'progress', requestId: 1, epoch, epochs: 3, step, stepInEpoch: step % 10, stepsPerEpoch: 10, terms: terms(negElbo), epochTerms: terms(negElbo + 3), imagesPerSecond: 1000, eta: 5,
 });
 const summary = (epoch: number, negElbo: number): EpochSummary => ({
   epoch, step: epoch * 10, train: terms(negElbo), validation: null, klPerDim: [2, 3], activeUnits: 2, imagesPerSecond: 1000, seconds: 1, backend: 'cpu', time: '',
@@ -67,4 +67,24 @@ test('an epoch repeated (resume) replaces the earlier summary of that epoch', ()
   s.epoch(epochEvent(1, 150));
   s.epoch(epochEvent(1, 140));
   assert.deepEqual(s.replay().epochs.map((e) => -e.train.elbo), [140]);
+});
+
+test('a loaded run redraws its per-step chart from the curves in its history, and the figures are the last epoch’s', () => {
+  const s = new TrainingSeries();
+  const withCurve = (epoch: number, negElbo: number): EpochSummary => ({
+    ...summary(epoch, negElbo),
+    curve: [
+      { step: epoch * 10 - 5, terms: terms(negElbo + 4), imagesPerSecond: 900 },
+      { step: epoch * 10, terms: terms(negElbo - 2), imagesPerSecond: 1100 },
+    ],
+  });
+  s.showHistory('loaded', [withCurve(1, 120), withCurve(2, 110)]);
+  const r = s.replay();
+  assert.deepEqual(r.steps.map((p) => [p.step, p.epoch, -p.terms.elbo]), [[5, 1, 124], [10, 1, 118], [15, 2, 114], [20, 2, 108]]);
+  assert.equal(s.latestNegElbo(), 110, 'a finished run shows its last epoch, not its last stretch');
+  // Resuming after epoch 2 keeps that curve and continues it.
+  s.start('loaded', 3, [withCurve(1, 120), withCurve(2, 110)]);
+  s.progress(progress(25, 3, 105));
+  assert.deepEqual(s.replay().steps.map((p) => p.step), [5, 10, 15, 20, 25]);
+  assert.equal(s.latestNegElbo(), 105);
 });

@@ -93,6 +93,25 @@ describe('training on a Fashion-MNIST subset', () => {
     assert.equal(last.step, 54);
     assert.equal(last.stepInEpoch, 18);
     assert.ok(Number.isFinite(last.terms.elbo) && last.eta === 0);
+
+    // The last report of an epoch carries that epoch's running means, which the summary keeps;
+    // `terms` is the loss of the latest stretch, and the summary's curve ends with it.
+    for (const s of rec.summaries) {
+      const end = rec.progress.filter((p) => p.epoch === s.epoch).at(-1)!;
+      assert.equal(end.step, s.step);
+      assert.ok(Math.abs(end.epochTerms.elbo - s.train.elbo) < 1e-9, `${end.epochTerms.elbo} vs ${s.train.elbo}`);
+      const curve = s.curve!;
+      assert.ok(curve.length >= 1 && curve.length <= 18, `${curve.length} curve points`);
+      assert.equal(curve.at(-1)!.step, s.step);
+      assert.deepEqual(curve.at(-1)!.terms, end.terms);
+      assert.ok(curve.every((p, i) => i === 0 || p.step > curve[i - 1].step));
+      const lo = Math.min(...curve.map((p) => -p.terms.elbo));
+      const hi = Math.max(...curve.map((p) => -p.terms.elbo));
+      assert.ok(lo <= -s.train.elbo + 1e-6 && -s.train.elbo <= hi + 1e-6, 'the epoch mean lies within its curve');
+    }
+    // Within the first epoch the loss falls fast, so the latest stretch is below the running mean.
+    const firstEnd = rec.progress.filter((p) => p.epoch === 1).at(-1)!;
+    assert.ok(-firstEnd.terms.elbo < -firstEnd.epochTerms.elbo, `${-firstEnd.terms.elbo} vs ${-firstEnd.epochTerms.elbo}`);
     reference = rec;
     trainedVae = vae;
   });

@@ -99,7 +99,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
           const percent = fraction * 100;
           progress.report({
             increment: Math.max(0, percent - lastPercent),
-            message: `epoch ${e.epoch}/${e.epochs} · −ELBO ${(-e.terms.elbo).toFixed(2)} nats · ${Math.round(e.imagesPerSecond)} img/s${formatEta(e.eta)}`,
+            message: `epoch ${e.epoch}/${e.epochs} · −ELBO ${(-e.epochTerms.elbo).toFixed(2)} nats · ${Math.round(e.imagesPerSecond)} img/s${formatEta(e.eta)}`,
           });
           lastPercent = Math.max(lastPercent, percent);
         } else if (e.type === 'epoch') {
