@@ -201,6 +201,9 @@ test('the Latent Explorer survives "Developer: Reload Window" with its model and
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   const epochs = await figure('epoch');
   assert.match(epochs, /4/, 'the restored ELBO panel shows the run history');
+  // The per-step curve comes back too (from history.jsonl), not only the epoch marks.
+  const curvePoints = Number(await explorerFrame(page).locator('svg.chart-negElbo path.series').getAttribute('data-points', { timeout: 5_000 }));
+  assert.ok(curvePoints >= 4, `the restored −ELBO chart draws ${curvePoints} per-step points`);
 });
 
 test('forcing the GPU backend where tfjs-node-gpu is missing says how to install it, and the extension keeps working', async () => {
