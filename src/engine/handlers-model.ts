@@ -1,7 +1,7 @@
 // Requests that use a trained run's model: encodeFolder (incremental), decode, sample,
 // reconstruct, estimateLogPx.
 
-import { resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch } from '../protocol/engine';
 import type { ElboTerms } from '../protocol/model';
 import { loadDataset, loadFiles, scanFolder } from './data';
@@ -38,15 +38,26 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         : 'it holds no files';
       throw new EngineError('no-images', `No images to encode in ${folder}: ${other}.`);
     }
+    // A folder that is itself one of the run's classes (right-clicking "Trouser" of a run trained
+    // on the folder above it) labels its images with that class: a conditional encoder needs the
+    // label, and the points take the class colour. Sub-folders that are classes win over this.
+    const classFolder =
+      manifest.labels.includes(basename(folder)) && !scan.labelNames.some((n) => manifest.labels.includes(n)) ? basename(folder) : null;
+    const labelNames = classFolder ? [classFolder] : scan.labelNames;
     const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
     const reusable = new Map<string, { index: number; file: EncodedFile }>();
     if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize) {
       previous.files.forEach((file, index) => reusable.set(file.path, { index, file }));
     }
-    const toEncode = scan.files.filter((f) => {
+    const labelOf = (f: { label: string | null }) => classFolder ?? f.label;
+    // A conditional encoder's point depends on the file's label too, so a file whose label
+    // changed (its folder was renamed, or it is now encoded as a class folder) is encoded again.
+    const unchanged = (f: { path: string; size: number; mtimeMs: number; label: string | null }) => {
       const old = reusable.get(f.path)?.file;
-      return !old || old.size !== f.size || old.mtimeMs !== f.mtimeMs;
-    });
+      if (!old || old.size !== f.size || old.mtimeMs !== f.mtimeMs) return false;
+      return !manifest.model.conditional || (old.label >= 0 ? previous!.labelNames[old.label] : null) === labelOf(f);
+    };
+    const toEncode = scan.files.filter((f) => !unchanged(f));
     const dims = manifest.model.latentSize;
     const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array }>();
     const skipped: FileProblem[] = [...scan.problems];
@@ -58,7 +69,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       const loaded = await loadFiles(
         chunk.map((f) => f.path),
         manifest.preprocessing,
-        { labelNames: manifest.labels, labelRoot: folder, signal: ctx.signal, onProblem: (p) => warnAll(ctx, [p]) },
+        { labelNames: manifest.labels, labelRoot: classFolder ? dirname(folder) : folder, signal: ctx.signal, onProblem: (p) => warnAll(ctx, [p]) },
       );
       skipped.push(...loaded.skipped);
       const { mu, logVar } = encodeImages(vae, loaded.images, loaded.count, loaded.labels);
@@ -68,21 +79,21 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       await yieldToEventLoop();
     }
     // Points in scan order; files that vanished are dropped, broken ones are in `skipped`.
-    const labelNames = scan.labelNames;
     const labelIndex = new Map(labelNames.map((n, i) => [n, i]));
     const files: EncodedFile[] = [];
     const mus: Float32Array[] = [];
     const logVars: Float32Array[] = [];
     let reused = 0;
     for (const f of scan.files) {
-      const label = f.label === null ? -1 : (labelIndex.get(f.label) ?? -1);
+      const name = labelOf(f);
+      const label = name === null ? -1 : (labelIndex.get(name) ?? -1);
       const now = fresh.get(f.path);
       if (now) {
         mus.push(now.mu);
         logVars.push(now.logVar);
       } else {
         const old = reusable.get(f.path);
-        if (!old || old.file.size !== f.size || old.file.mtimeMs !== f.mtimeMs) continue;
+        if (!old || !unchanged(f)) continue;
         mus.push(previous!.mu.subarray(old.index * dims, (old.index + 1) * dims));
         logVars.push(previous!.logVar.subarray(old.index * dims, (old.index + 1) * dims));
         reused++;

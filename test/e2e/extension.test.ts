@@ -134,6 +134,9 @@ test('right-click a folder → "Encode Image Folder" shows one point per valid i
   });
   await vs.shot('encoded');
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
+  // "Trouser" is one of the run's classes, so its points carry that label in the legend.
+  const legend = await explorerFrame(page).locator('.legend').first().textContent({ timeout: 5_000 });
+  assert.match(legend ?? '', new RegExp(`Trouser\\s*${valid}`), `legend: ${legend}`);
   await logMatches(new RegExp(`Skipped ${escapeRegExp(join(workspace, 'Trouser', 'broken.png'))}: `));
   await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
 });

@@ -201,6 +201,22 @@ describe('engine worker', () => {
     );
     const s = await engine.request<'sample'>({ type: 'sample', runDir, count: 3, mode: { kind: 'label', label: 'square' } });
     assert.equal(s.images.count, 3);
+
+    // Encoding one class's folder labels its images with that class, as encoding the whole
+    // folder does: the conditional encoder gets the same label, so the points are the same.
+    const whole = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+    const squares = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: join(images, 'square') });
+    assert.deepEqual(squares.labelNames, ['square']);
+    assert.ok(squares.files.length > 0 && squares.labels.every((l) => l === 0));
+    const squareIndex = whole.labelNames.indexOf('square');
+    const dims = whole.dims;
+    for (const [i, file] of squares.files.entries()) {
+      const j = whole.files.indexOf(file);
+      assert.equal(whole.labels[j], squareIndex);
+      for (let d = 0; d < dims; d++) {
+        assert.ok(Math.abs(squares.mu[i * dims + d] - whole.mu[j * dims + d]) < 1e-5, `${file}: z${d} ${squares.mu[i * dims + d]} vs ${whole.mu[j * dims + d]}`);
+      }
+    }
     await assert.rejects(
       engine.request<'sample'>({ type: 'sample', runDir: join(root, 'runs', 'first'), count: 2, mode: { kind: 'label', label: 'circle' } }),
       /not conditional/,
