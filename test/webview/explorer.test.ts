@@ -303,6 +303,15 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
   assert.equal(await figure('rate'), '1700');
   await page.click('vscode-button.stop-training');
   assert.deepEqual(await waitForPosted(page, 'stopTraining'), [{ type: 'stopTraining' }]);
+
+  // Once the run has ended, the figures are its last epoch's means, not the last stretch of steps.
+  const lastEpoch = series.epochs[series.epochs.length - 1];
+  const epochEnd = { ...lastEpoch, epoch: 6, step: 3001, train: { reconstruction: 55, kl: 9, elbo: -64, bitsPerDim: 1.44 }, imagesPerSecond: 1650 };
+  await postToWebview(page, { type: 'epoch', summary: epochEnd, status: { ...status, epoch: 6 } });
+  await postToWebview(page, { type: 'status', status: { ...status, epoch: 6, state: 'complete', eta: null } });
+  await page.waitForFunction(() => document.querySelector('[data-figure="neg-elbo"] dd')?.textContent === '64.00');
+  assert.equal(await figure('rate'), '1650');
+  assert.equal(await figure('eta'), '–');
 });
 
 test('a theme switch changes the colours', async () => {
