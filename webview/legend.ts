@@ -54,9 +54,12 @@ export function renderLegend(
   counts: number[],
   toggle: (index: number) => void,
 ): void {
-  root.hidden = names.length === 0;
+  // Labels are numbered by the run's classes; a class with no point in this folder is not listed.
+  const shown = names.map((_, i) => i).filter((i) => (counts[i] ?? 0) > 0 || hidden.has(i));
+  root.hidden = shown.length === 0;
   root.replaceChildren(
-    ...names.map((name, i) => {
+    ...shown.map((i) => {
+      const name = names[i];
       const item = el(
         'div',
         { class: `legend-item${hidden.has(i) ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!hidden.has(i)), 'data-label': i },

@@ -43,7 +43,10 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     // label, and the points take the class colour. Sub-folders that are classes win over this.
     const classFolder =
       manifest.labels.includes(basename(folder)) && !scan.labelNames.some((n) => manifest.labels.includes(n)) ? basename(folder) : null;
-    const labelNames = classFolder ? [classFolder] : scan.labelNames;
+    // Labels that are all classes of the run are numbered as the run numbers them, so a class
+    // keeps its colour in every folder encoded with this run.
+    const runClasses = classFolder !== null || (scan.labelNames.length > 0 && scan.labelNames.every((n) => manifest.labels.includes(n)));
+    const labelNames = runClasses ? manifest.labels : scan.labelNames;
     const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
     const reusable = new Map<string, { index: number; file: EncodedFile }>();
     if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize) {

@@ -112,7 +112,9 @@ describe('engine worker', () => {
     assert.equal(first.reused, 0);
     assert.equal(first.mu.length, 12 * first.dims);
     assert.ok(first.mu.every(Number.isFinite));
-    assert.deepEqual(first.labelNames, ['circle']);
+    // The sub-folder is one of the run's classes, so it is numbered as the run numbers it.
+    assert.deepEqual(first.labelNames, ['circle', 'square', 'triangle']);
+    assert.ok(first.labels.every((l) => l === 0));
     assert.ok(first.skipped.some((p) => p.file.endsWith('broken.png')), 'the broken file is in the result');
     assert.ok(warnings.some((w) => w.type === 'warning' && w.file?.endsWith('broken.png')), 'and was reported as a warning');
 
@@ -130,7 +132,8 @@ describe('engine worker', () => {
     assert.equal(third.reused, 11);
     assert.equal(third.files.length, 12);
     assert.ok(!third.files.some((f) => f.endsWith(circles[0]!)), 'the deleted file is dropped');
-    assert.deepEqual(third.labelNames, ['circle', 'square']);
+    assert.deepEqual(third.labelNames, ['circle', 'square', 'triangle']);
+    assert.equal(third.labels.filter((l) => l === 1).length, 1, 'the square is labelled square');
 
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
     assert.deepEqual(info.encodings, [folder]);
@@ -206,9 +209,9 @@ describe('engine worker', () => {
     // folder does: the conditional encoder gets the same label, so the points are the same.
     const whole = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
     const squares = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: join(images, 'square') });
-    assert.deepEqual(squares.labelNames, ['square']);
-    assert.ok(squares.files.length > 0 && squares.labels.every((l) => l === 0));
+    assert.deepEqual(squares.labelNames, whole.labelNames);
     const squareIndex = whole.labelNames.indexOf('square');
+    assert.ok(squares.files.length > 0 && squares.labels.every((l) => l === squareIndex));
     const dims = whole.dims;
     for (const [i, file] of squares.files.entries()) {
       const j = whole.files.indexOf(file);

@@ -84,6 +84,22 @@ test('points appear where the data says, in their label colour', async () => {
   assert.match((await info()) ?? '', /201 points/);
   const legend = await page.locator('.legend-item .name').allTextContents();
   assert.deepEqual(legend, ['birds', 'cats', 'dogs', 'fish']);
+
+  // A folder holding one of the run's classes lists only that class, in that class's colour.
+  const all = pointsMessage(50, harness.url.replace(/\/$/, ''));
+  const keep = [...all.labels.keys()].filter((i) => all.labels[i] === 1);
+  await postToWebview(page, {
+    ...all,
+    files: keep.map((i) => all.files[i]),
+    uris: keep.map((i) => all.uris[i]),
+    labels: Int32Array.from(keep.map(() => 1)),
+    mu: Float32Array.from(keep.flatMap((i) => [all.mu[2 * i], all.mu[2 * i + 1]])),
+  });
+  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('51 points'));
+  assert.deepEqual(await page.locator('.legend-item .name').allTextContents(), ['cats']);
+  assert.deepEqual(await page.locator('.legend-item .count').allTextContents(), ['51']);
+  const [cx, cy] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  assert.deepEqual((await pointsPixel(page, cx, cy)).slice(0, 3), [0xd1, 0x86, 0x16]);
 });
 
 test('hovering the known point shows its file name and image; clicking opens it', async () => {
