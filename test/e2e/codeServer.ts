@@ -211,17 +211,27 @@ export async function pick(page: Page, text: string, timeout = 30_000): Promise<
 
 /** Right-clicks the explorer row of `name` and clicks the context-menu entry `item`. */
 export async function explorerContextMenu(page: Page, name: string, item: string, onMenu?: () => Promise<void>): Promise<void> {
-  await page.keyboard.press('Escape'); // a menu left open would swallow the right-click
-  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ state: 'visible', timeout: 30_000 });
-  await row.click({ button: 'right' });
-  const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
-  await entry.waitFor({ state: 'visible', timeout: 10_000 });
-  await onMenu?.();
-  // The menu ignores a click that comes right after it opened (the right-click's own mouseup).
-  await page.waitForTimeout(400);
-  await entry.hover();
-  await entry.click();
+  // The explorer tree re-renders when files appear (or the workbench settles), which closes a menu
+  // that just opened: open it again, up to three times.
+  for (let attempt = 1; ; attempt++) {
+    await page.keyboard.press('Escape'); // a menu left open would swallow the right-click
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    await row.waitFor({ state: 'visible', timeout: 30_000 });
+    await row.click({ button: 'right' });
+    const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
+    try {
+      await entry.waitFor({ state: 'visible', timeout: 10_000 });
+      await onMenu?.();
+      // The menu ignores a click that comes right after it opened (the right-click's own mouseup).
+      await page.waitForTimeout(400);
+      await entry.hover({ timeout: 5_000 });
+      await entry.click({ timeout: 5_000 });
+      return;
+    } catch (e) {
+      if (attempt === 3) throw e;
+      await page.waitForTimeout(500);
+    }
+  }
 }
 
 /** The newest webview's inner document (the Latent Explorer). */

@@ -113,6 +113,11 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
   assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
   assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
   await logMatches(/Skipped .*broken\.png: /);
+  // A finished run shows the latent space of the folder it was trained on.
+  const info = explorerFrame(page).locator('.info').first();
+  await waitFor('the training folder\'s points', async () => /\b300 points/.test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''), 60_000);
+  await logMatches(new RegExp(`Encoded ${escapeRegExp(workspace)}: 300 images`));
+  await vs.shot('train-encoded');
 });
 
 test('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {

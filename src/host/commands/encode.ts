@@ -20,6 +20,12 @@ async function pickFolder(): Promise<string | undefined> {
   return picked?.[0]?.fsPath;
 }
 
+/** How a person calls the folder: its workspace folder's name, or its path relative to the workspace. */
+function folderLabel(folder: string): string {
+  const root = (vscode.workspace.workspaceFolders ?? []).find((f) => f.uri.fsPath === folder);
+  return root ? root.name : vscode.workspace.asRelativePath(folder);
+}
+
 /** Encodes `folder` with the active model; shows the points. Returns the encoding, or undefined. */
 export async function encodeFolder(host: CommandHost, folder: string, quiet = false): Promise<Encoding | undefined> {
   const { session, log } = host;
@@ -34,14 +40,16 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
     log.warn(file ? `Skipped ${file}: ${reason}` : reason);
   };
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Encoding ${vscode.workspace.asRelativePath(folder)} with "${model.manifest.name}"`, cancellable: true },
+    { location: vscode.ProgressLocation.Notification, title: `Encoding ${folderLabel(folder)} with "${model.manifest.name}"`, cancellable: true },
     async (progress, token) => {
       let lastPercent = 0;
       const onEvent = (e: EngineEvent) => {
         if (e.type === 'warning') logSkipped(e.file, e.reason);
         else if (e.type === 'status') {
           const percent = e.total ? ((e.done ?? 0) / e.total) * 100 : lastPercent;
-          progress.report({ message: e.message, increment: Math.max(0, percent - lastPercent) });
+          // The title names the folder already; a counted line says how far it is.
+          const message = e.total ? `${(e.done ?? 0).toLocaleString('en-US')} / ${e.total.toLocaleString('en-US')} images` : e.message;
+          progress.report({ message, increment: Math.max(0, percent - lastPercent) });
           lastPercent = Math.max(lastPercent, percent);
         }
       };
@@ -63,7 +71,7 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
         const skippedNote = encoding.skipped.length ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).` : '';
         const reuseNote = encoding.reused ? ` (${encoding.encoded} new or changed, ${encoding.reused} re-used)` : '';
         const actions = encoding.skipped.length ? ['Show Log'] : [];
-        void vscode.window.showInformationMessage(`Encoded ${count} images from ${vscode.workspace.asRelativePath(folder)}${reuseNote}.${skippedNote}`, ...actions).then((c) => c && log.show(true));
+        void vscode.window.showInformationMessage(`Encoded ${count} images from ${folderLabel(folder)}${reuseNote}.${skippedNote}`, ...actions).then((c) => c && log.show(true));
       }
       return encoding;
     },

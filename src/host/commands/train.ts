@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { EngineEvent, TrainResult } from '../../protocol/engine';
 import type { DatasetSource } from '../../protocol/model';
 import { requireTrust, showEngineError } from '../feedback';
+import { encodeFolder } from './encode';
 import { checkRunName, defaultRunName, takenNames } from '../runs';
 import { currentSettings, runLocation } from '../workspacePaths';
 import type { CommandHost } from './host';
@@ -81,6 +82,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
   let skipped = 0;
   let lastPercent = 0;
   let lastStatus = '';
+  let trained = false;
   await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: `Training "${runName}"`, cancellable: true },
     async (progress, token) => {
@@ -137,6 +139,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         void showEngineError(e, log, `Loading "${runName}"`);
         return;
       }
+      trained = outcome.state === 'complete';
       const figures = m.last ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}.` : '';
       const what = outcome.state === 'complete' ? 'finished' : `was stopped; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
       log.info(`Training "${runName}" ${what}.${figures}`);
@@ -148,6 +151,11 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         });
     },
   );
+  // The first thing a person wants of a new model is the latent space of the data it learnt:
+  // encode the training folder (its images are in the uint8 cache already, so this is quick).
+  if (trained && source.kind === 'folder' && session.activeModel?.runDir === runDir && !session.training) {
+    await encodeFolder(host, source.path, true);
+  }
 }
 
 export async function stopTrainingCommand(host: CommandHost): Promise<void> {
