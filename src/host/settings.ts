@@ -26,6 +26,8 @@ export interface HostSettings {
   /** As set: relative to the workspace folder, or absolute. */
   runFolder: string;
   samplesFolder: string;
+  /** Encode the training folder and show its points when a training finishes. */
+  encodeAfterTraining: boolean;
   /** One plain-words line per setting that was ignored. */
   problems: string[];
 }
@@ -117,6 +119,7 @@ export function readSettings(get: SettingsGetter): HostSettings {
     },
     runFolder: text('runFolder', '.vae') || '.vae',
     samplesFolder: text('samplesFolder', 'samples') || 'samples',
+    encodeAfterTraining: bool('encodeAfterTraining', true),
     problems,
   };
 }

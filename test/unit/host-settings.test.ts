@@ -14,6 +14,7 @@ test('no settings give the protocol defaults and no problems', () => {
   assert.equal(s.samplesFolder, 'samples');
   assert.equal(s.worker.backend, 'auto');
   assert.equal(s.worker.nativeModulesPath, undefined);
+  assert.equal(s.encodeAfterTraining, true);
   assert.deepEqual(s.problems, []);
 });
 
@@ -23,7 +24,7 @@ test('settings a person chose reach the model and training config', () => {
       latentSize: 8, architecture: 'conv', likelihood: 'gaussian', sigma: 0.05, beta: 4, conditional: true,
       epochs: 3, batchSize: 64, learningRate: 0.0005, validationSplit: 0, seed: 7, hiddenUnits: [512, 256],
       imageSize: '32x24', channels: 'colour', backend: 'wasm', nativeModulesPath: ' /opt/tf ', wasmThreads: 2,
-      workerMemoryMB: 4096, runFolder: 'runs', iwaeSamples: 100,
+      workerMemoryMB: 4096, runFolder: 'runs', iwaeSamples: 100, encodeAfterTraining: false,
     }),
   );
   assert.deepEqual(s.model, { architecture: 'conv', latentSize: 8, hiddenUnits: [512, 256], convFilters: [32, 64], likelihood: 'gaussian', sigma: 0.05, beta: 4, conditional: true });
@@ -32,6 +33,7 @@ test('settings a person chose reach the model and training config', () => {
   assert.deepEqual(s.worker, { backend: 'wasm', nativeModulesPath: '/opt/tf', threads: 2, maxMemoryMB: 4096 });
   assert.equal(s.runFolder, 'runs');
   assert.equal(s.iwaeSamples, 100);
+  assert.equal(s.encodeAfterTraining, false);
   assert.deepEqual(s.problems, []);
 });
 

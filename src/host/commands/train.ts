@@ -153,7 +153,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
   );
   // The first thing a person wants of a new model is the latent space of the data it learnt:
   // encode the training folder (its images are in the uint8 cache already, so this is quick).
-  if (trained && source.kind === 'folder' && session.activeModel?.runDir === runDir && !session.training) {
+  if (settings.encodeAfterTraining && trained && source.kind === 'folder' && session.activeModel?.runDir === runDir && !session.training) {
     await encodeFolder(host, source.path, true);
   }
 }
