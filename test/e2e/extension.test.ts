@@ -68,16 +68,23 @@ const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g
 
 async function trainFromPalette(expectName: string): Promise<void> {
   const { page } = vs;
-  // Now and then the quick pick closes as it opens (focus moving in the workbench): ask again.
+  const started = new RegExp(`Training "${escapeRegExp(expectName)}" on `, 'g');
+  const startsLogged = () => extensionLog(vs.userDataDir).match(started)?.length ?? 0;
+  const before = startsLogged();
+  // Now and then a quick pick or the name box closes as it opens (focus moving in the
+  // workbench), which cancels the command silently: ask again until the training is logged.
   for (let attempt = 1; ; attempt++) {
+    const last = attempt === 3;
     await runCommand(page, 'VAE: Train');
     await quickInput(page, 'which images');
-    const picked = await pick(page, WS_NAME, 10_000).then(() => true, (e) => (attempt === 2 ? Promise.reject(e) : false));
-    if (picked) break;
+    const picked = await pick(page, WS_NAME, 10_000).then(() => true, (e) => (last ? Promise.reject(e) : false));
+    if (!picked) continue;
+    const name = await quickInput(page, 'run name');
+    await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
+    await name.press('Enter');
+    const ok = await waitFor(`"Training ${expectName}" in the log`, async () => startsLogged() > before, 20_000).then(() => true, (e) => (last ? Promise.reject(e) : false));
+    if (ok) return;
   }
-  const name = await quickInput(page, 'run name');
-  await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
-  await name.press('Enter');
 }
 
 test('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
