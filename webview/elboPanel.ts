@@ -26,6 +26,11 @@ export class ElboPanel {
   private steps: StepPoint[] = [];
   private epochs: EpochSummary[] = [];
   private status: TrainingStatus | null = null;
+
+  /** A training is starting or running (so the figures follow the steps). */
+  private get live(): boolean {
+    return this.status?.state === 'running' || this.status?.state === 'starting';
+  }
   private backend: BackendReport | null = null;
   private readonly figures: HTMLElement;
   private readonly charts: HTMLElement;
@@ -108,8 +113,7 @@ export class ElboPanel {
 
   private renderStatus(): void {
     const s = this.status;
-    const running = s?.state === 'running' || s?.state === 'starting';
-    if (running) this.stopButton.removeAttribute('disabled');
+    if (this.live) this.stopButton.removeAttribute('disabled');
     else this.stopButton.setAttribute('disabled', '');
     this.statusLine.textContent = s
       ? `${s.runName}: ${s.state}${s.message ? ` — ${s.message}` : ''}`
@@ -123,7 +127,7 @@ export class ElboPanel {
     const lastStep = this.steps[this.steps.length - 1];
     const lastEpoch = this.epochs[this.epochs.length - 1];
     // While training, the figures are the current loss; afterwards, the last epoch's means.
-    const live = s?.state === 'running' || s?.state === 'starting';
+    const live = this.live;
     const terms = (live ? lastStep?.terms : undefined) ?? lastEpoch?.train ?? lastStep?.terms;
     const klPerDim = lastEpoch?.klPerDim ?? [];
     const rows: [string, string, string][] = [

@@ -8,15 +8,7 @@ import { elboTerms } from './objective';
 
 export const MAX_CURVE_POINTS = 128;
 
-interface Stretch {
-  step: number;
-  images: number;
-  seconds: number;
-  logLikSum: number;
-  klSum: number;
-}
-
-/** Running sums over an epoch as read at one moment. */
+/** Sums over a span of steps: the epoch so far as read at one moment, or one stretch of it. */
 export interface EpochSums {
   step: number;
   images: number;
@@ -26,7 +18,7 @@ export interface EpochSums {
 }
 
 export class EpochCurve {
-  private stretches: Stretch[] = [];
+  private stretches: EpochSums[] = [];
   private previous: EpochSums = { step: 0, images: 0, seconds: 0, logLikSum: 0, klSum: 0 };
 
   constructor(
@@ -40,7 +32,7 @@ export class EpochCurve {
    */
   add(sums: EpochSums): CurvePoint | null {
     const p = this.previous;
-    const stretch: Stretch = {
+    const stretch: EpochSums = {
       step: sums.step,
       images: sums.images - p.images,
       seconds: sums.seconds - p.seconds,
@@ -58,7 +50,7 @@ export class EpochCurve {
     return this.stretches.map((s) => this.point(s));
   }
 
-  private point(s: Stretch): CurvePoint {
+  private point(s: EpochSums): CurvePoint {
     return {
       step: s.step,
       terms: elboTerms(-s.logLikSum / s.images, s.klSum / s.images, this.pixels),
@@ -67,7 +59,7 @@ export class EpochCurve {
   }
 
   private halve(): void {
-    const merged: Stretch[] = [];
+    const merged: EpochSums[] = [];
     for (let i = 0; i < this.stretches.length; i += 2) {
       const a = this.stretches[i];
       const b = this.stretches[i + 1];

@@ -41,11 +41,11 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     // A folder that is itself one of the run's classes (right-clicking "Trouser" of a run trained
     // on the folder above it) labels its images with that class: a conditional encoder needs the
     // label, and the points take the class colour. Sub-folders that are classes win over this.
-    const classFolder =
-      manifest.labels.includes(basename(folder)) && !scan.labelNames.some((n) => manifest.labels.includes(n)) ? basename(folder) : null;
+    const isRunClass = (name: string) => manifest.labels.includes(name);
+    const classFolder = isRunClass(basename(folder)) && !scan.labelNames.some(isRunClass) ? basename(folder) : null;
     // Labels that are all classes of the run are numbered as the run numbers them, so a class
     // keeps its colour in every folder encoded with this run.
-    const runClasses = classFolder !== null || (scan.labelNames.length > 0 && scan.labelNames.every((n) => manifest.labels.includes(n)));
+    const runClasses = classFolder !== null || (scan.labelNames.length > 0 && scan.labelNames.every(isRunClass));
     const labelNames = runClasses ? manifest.labels : scan.labelNames;
     const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
     const reusable = new Map<string, { index: number; file: EncodedFile }>();
@@ -61,6 +61,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       return !manifest.model.conditional || (old.label >= 0 ? previous!.labelNames[old.label] : null) === labelOf(f);
     };
     const toEncode = scan.files.filter((f) => !unchanged(f));
+    const encodeNow = new Set(toEncode.map((f) => f.path));
     const dims = manifest.model.latentSize;
     const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array }>();
     const skipped: FileProblem[] = [...scan.problems];
@@ -95,8 +96,9 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         mus.push(now.mu);
         logVars.push(now.logVar);
       } else {
+        // Not encoded now: re-used when unchanged; a file that needed encoding but failed is skipped.
         const old = reusable.get(f.path);
-        if (!old || !unchanged(f)) continue;
+        if (!old || encodeNow.has(f.path)) continue;
         mus.push(previous!.mu.subarray(old.index * dims, (old.index + 1) * dims));
         logVars.push(previous!.logVar.subarray(old.index * dims, (old.index + 1) * dims));
         reused++;

@@ -208,7 +208,6 @@ export async function trainVae(
           // Let the worker's message handler run (a cancel request arrives this way).
           await new Promise<void>((resolve) => setImmediate(resolve));
         }
-        if (read.seen !== seen) readSums();
       } finally {
         tf.dispose([logLikSum, klSum]);
       }

@@ -8,7 +8,7 @@ import type { SeriesMessage, StepPoint, TrainingState, TrainingStatus } from '..
 
 /** The per-step points that a run's history keeps (each epoch summary's curve). */
 function stepsOf(history: EpochSummary[]): StepPoint[] {
-  return history.flatMap((e) => (e.curve ?? []).map((p) => ({ step: p.step, epoch: e.epoch, terms: p.terms, imagesPerSecond: p.imagesPerSecond })));
+  return history.flatMap((e) => (e.curve ?? []).map((p) => ({ ...p, epoch: e.epoch })));
 }
 
 export class TrainingSeries {

@@ -3,7 +3,7 @@
 // first; the host posts nothing before it. Typed arrays are sent as such.
 
 import type { ImageBatch, ReconstructResult, SampleMode } from './engine';
-import type { BackendReport, ElboTerms, EpochSummary, Likelihood } from './model';
+import type { BackendReport, CurvePoint, EpochSummary, Likelihood } from './model';
 
 /** What the webview needs to know about the active model. */
 export interface ModelInfo {
@@ -19,11 +19,8 @@ export interface ModelInfo {
 }
 
 /** One point of the per-step series (throttled to ~10 per second by the engine). */
-export interface StepPoint {
-  step: number;
+export interface StepPoint extends CurvePoint {
   epoch: number;
-  terms: ElboTerms;
-  imagesPerSecond: number;
 }
 
 export type TrainingState = 'starting' | 'running' | 'complete' | 'cancelled' | 'failed';
