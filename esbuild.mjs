@@ -1,6 +1,6 @@
 // One build script, one bundle per place that runs code. Type-checking is `npm run typecheck`.
 import * as esbuild from 'esbuild';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
@@ -51,10 +51,27 @@ function copyWasm() {
   }
 }
 
+// Dawn (the WebGPU runtime) for the platform being built for: its folder holds dawn.node (and on
+// Windows the DirectX shader compilers beside it). Only that platform's binary ships in the .vsix;
+// LATENT_ATLAS_TARGET=<platform>-<arch> (e.g. win32-x64, darwin-universal) picks another.
+function copyDawn() {
+  const target = process.env.LATENT_ATLAS_TARGET || (process.platform === 'darwin' ? 'darwin-universal' : `${process.platform}-${process.arch}`);
+  const from = join(dirname(require.resolve('webgpu/package.json')), 'dist', target);
+  if (!existsSync(join(from, 'dawn.node'))) {
+    console.warn(`No Dawn binary for ${target} in the webgpu package: the webgpu backend will be unavailable in this build.`);
+    return;
+  }
+  rmSync('dist/webgpu', { recursive: true, force: true });
+  mkdirSync('dist/webgpu', { recursive: true });
+  cpSync(from, join('dist/webgpu', target), { recursive: true });
+}
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
   copyWasm();
+  copyDawn();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
   copyWasm();
+  copyDawn();
 }

@@ -26,11 +26,11 @@ const TRAIN_IMAGES = QUICK ? 5000 : 60000;
 const CPU_STEPS = 30;
 const CLASSIC: ModelConfig = { ...DEFAULT_MODEL, latentSize: 20, hiddenUnits: [400], likelihood: 'bernoulli' };
 const TRAINING: TrainingConfig = { epochs: EPOCHS, batchSize: 128, learningRate: 1e-3, validationSplit: 0, seed: 1 };
-const FASHION = '/usr/share/datasets/fashion-mnist';
-const PYTHON = '/usr/bin/python3';
+export const FASHION = '/usr/share/datasets/fashion-mnist';
+export const PYTHON = '/usr/bin/python3';
 const PRE = { width: 28, height: 28, channels: 1 as const, fit: 'fill' as const };
 
-function readIdx(split: 'train' | 't10k'): { images: Uint8Array; labels: Int32Array; count: number } {
+export function readIdx(split: 'train' | 't10k'): { images: Uint8Array; labels: Int32Array; count: number } {
   const images = gunzipSync(readFileSync(`${FASHION}/${split}-images-idx3-ubyte.gz`));
   const labels = gunzipSync(readFileSync(`${FASHION}/${split}-labels-idx1-ubyte.gz`));
   const count = images.readUInt32BE(4);
@@ -47,7 +47,7 @@ interface EngineRow {
   note: string;
 }
 
-function ensureTorch(): string | null {
+export function ensureTorch(): string | null {
   const hasTorch = () => {
     try {
       execFileSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' });
@@ -113,7 +113,7 @@ async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
   }, undefined, { backend: name });
   let testFigures: EngineRow['test'] = null;
   if (full) {
-    const t = evaluate(vae, test, { seed: 1 }).terms;
+    const t = (await evaluate(vae, test, { seed: 1 })).terms;
     testFigures = { negElbo: -t.elbo, reconstruction: t.reconstruction, kl: t.kl };
   }
   const note =

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs beyond npm packages, once: Debian's Chromium (browser and
-# end-to-end tests), Debian's Fashion-MNIST (real data), and code-server (a real VS Code, see
-# test/e2e/README.md). Safe to run again; does nothing when everything is present.
+# end-to-end tests), Debian's Fashion-MNIST (real data), Mesa 25's software Vulkan adapter (the
+# WebGPU backend's tests) and code-server (a real VS Code, see test/e2e/README.md). Safe to run
+# again; does nothing when everything is present.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,6 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+scripts/setup-webgpu-test-adapter.sh
 
 if [ -x scripts/setup-code-server.sh ]; then
   scripts/setup-code-server.sh

@@ -3,6 +3,7 @@
 
 import type { EngineEvent, ProgressEvent, RunInfo } from './protocol/engine';
 import type { ElboTerms, EpochSummary } from './protocol/model';
+import { adapterText } from './protocol/backendText';
 
 export function formatSeconds(s: number): string {
   if (!Number.isFinite(s) || s < 0) return '?';
@@ -115,7 +116,7 @@ export function infoText(info: RunInfo, stateNote = ''): string {
   const lines = [
     `Run         ${m.name}`,
     `Folder      ${info.runDir}`,
-    `State       ${m.state}${stateNote}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.backend}`,
+    `State       ${m.state}${stateNote}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.adapter ? `${m.backend} on ${adapterText(m.adapter)}` : m.backend}`,
     `Model       ${arch}, latent ${m.model.latentSize}, ${lik}, β=${m.model.beta}${m.model.conditional ? ', conditional' : ''}`,
     `Training    batch ${m.training.batchSize}, learning rate ${m.training.learningRate}, validation ${m.training.validationSplit}, seed ${m.training.seed}`,
     `Data        ${source}: ${m.dataset.count} images (${m.dataset.skipped} skipped), ${pre.width}×${pre.height}×${pre.channels} (${pre.fit})`,

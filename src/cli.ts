@@ -1,13 +1,15 @@
 // latent-atlas: the headless entry on the same engine worker as the extension (train, resume,
 // encode, sample, info, demo-data on a server without VS Code).
-// Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 130 cancelled.
+// Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-system failure,
+// 130 cancelled.
 
-import { promises as fs } from 'node:fs';
+import { constants, promises as fs } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EngineRequest } from './protocol/engine';
+import type { EngineRequest, TrainResult } from './protocol/engine';
+import { LIMITS, type Limit } from './protocol/limits';
 import {
   DEFAULT_MODEL,
   DEFAULT_TRAINING,
@@ -18,27 +20,44 @@ import {
 } from './protocol/model';
 import { EngineClient, EngineError } from './host/engineClient';
 import { ProgressView, infoText } from './cli-output';
-import { readHistory, readManifest, trainingOwner } from './engine/runStore';
+import { parseImageSize } from './host/settings';
+import { RUN_FILE, readHistory, readManifest, runFolder, trainingOwner } from './engine/runStore';
 import { listEncodings } from './engine/runStore-encodings';
 import { writeDemoFolder, writePngs } from './engine/data';
+import { backendText } from './protocol/backendText';
 
 export const USAGE = `Usage:
   latent-atlas train <folder> | --demo [options]   train a VAE on an image folder (or the demo set)
       --epochs N  --out DIR (default ./.vae)  --name NAME  --latent N  --arch mlp|conv
       --likelihood bernoulli|gaussian  --sigma S  --beta B  --conditional  --batch N  --lr X
       --val F  --seed N  --size WxH  --channels 1|3  --iwae K
-  latent-atlas resume <run> [--epochs N]            continue training a run to N epochs in total
+  latent-atlas resume <run> [--epochs N] [--iwae K]  continue training a run to N epochs in total
   latent-atlas encode <run> <folder>                 encode every image of a folder (incremental)
   latent-atlas sample <run> -n N --out DIR [--label L] [--seed N]   write N sampled PNG files
   latent-atlas info <run>                            manifest, last figures and history of a run
   latent-atlas demo-data <dir>                       write the built-in demo images as PNG files
-Every command that runs the engine takes --backend auto|wasm|cpu|tensorflow|tensorflow-gpu.
-Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 130 cancelled.
+Every command that runs the engine takes --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu.
+Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-system failure
+(disk full, no permission), 130 cancelled.
 `;
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, noImages: 3, cancelled: 130 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, noImages: 3, fileSystem: 4, cancelled: 130 } as const;
 
-class UsageError extends Error {}
+/** A wrong argument; `showUsage` false when the message alone says what to change. */
+class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly showUsage = true,
+  ) {
+    super(message);
+  }
+}
+
+/** The disk refused: full, read-only, no permission (exit 4); the message names the file and the fix. */
+class FileSystemError extends Error {}
+
+/** How many images one `sample` may write. */
+const SAMPLE_COUNT: Limit = { min: 1, max: 100_000, int: true };
 
 type Values = Record<string, string | boolean | undefined>;
 
@@ -55,17 +74,14 @@ function parse(args: string[], options: ParseArgsConfig['options'], positionals:
   return { values: parsed.values as Values, positionals: parsed.positionals };
 }
 
-function num(values: Values, key: string, opts: { int?: boolean; min?: number; max?: number } = {}): number | undefined {
+/** A numeric flag within the bounds the extension's settings use too (src/protocol/limits.ts). */
+function num(values: Values, key: string, limit: Limit): number | undefined {
   const raw = values[key];
   if (raw === undefined) return undefined;
   const n = Number(raw);
   const bad =
-    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || (opts.int && !Number.isInteger(n)) ||
-    (opts.min !== undefined && n < opts.min) || (opts.max !== undefined && n > opts.max);
-  if (bad) {
-    const range = [opts.min !== undefined ? `≥ ${opts.min}` : '', opts.max !== undefined ? `≤ ${opts.max}` : ''].filter(Boolean).join(' and ');
-    throw new UsageError(`--${key} must be ${opts.int ? 'a whole number' : 'a number'}${range ? ' ' + range : ''}, got "${String(raw)}"`);
-  }
+    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || (limit.int && !Number.isInteger(n)) || n < limit.min || n > limit.max;
+  if (bad) throw new UsageError(`--${key} must be ${limit.int ? 'a whole number' : 'a number'} from ${limit.min} to ${limit.max}, got "${String(raw)}"`);
   return n;
 }
 
@@ -76,7 +92,7 @@ function choice<T extends string>(values: Values, key: string, allowed: readonly
   return raw as T;
 }
 
-const BACKENDS = ['auto', 'wasm', 'cpu', 'tensorflow', 'tensorflow-gpu'] as const;
+const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 
 function workerClient(values: Values): EngineClient {
   const fromSource = __filename.endsWith('.ts');
@@ -101,7 +117,8 @@ function today(): string {
 
 /** `<base>-<date>`, then `-2`, `-3`… so an existing run is never clobbered. */
 export async function freeRunDir(outDir: string, base: string): Promise<string> {
-  const stem = `${base.replace(/[^\p{L}\p{N}._-]+/gu, '_') || 'run'}-${today()}`;
+  // A valid run name (see runNameProblem): no leading dot, no "..".
+  const stem = `${base.replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/\.{2,}/g, '.').replace(/^\.+/, '') || 'run'}-${today()}`;
   for (let i = 1; ; i++) {
     const dir = join(outDir, i === 1 ? stem : `${stem}-${i}`);
     try {
@@ -112,7 +129,63 @@ export async function freeRunDir(outDir: string, base: string): Promise<string> 
   }
 }
 
-/** Runs one long request with Ctrl-C wired to cancel it (a second Ctrl-C exits at once). */
+/** `s` as one word for a shell command a person may copy. */
+function shellWord(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Refuses, before any work, an output folder that cannot be one (a file on its path) or that the
+ * disk will not let us write in. Missing folders are fine: they are created.
+ */
+async function checkOutputFolder(what: string, dir: string): Promise<void> {
+  let existing = dir;
+  for (;;) {
+    const stat = await fs.stat(existing).catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
+      throw err;
+    });
+    if (stat?.isDirectory()) break;
+    if (stat) {
+      const why = existing === dir ? 'is a file, not a folder' : `cannot be a folder: ${existing} is a file`;
+      throw new UsageError(`${what} ${dir} ${why}; choose a folder (it is created if missing).`, false);
+    }
+    if (dirname(existing) === existing) break;
+    existing = dirname(existing);
+  }
+  try {
+    await fs.access(existing, constants.W_OK);
+  } catch (err) {
+    throw new FileSystemError(`Cannot write in ${existing} (${(err as NodeJS.ErrnoException).code}): make it writable or pick another folder for ${what}.`);
+  }
+}
+
+/** Runs a write of the CLI itself (PNG files); a disk that refuses it says which folder and what to do. */
+async function writingTo<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const where = e?.path ?? `in ${dir}`;
+    if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') throw new FileSystemError(`Disk full while writing ${where}: free space and run the command again.`);
+    if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') {
+      throw new FileSystemError(`Cannot write ${where} (${e.code}): make it writable or choose another folder.`);
+    }
+    throw err;
+  }
+}
+
+/** A failed write of a run: the engine says "resume the run"; add the command that does it. */
+async function withResumeCommand(err: unknown, runDir: string): Promise<unknown> {
+  if ((err as EngineError)?.code !== 'file-system') return err;
+  const isRun = await fs.access(join(runDir, RUN_FILE)).then(() => true, () => false);
+  return isRun ? new EngineError('file-system', `${(err as Error).message}\nContinue with: latent-atlas resume ${shellWord(runDir)}`) : err;
+}
+
+/**
+ * Runs one long request with Ctrl-C wired to cancel it (a second Ctrl-C exits at once).
+ * `interrupted`: Ctrl-C was pressed, even if the engine finished before the cancel reached it.
+ */
 async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(
   client: EngineClient,
   body: Omit<Extract<EngineRequest, { type: T }>, 'id'>,
@@ -132,7 +205,7 @@ async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(
   };
   process.on('SIGINT', onSigint);
   try {
-    return await result;
+    return { result: await result, interrupted: interrupts > 0 };
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -153,65 +226,90 @@ async function train(args: string[], view: ProgressView): Promise<number> {
   const folder = values.demo ? undefined : resolve(positionals[0]!);
   const model: ModelConfig = {
     ...DEFAULT_MODEL,
-    latentSize: num(values, 'latent', { int: true, min: 1, max: 4096 }) ?? DEFAULT_MODEL.latentSize,
+    latentSize: num(values, 'latent', LIMITS.latentSize) ?? DEFAULT_MODEL.latentSize,
     architecture: choice(values, 'arch', ['mlp', 'conv'] as const) ?? DEFAULT_MODEL.architecture,
     likelihood: choice(values, 'likelihood', ['bernoulli', 'gaussian'] as const) ?? DEFAULT_MODEL.likelihood,
-    sigma: num(values, 'sigma', { min: 1e-6 }) ?? DEFAULT_MODEL.sigma,
-    beta: num(values, 'beta', { min: 0 }) ?? DEFAULT_MODEL.beta,
+    sigma: num(values, 'sigma', LIMITS.sigma) ?? DEFAULT_MODEL.sigma,
+    beta: num(values, 'beta', LIMITS.beta) ?? DEFAULT_MODEL.beta,
     conditional: Boolean(values.conditional),
   };
   const training: TrainingConfig = {
-    epochs: num(values, 'epochs', { int: true, min: 1 }) ?? DEFAULT_TRAINING.epochs,
-    batchSize: num(values, 'batch', { int: true, min: 1 }) ?? DEFAULT_TRAINING.batchSize,
-    learningRate: num(values, 'lr', { min: 0 }) ?? DEFAULT_TRAINING.learningRate,
-    validationSplit: num(values, 'val', { min: 0, max: 0.9 }) ?? DEFAULT_TRAINING.validationSplit,
-    seed: num(values, 'seed', { int: true, min: 0 }) ?? DEFAULT_TRAINING.seed,
+    epochs: num(values, 'epochs', LIMITS.epochs) ?? DEFAULT_TRAINING.epochs,
+    batchSize: num(values, 'batch', LIMITS.batchSize) ?? DEFAULT_TRAINING.batchSize,
+    learningRate: num(values, 'lr', LIMITS.learningRate) ?? DEFAULT_TRAINING.learningRate,
+    validationSplit: num(values, 'val', LIMITS.validationSplit) ?? DEFAULT_TRAINING.validationSplit,
+    seed: num(values, 'seed', LIMITS.seed) ?? DEFAULT_TRAINING.seed,
   };
+  const iwaeSamples = num(values, 'iwae', LIMITS.iwaeSamples) ?? 0;
   const preprocessing: Partial<Preprocessing> = {};
   if (values.size !== undefined) {
-    const m = /^(\d+)x(\d+)$/i.exec(String(values.size));
-    if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) throw new UsageError(`--size must look like 28x28, got "${String(values.size)}"`);
-    preprocessing.width = Number(m[1]);
-    preprocessing.height = Number(m[2]);
+    const size = parseImageSize(String(values.size));
+    const { min, max } = LIMITS.imageSide;
+    if (!size) throw new UsageError(`--size must look like 28x28, with sides from ${min} to ${max}, got "${String(values.size)}"`);
+    Object.assign(preprocessing, size);
   }
   const channels = choice(values, 'channels', ['1', '3'] as const);
   if (channels) preprocessing.channels = Number(channels) as 1 | 3;
   const outDir = resolve(String(values.out ?? '.vae'));
-  const runDir = values.name ? join(outDir, String(values.name)) : await freeRunDir(outDir, folder ? basename(folder) : 'demo');
+  await checkOutputFolder('--out', outDir);
+  const runDir = values.name ? runFolder(outDir, String(values.name)) : await freeRunDir(outDir, folder ? basename(folder) : 'demo');
   const client = workerClient(values);
   try {
     const ready = await client.start();
-    view.line(`Training on ${folder ?? 'the built-in demo set'} with the ${ready.backend.name} backend → ${runDir}`);
-    const res = await runCancellable<'train'>(
+    view.line(`Training on ${folder ?? 'the built-in demo set'} with ${backendText(ready.backend)} → ${runDir}`);
+    const { result, interrupted } = await runCancellable<'train'>(
       client,
       {
         type: 'train', runDir, name: basename(runDir), dataset: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
-        model, training, preprocessing, iwaeSamples: num(values, 'iwae', { int: true, min: 0 }) ?? 0,
+        model, training, preprocessing, iwaeSamples,
       },
       view,
     );
-    return finishTraining(res.state, res.manifest.epochsCompleted, res.runDir, view);
+    return finishTraining(result, interrupted, view);
+  } catch (err) {
+    throw await withResumeCommand(err, runDir);
   } finally {
     await client.dispose();
   }
 }
 
-function finishTraining(state: 'complete' | 'cancelled', epochs: number, runDir: string, view: ProgressView): number {
-  if (state === 'cancelled') {
-    view.line(`Training cancelled after ${epochs} epoch(s); the run keeps its last good checkpoint: ${runDir}`);
-    return EXIT.cancelled;
+/** 0 when the run completed; after Ctrl-C 130, saying what the run kept and how to go on. */
+function finishTraining(res: TrainResult, interrupted: boolean, view: ProgressView): number {
+  const { runDir, manifest: m } = res;
+  if (res.state === 'complete' && !interrupted) {
+    view.line(`Run saved: ${runDir}`);
+    return EXIT.ok;
   }
-  view.line(`Run saved: ${runDir}`);
-  return EXIT.ok;
+  const resume = `latent-atlas resume ${shellWord(runDir)}`;
+  if (m.epochsCompleted >= m.training.epochs) {
+    // The stop reached the engine after the last epoch's steps: that epoch was finished and saved.
+    view.line(`Training stopped after its last epoch had finished: all ${m.epochsCompleted} epochs are saved in ${runDir}`);
+    view.line(`Train it further with: ${resume} --epochs ${m.epochsCompleted + 10}`);
+  } else if (m.checkpoint) {
+    view.line(`Training cancelled after ${m.epochsCompleted} of ${m.training.epochs} epochs; the run keeps its last good checkpoint (epoch ${m.epochsCompleted}): ${runDir}`);
+    view.line(`Continue it with: ${resume}`);
+  } else {
+    view.line(`Training cancelled before its first epoch ended; no checkpoint was saved: ${runDir}`);
+    view.line(`Start it again with: ${resume}`);
+  }
+  return EXIT.cancelled;
 }
 
 async function resumeRun(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { epochs: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { epochs: { type: 'string' }, iwae: { type: 'string' } }, 1);
+  const epochs = num(values, 'epochs', LIMITS.epochs);
+  const iwaeSamples = num(values, 'iwae', LIMITS.iwaeSamples);
+  const runDir = resolve(positionals[0]!);
   const client = workerClient(values);
   try {
-    const epochs = num(values, 'epochs', { int: true, min: 1 });
-    const res = await runCancellable<'resume'>(client, { type: 'resume', runDir: resolve(positionals[0]!), ...(epochs ? { epochs } : {}) }, view);
-    return finishTraining(res.state, res.manifest.epochsCompleted, res.runDir, view);
+    const { result, interrupted } = await runCancellable<'resume'>(
+      client,
+      { type: 'resume', runDir, ...(epochs !== undefined ? { epochs } : {}), ...(iwaeSamples !== undefined ? { iwaeSamples } : {}) },
+      view,
+    );
+    return finishTraining(result, interrupted, view);
+  } catch (err) {
+    throw await withResumeCommand(err, runDir);
   } finally {
     await client.dispose();
   }
@@ -221,7 +319,7 @@ async function encode(args: string[], view: ProgressView): Promise<number> {
   const { values, positionals } = parse(args, {}, 2);
   const client = workerClient(values);
   try {
-    const enc = await runCancellable<'encodeFolder'>(
+    const { result: enc } = await runCancellable<'encodeFolder'>(
       client,
       { type: 'encodeFolder', runDir: resolve(positionals[0]!), folder: resolve(positionals[1]!) },
       view,
@@ -238,10 +336,12 @@ async function encode(args: string[], view: ProgressView): Promise<number> {
 
 async function sample(args: string[], view: ProgressView): Promise<number> {
   const { values, positionals } = parse(args, { n: { type: 'string', short: 'n' }, out: { type: 'string' }, label: { type: 'string' }, seed: { type: 'string' } }, 1);
-  const count = num(values, 'n', { int: true, min: 1, max: 100_000 });
+  const count = num(values, 'n', SAMPLE_COUNT);
   if (count === undefined) throw new UsageError('sample needs -n N (how many images)');
   if (typeof values.out !== 'string') throw new UsageError('sample needs --out DIR (where the PNG files go)');
-  const seed = num(values, 'seed', { int: true, min: 0 });
+  const seed = num(values, 'seed', LIMITS.seed);
+  const outDir = resolve(values.out);
+  await checkOutputFolder('--out', outDir);
   const client = workerClient(values);
   try {
     const res = await client.request<'sample'>({
@@ -251,9 +351,8 @@ async function sample(args: string[], view: ProgressView): Promise<number> {
       mode: typeof values.label === 'string' ? { kind: 'label', label: values.label } : { kind: 'prior' },
       ...(seed !== undefined ? { seed } : {}),
     });
-    const outDir = resolve(values.out);
-    await fs.mkdir(outDir, { recursive: true });
-    const files = await writePngs(res.images, outDir, typeof values.label === 'string' ? `sample-${values.label}` : 'sample');
+    const prefix = typeof values.label === 'string' ? `sample-${values.label}` : 'sample';
+    const files = await writingTo(outDir, () => writePngs(res.images, outDir, prefix));
     view.line(`Wrote ${files.length} images to ${outDir}`);
     return EXIT.ok;
   } finally {
@@ -264,7 +363,9 @@ async function sample(args: string[], view: ProgressView): Promise<number> {
 async function info(args: string[], view: ProgressView): Promise<number> {
   const { positionals } = parse(args, {}, 1);
   const runDir = resolve(positionals[0]!);
-  const manifest = await readManifest(runDir);
+  // Damage read past (a missing checkpoint, a broken history line) goes to stderr as a warning.
+  const warn = (reason: string) => view.onEvent({ type: 'warning', requestId: 0, reason });
+  const manifest = await readManifest(runDir, warn);
   let note = '';
   if (manifest.state === 'training') {
     const owner = await trainingOwner(runDir);
@@ -272,7 +373,7 @@ async function info(args: string[], view: ProgressView): Promise<number> {
       ? ` (by process ${owner.pid} on ${owner.host})`
       : ` (interrupted: nothing trains it now; continue with "latent-atlas resume ${runDir}")`;
   }
-  const text = infoText({ runDir, manifest, history: await readHistory(runDir, manifest), encodings: await listEncodings(runDir) }, note);
+  const text = infoText({ runDir, manifest, history: await readHistory(runDir, manifest, warn), encodings: await listEncodings(runDir) }, note);
   view.line(text.trimEnd());
   return EXIT.ok;
 }
@@ -280,7 +381,8 @@ async function info(args: string[], view: ProgressView): Promise<number> {
 async function demoData(args: string[], view: ProgressView): Promise<number> {
   const { positionals } = parse(args, {}, 1);
   const dir = resolve(positionals[0]!);
-  const count = await writeDemoFolder(dir);
+  await checkOutputFolder('demo-data', dir);
+  const count = await writingTo(dir, () => writeDemoFolder(dir));
   view.line(`Wrote ${count} demo images to ${dir}`);
   return EXIT.ok;
 }
@@ -293,6 +395,18 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
   info,
   'demo-data': demoData,
 };
+
+/** errno codes of a disk that refuses, not of a wrong path (ENOENT, ENOTDIR stay usage errors). */
+const DISK_CODES = ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE'];
+
+function isFileSystemFailure(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  if (err instanceof FileSystemError || e?.code === 'file-system') return true;
+  // A raw error of this process (e.g. reading a run), or one another engine request passed on as
+  // a bad request ("A file operation failed during encodeFolder: ENOSPC: …").
+  const passedOn = e?.code === 'bad-request' ? /^A file operation failed during \w+: (E[A-Z]+):/.exec(e.message ?? '')?.[1] : undefined;
+  return DISK_CODES.includes(passedOn ?? e?.code ?? '');
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -308,11 +422,12 @@ export async function main(argv: string[]): Promise<number> {
   } catch (err) {
     view.clearBar();
     if (err instanceof UsageError) {
-      process.stderr.write(`latent-atlas: ${err.message}\n\n${USAGE}`);
+      process.stderr.write(`latent-atlas: ${err.message}\n${err.showUsage ? `\n${USAGE}` : ''}`);
       return EXIT.usage;
     }
     const e = err as { code?: string; message?: string };
     process.stderr.write(`latent-atlas: ${e?.message ?? String(err)}\n`);
+    if (isFileSystemFailure(err)) return EXIT.fileSystem;
     if (e?.code === 'no-images') return EXIT.noImages;
     if (e?.code === 'cancelled') return EXIT.cancelled;
     if (e?.code === 'bad-request' || e?.code === 'not-a-run') return EXIT.usage;

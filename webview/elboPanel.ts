@@ -11,6 +11,7 @@ import type { StepPoint, TrainingStatus } from '../src/protocol/webview';
 import { minMaxIndices } from './core/downsample';
 import { countActive, formatDuration, formatNats, formatRate } from './core/format';
 import { el } from './dom';
+import { backendText } from '../src/protocol/backendText';
 
 type Term = 'negElbo' | 'reconstruction' | 'kl';
 const TERMS: { key: Term; title: string }[] = [
@@ -267,7 +268,3 @@ function symbol(kind: 'train' | 'val' | 'logpx'): string {
   return 'M0,-4.5L4.5,3.5L-4.5,3.5Z';
 }
 
-function backendText(b: BackendReport): string {
-  const extra = b.name === 'wasm' ? ` (SIMD ${b.simd ? 'on' : 'off'}, ${b.threads ?? 1} thread${(b.threads ?? 1) === 1 ? '' : 's'})` : '';
-  return `${b.name}${extra}`;
-}

@@ -1,5 +1,7 @@
-// The backend ladder: CUDA (tfjs-node-gpu) → native CPU (tfjs-node) → WebAssembly → plain JS.
-// Chosen once per worker process; the report says which one runs and why the others did not.
+// The backend ladder: CUDA (tfjs-node-gpu) → WebGPU (Dawn: Vulkan, Metal, D3D12) → native CPU
+// (tfjs-node) → WebAssembly → plain JS. Chosen once per worker process; the report says which one
+// runs and why the others did not. In `auto`, WebGPU on a software adapter is passed over
+// (backends/webgpu.ts); asked for by name it runs on whatever adapter there is.
 //
 // Measured on this project's 2-core machine (bench/training.ts, 784-400-20 VAE, batch 128): the
 // wasm backend (SIMD, one thread) trained at ~2,000 images/s against ~70 for the pure JS cpu
@@ -18,13 +20,14 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as path from 'node:path';
-import type { BackendName, BackendReport } from '../protocol/model';
+import type { BackendName, BackendReport, GpuAdapterReport } from '../protocol/model';
 import type { WorkerOptions } from '../protocol/engine';
 import { registerMissingWasmKernels } from './core-wasm-kernels';
 import { registerThreadedWasm } from './core-wasm-threads';
+import { loadWebGpu } from './backends/webgpu';
 import { setTf, type Tf } from './tf';
 
-export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
@@ -47,6 +50,7 @@ interface Loaded {
   tf: Tf;
   simd?: boolean;
   threads?: number;
+  adapter?: GpuAdapterReport;
 }
 
 /**
@@ -65,6 +69,7 @@ export async function initBackend(opts: WorkerOptions): Promise<{ tf: Tf; report
       const report: BackendReport = { name, skipped };
       if (loaded.simd !== undefined) report.simd = loaded.simd;
       if (loaded.threads !== undefined) report.threads = loaded.threads;
+      if (loaded.adapter) report.adapter = loaded.adapter;
       return { tf: loaded.tf, report };
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
@@ -83,6 +88,8 @@ async function loadBackend(name: BackendName, opts: WorkerOptions): Promise<Load
     case 'tensorflow-gpu':
     case 'tensorflow':
       return loadNative(name, opts.nativeModulesPath);
+    case 'webgpu':
+      return loadWebGpu(opts.backend === 'webgpu');
     case 'wasm':
       return loadWasm(opts.threads);
     case 'cpu':

@@ -3,7 +3,7 @@
 // cap, neighbours are merged pairwise (weighted by their images), so a long epoch keeps an even,
 // bounded curve and every point is still an exact mean over the images it covers.
 
-import type { CurvePoint } from '../protocol/model';
+import type { CurvePoint, Likelihood } from '../protocol/model';
 import { elboTerms } from './objective';
 
 export const MAX_CURVE_POINTS = 128;
@@ -23,6 +23,7 @@ export class EpochCurve {
 
   constructor(
     private readonly pixels: number,
+    private readonly likelihood: Likelihood,
     private readonly maxPoints = MAX_CURVE_POINTS,
   ) {}
 
@@ -53,7 +54,7 @@ export class EpochCurve {
   private point(s: EpochSums): CurvePoint {
     return {
       step: s.step,
-      terms: elboTerms(-s.logLikSum / s.images, s.klSum / s.images, this.pixels),
+      terms: elboTerms(-s.logLikSum / s.images, s.klSum / s.images, this.pixels, this.likelihood),
       imagesPerSecond: s.seconds > 0 ? s.images / s.seconds : 0,
     };
   }

@@ -23,7 +23,7 @@ export interface EvaluateOptions {
 }
 
 /** Mean ELBO terms (one z per image), KL per dimension and active units over a set of images. */
-export function evaluate(vae: VaeModel, set: ImageSet, opts: EvaluateOptions): Evaluation {
+export async function evaluate(vae: VaeModel, set: ImageSet, opts: EvaluateOptions): Promise<Evaluation> {
   if (set.count < 1) throw new Error('evaluate: the image set is empty.');
   const tf = getTf();
   const L = vae.model.latentSize;
@@ -43,10 +43,10 @@ export function evaluate(vae: VaeModel, set: ImageSet, opts: EvaluateOptions): E
       const est = elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, y), dec, eps);
       return [tf.sum(est.logLikelihood), tf.sum(est.kl), tf.sum(klPerDimension(mu, logVar), 0), mu];
     });
-    logLikSum += logLik.dataSync()[0];
-    klSum += kl.dataSync()[0];
-    const klDimValues = klDim.dataSync();
-    const muValues = mu.dataSync();
+    // Asynchronous reads: the WebGPU backend cannot read a tensor synchronously in Node.
+    const [logLikValue, klValue, klDimValues, muValues] = await Promise.all([logLik.data(), kl.data(), klDim.data(), mu.data()]);
+    logLikSum += logLikValue[0];
+    klSum += klValue[0];
     for (let d = 0; d < L; d++) klDimSum[d] += klDimValues[d];
     for (let i = 0; i < muValues.length; i++) {
       muSum[i % L] += muValues[i];
@@ -60,7 +60,7 @@ export function evaluate(vae: VaeModel, set: ImageSet, opts: EvaluateOptions): E
     if (muSqSum[d] / set.count - mean * mean > 0.01) active++;
   }
   return {
-    terms: elboTerms(-logLikSum / set.count, klSum / set.count, pixelCount(vae.pre)),
+    terms: elboTerms(-logLikSum / set.count, klSum / set.count, pixelCount(vae.pre), vae.model.likelihood),
     klPerDim: Array.from(klDimSum, (v) => v / set.count),
     activeUnits: active,
   };
@@ -76,12 +76,12 @@ export interface LogPxEstimate {
 }
 
 /** Importance-sampled log p(x) with k draws per image, over at most `maxImages` of the set. */
-export function estimateLogPx(
+export async function estimateLogPx(
   vae: VaeModel,
   set: ImageSet,
   k: number,
   opts: EvaluateOptions & { maxImages?: number },
-): LogPxEstimate {
+): Promise<LogPxEstimate> {
   const tf = getTf();
   const count = Math.min(set.count, opts.maxImages ?? set.count);
   if (count < 1) throw new Error('estimateLogPx: the image set is empty.');
@@ -97,8 +97,9 @@ export function estimateLogPx(
       const logW = importanceLogWeights(x, mu, logVar, (z) => decodeRaw(vae, z, y), dec, k, deriveSeed(opts.seed, b));
       return [tf.sum(logMeanExp(logW, 0)), tf.sum(tf.mean(logW, 0))];
     });
-    logPxSum += bound.dataSync()[0];
-    elboSum += elbo.dataSync()[0];
+    const [boundValue, elboValue] = await Promise.all([bound.data(), elbo.data()]);
+    logPxSum += boundValue[0];
+    elboSum += elboValue[0];
     tf.dispose([bound, elbo]);
   }
   return { k, count, logPx: logPxSum / count, elbo: elboSum / count };

@@ -2,7 +2,7 @@
 // events; plus the error mapping from thrown errors to the protocol's failure codes.
 
 import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../protocol/engine';
-import type { BackendName } from '../protocol/model';
+import type { BackendName, GpuAdapterReport } from '../protocol/model';
 import { EngineError } from './runStore';
 
 export interface RequestContext {
@@ -13,7 +13,7 @@ export interface RequestContext {
 }
 
 /** Facts about this worker, set once the backend is up. */
-export const engineInfo: { backend: BackendName; tfjsVersion: string } = { backend: 'cpu', tfjsVersion: '' };
+export const engineInfo: { backend: BackendName; tfjsVersion: string; adapter?: GpuAdapterReport } = { backend: 'cpu', tfjsVersion: '' };
 
 export type RequestOf<T extends EngineRequest['type']> = Extract<EngineRequest, { type: T }>;
 export type Handler<T extends EngineRequest['type']> = (req: RequestOf<T>, ctx: RequestContext) => Promise<EngineResults[T]>;

@@ -76,7 +76,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         { labelNames: manifest.labels, labelRoot: classFolder ? dirname(folder) : folder, signal: ctx.signal, onProblem: (p) => warnAll(ctx, [p]) },
       );
       skipped.push(...loaded.skipped);
-      const { mu, logVar } = encodeImages(vae, loaded.images, loaded.count, loaded.labels);
+      const { mu, logVar } = await encodeImages(vae, loaded.images, loaded.count, loaded.labels);
       loaded.files.forEach((file, i) => {
         fresh.set(resolve(file), { mu: mu.slice(i * dims, (i + 1) * dims), logVar: logVar.slice(i * dims, (i + 1) * dims) });
       });
@@ -146,7 +146,7 @@ export const handleDecode: Handler<'decode'> = (req) =>
       throw badRequest(`decode: ${req.latents.length} values are not a whole number of ${dims}-dimensional latent points.`);
     }
     const count = req.latents.length / dims;
-    return imageBatch(vae, decodeLatents(vae, req.latents, count, req.labels), count);
+    return imageBatch(vae, await decodeLatents(vae, req.latents, count, req.labels), count);
   });
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
@@ -188,7 +188,7 @@ export const handleSample: Handler<'sample'> = (req) =>
       if (index < 0) throw badRequest(`sample: unknown label "${mode.label}"; the run knows: ${known.join(', ')}.`);
       labels = [index];
     }
-    const pixels = decodeLatents(vae, latents, req.count, labels);
+    const pixels = await decodeLatents(vae, latents, req.count, labels);
     return { images: imageBatch(vae, pixels, req.count), latents };
   });
 
@@ -198,8 +198,8 @@ export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
     const loaded = await loadFiles(req.files, manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
     warnAll(ctx, loaded.skipped);
     const px = pixelCount(vae.pre);
-    const { mu } = encodeImages(vae, loaded.images, loaded.count, loaded.labels);
-    const reconstructions = decodeLatents(vae, mu, loaded.count, loaded.labels);
+    const { mu } = await encodeImages(vae, loaded.images, loaded.count, loaded.labels);
+    const reconstructions = await decodeLatents(vae, mu, loaded.count, loaded.labels);
     const terms: ElboTerms[] = [];
     if (loaded.count > 0) {
       const [ll, kl] = tf.tidy(() => {
@@ -210,10 +210,9 @@ export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
         const est = elboEstimate(x, post.mu, post.logVar, (z) => decodeRaw(vae, z, y), vae.model, eps);
         return [est.logLikelihood, est.kl];
       });
-      const llv = ll!.dataSync();
-      const klv = kl!.dataSync();
+      const [llv, klv] = await Promise.all([ll!.data(), kl!.data()]);
       tf.dispose([ll!, kl!]);
-      for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px));
+      for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px, vae.model.likelihood));
     }
     return {
       originals: imageBatch(vae, loaded.images, loaded.count),

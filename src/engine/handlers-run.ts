@@ -8,13 +8,15 @@ import { project } from './projection';
 import { readHistory, readManifest } from './runStore';
 import { listEncodings } from './runStore-encodings';
 
-export async function loadRunInfo(runDir: string): Promise<RunInfo> {
+/** `warn` hears of damage read past: a missing checkpoint fallen back from, skipped history lines. */
+export async function loadRunInfo(runDir: string, warn?: (message: string) => void): Promise<RunInfo> {
   const dir = resolve(runDir);
-  const manifest = await readManifest(dir);
-  return { runDir: dir, manifest, history: await readHistory(dir, manifest), encodings: await listEncodings(dir) };
+  const manifest = await readManifest(dir, warn);
+  return { runDir: dir, manifest, history: await readHistory(dir, manifest, warn), encodings: await listEncodings(dir) };
 }
 
-export const handleLoadRun: Handler<'loadRun'> = async (req) => loadRunInfo(req.runDir);
+export const handleLoadRun: Handler<'loadRun'> = async (req, ctx) =>
+  loadRunInfo(req.runDir, (reason) => ctx.emit({ type: 'warning', requestId: ctx.id, reason }));
 
 export const handleProject: Handler<'project'> = async (req, ctx) =>
   project(req.points, req.dims, req.method, req.seed, ctx.signal);

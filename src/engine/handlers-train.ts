@@ -1,7 +1,7 @@
 // train and resume: load the data, build or load the model, run the training loop, and commit a
 // checkpoint (history line, model, optimiser state, run.json) at every epoch end.
 
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { version as codeVersion } from '../../package.json';
 import type { TrainResult } from '../protocol/engine';
 import type { DatasetSource, EpochSummary, Preprocessing, RunManifest, TrainingConfig } from '../protocol/model';
@@ -9,7 +9,10 @@ import { loadDataset } from './data';
 import { badRequest, engineInfo, type Handler, type RequestContext } from './handlers-context';
 import { buildVae, vaeFromLayers, type VaeModel } from './model';
 import {
+  CHECKPOINTS_DIR,
   EngineError,
+  HISTORY_FILE,
+  RUN_FILE,
   acquireTrainingLock,
   appendHistory,
   createRun,
@@ -46,6 +49,42 @@ function checkTrainingConfig(cfg: TrainingConfig): void {
   if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) bad(`learning rate must be > 0, got ${cfg.learningRate}`);
   if (!(cfg.validationSplit >= 0 && cfg.validationSplit < 1)) bad(`validation split must be in [0, 1), got ${cfg.validationSplit}`);
   if (!Number.isInteger(cfg.seed)) bad(`seed must be a whole number, got ${cfg.seed}`);
+  const k = cfg.iwaeSamples ?? 0;
+  if (!Number.isInteger(k) || k < 0) bad(`IWAE samples must be a whole number ≥ 0, got ${k}`);
+}
+
+const DISK_FULL = ['ENOSPC', 'EDQUOT', 'EFBIG'];
+const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
+const DISK_TROUBLE = ['EIO', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EMFILE', 'ENFILE', 'EBUSY'];
+
+/**
+ * Runs a write of the run; a disk that refuses it becomes a 'file-system' failure naming the file
+ * (Node's ENOSPC from a write names none) and what to do once it is fixed (`then`).
+ */
+async function writing<T>(file: string, then: () => string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const code = typeof e?.code === 'string' ? e.code : '';
+    const where = e?.path ?? file;
+    const problem = DISK_FULL.includes(code)
+      ? `Disk full while writing ${where}: free space on that disk`
+      : NOT_WRITABLE.includes(code)
+        ? `Cannot write ${where} (${code}: a read-only disk or a folder without write permission): make it writable`
+        : DISK_TROUBLE.includes(code)
+          ? `Cannot write ${where} (${e.message}): fix that`
+          : undefined;
+    if (!problem) throw err;
+    throw new EngineError('file-system', `${problem}, then ${then()}.`);
+  }
+}
+
+/** What a person does after a failed write, from the run as last committed. */
+function resumeHint(m: RunManifest): string {
+  return m.checkpoint
+    ? `resume the run: it keeps its last good checkpoint (epoch ${m.epochsCompleted})`
+    : 'resume the run (it has no checkpoint yet, so it starts afresh)';
 }
 
 function buildChecked(...args: Parameters<typeof buildVae>): VaeModel {
@@ -96,11 +135,12 @@ async function runTraining(
   data: Awaited<ReturnType<typeof loadDataset>>,
   cfg: TrainingConfig,
   resume: TrainState | undefined,
-  iwaeSamples: number,
 ): Promise<TrainResult> {
-  let manifest = start;
+  // The manifest names the backend (and GPU adapter) that trained the run last.
+  let manifest: RunManifest = { ...start, backend: engineInfo.backend, adapter: engineInfo.adapter };
+  if (!manifest.adapter) delete manifest.adapter;
   try {
-    ctx.emit({ type: 'status', requestId: ctx.id, message: `Training on ${engineInfo.backend}` });
+    ctx.emit({ type: 'status', requestId: ctx.id, message: `Training on ${engineInfo.backend}${engineInfo.adapter ? ` (${engineInfo.adapter.description || engineInfo.adapter.vendor})` : ''}` });
     const outcome = await trainVae(
       vae,
       { images: data.images, count: data.count, labels: data.labels, numLabels: data.labelNames.length, pre: data.pre },
@@ -110,23 +150,27 @@ async function runTraining(
         onEpoch: async (summary: EpochSummary, state: TrainState) => {
           // The history line goes first: a crash before run.json is replaced leaves a line for an
           // uncommitted epoch, which readers drop (they trust run.json's epochsCompleted).
-          await appendHistory(runDir, summary);
-          manifest = await saveCheckpoint(runDir, vae, state.optimizerWeights ?? [], {
-            ...manifest,
-            epochsCompleted: state.epochsCompleted,
-            step: state.step,
-            // run.json stays small: the curve lives in history.jsonl only.
-            last: { ...summary, curve: undefined },
-          });
+          await writing(join(runDir, HISTORY_FILE), () => resumeHint(manifest), () => appendHistory(runDir, summary));
+          manifest = await writing(join(runDir, CHECKPOINTS_DIR), () => resumeHint(manifest), () =>
+            saveCheckpoint(runDir, vae, state.optimizerWeights ?? [], {
+              ...manifest,
+              epochsCompleted: state.epochsCompleted,
+              step: state.step,
+              // run.json stays small: the curve lives in history.jsonl only.
+              last: { ...summary, curve: undefined },
+            }),
+          );
           ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
         },
         shouldStop: () => ctx.signal.aborted,
       },
       resume,
-      { backend: engineInfo.backend, iwaeSamples },
+      { backend: engineInfo.backend, iwaeSamples: cfg.iwaeSamples ?? 0 },
     );
+    // 'cancelled' whenever a stop reached the loop, even after the last epoch's steps (that epoch
+    // is then complete and saved; epochsCompleted says so).
     manifest = { ...manifest, state: outcome.state, updatedAt: new Date().toISOString() };
-    await writeManifest(runDir, manifest);
+    await writing(join(runDir, RUN_FILE), () => resumeHint(manifest), () => writeManifest(runDir, manifest));
     return { runDir, state: outcome.state, manifest };
   } catch (err) {
     // The last committed checkpoint stays loadable; the manifest says what happened.
@@ -144,7 +188,9 @@ function disposeVae(vae: VaeModel | undefined): void {
 
 export const handleTrain: Handler<'train'> = async (req, ctx) => {
   const runDir = resolve(req.runDir);
-  checkTrainingConfig(req.training);
+  // The run keeps its IWAE setting, so a resume estimates log p(x) as the training did.
+  const training: TrainingConfig = { ...req.training, iwaeSamples: req.iwaeSamples ?? req.training.iwaeSamples ?? 0 };
+  checkTrainingConfig(training);
   claimTraining(ctx, runDir);
   let vae: VaeModel | undefined;
   let locked = false;
@@ -159,7 +205,7 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       },
     );
     const data = await loadTrainingData(ctx, req.dataset, req.preprocessing, undefined);
-    vae = buildChecked(req.model, data.pre, data.labelNames.length, req.training.seed);
+    vae = buildChecked(req.model, data.pre, data.labelNames.length, training.seed);
     const now = new Date().toISOString();
     const manifest: RunManifest = {
       format: 'latent-atlas-run',
@@ -172,7 +218,7 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       backend: engineInfo.backend,
       state: 'training',
       model: req.model,
-      training: req.training,
+      training,
       preprocessing: data.pre,
       labels: data.labelNames,
       dataset: data.summary,
@@ -181,10 +227,10 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       checkpoint: null,
       last: null,
     };
-    await createRun(runDir, manifest);
-    await acquireTrainingLock(runDir);
+    await writing(join(runDir, RUN_FILE), () => 'train again', () => createRun(runDir, manifest));
+    await writing(runDir, () => resumeHint(manifest), () => acquireTrainingLock(runDir));
     locked = true;
-    return await runTraining(ctx, runDir, manifest, vae, data, req.training, undefined, req.iwaeSamples ?? 0);
+    return await runTraining(ctx, runDir, manifest, vae, data, training, undefined);
   } finally {
     if (locked) await releaseTrainingLock(runDir);
     disposeVae(vae);
@@ -197,20 +243,25 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
   claimTraining(ctx, runDir);
   let vae: VaeModel | undefined;
   let locked = false;
+  const warn = (reason: string) => ctx.emit({ type: 'warning', requestId: ctx.id, reason });
   try {
-    let manifest = await readManifest(runDir);
+    let manifest = await readManifest(runDir, warn);
     const epochs = req.epochs ?? manifest.training.epochs;
     if (!Number.isInteger(epochs) || epochs <= manifest.epochsCompleted) {
       throw badRequest(
         `The run ${runDir} already has ${manifest.epochsCompleted} epoch(s); ask for more epochs in total (e.g. ${manifest.epochsCompleted + 5}).`,
       );
     }
+    // The run's own IWAE setting unless the request changes it (0 for runs written before it was stored).
+    const cfg: TrainingConfig = { ...manifest.training, epochs, iwaeSamples: req.iwaeSamples ?? manifest.training.iwaeSamples ?? 0 };
+    checkTrainingConfig(cfg);
     // This worker now owns the run (refused if another live process trains it): clear leftovers
     // of an interrupted write.
-    await acquireTrainingLock(runDir);
+    const before = manifest;
+    await writing(runDir, () => resumeHint(before), () => acquireTrainingLock(runDir));
     locked = true;
     await pruneCheckpoints(runDir, manifest);
-    await normaliseHistory(runDir, manifest);
+    await writing(join(runDir, HISTORY_FILE), () => resumeHint(before), () => normaliseHistory(runDir, before, warn));
     const source = req.dataset ?? manifest.dataset.source;
     const data = await loadTrainingData(ctx, source, manifest.preprocessing, manifest.labels);
     if (data.summary.fingerprint !== manifest.dataset.fingerprint) {
@@ -229,10 +280,9 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
       // Stopped before its first epoch ended: nothing to continue from, start afresh.
       vae = buildVae(manifest.model, manifest.preprocessing, manifest.labels.length, manifest.training.seed);
     }
-    const cfg = { ...manifest.training, epochs };
     manifest = { ...manifest, training: cfg, state: 'training', dataset: { ...data.summary, source }, updatedAt: new Date().toISOString() };
-    await writeManifest(runDir, manifest);
-    return await runTraining(ctx, runDir, manifest, vae, data, cfg, resume, 0);
+    await writing(join(runDir, RUN_FILE), () => resumeHint(before), () => writeManifest(runDir, manifest));
+    return await runTraining(ctx, runDir, manifest, vae, data, cfg, resume);
   } finally {
     if (locked) await releaseTrainingLock(runDir);
     disposeVae(vae);

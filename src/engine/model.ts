@@ -239,21 +239,21 @@ export function decodeBatch(vae: VaeModel, z: Tensor2D, labels?: Tensor2D): Tens
 }
 
 /** Pixel means in [0, 1] → uint8 pixels, row-major count × H × W × C. */
-export function toUint8Images(means: Tensor): Uint8Array {
-  const values = means.dataSync();
+export async function toUint8Images(means: Tensor): Promise<Uint8Array> {
+  const values = await means.data();
   const out = new Uint8Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
   return out;
 }
 
 /** Encodes uint8 images in batches; returns count × latentSize means and log-variances. */
-export function encodeImages(
+export async function encodeImages(
   vae: VaeModel,
   images: Uint8Array,
   count: number,
   labels?: ArrayLike<number>,
   batchSize = 256,
-): { mu: Float32Array; logVar: Float32Array } {
+): Promise<{ mu: Float32Array; logVar: Float32Array }> {
   const tf = getTf();
   const L = vae.model.latentSize;
   const px = pixelCount(vae.pre);
@@ -267,21 +267,24 @@ export function encodeImages(
       const out = encodeBatch(vae, x, y);
       return [out.mu, out.logVar];
     });
-    mu.set(m.dataSync(), start * L);
-    logVar.set(v.dataSync(), start * L);
+    const [mValues, vValues] = await Promise.all([m.data(), v.data()]);
+    mu.set(mValues, start * L);
+    logVar.set(vValues, start * L);
     tf.dispose([m, v]);
   }
   return { mu, logVar };
 }
 
 /** Decodes count × latentSize points to uint8 images (count × H × W × C). */
-export function decodeLatents(vae: VaeModel, latents: Float32Array, count: number, labels?: ArrayLike<number>): Uint8Array {
+export async function decodeLatents(vae: VaeModel, latents: Float32Array, count: number, labels?: ArrayLike<number>): Promise<Uint8Array> {
   const tf = getTf();
   const means = tf.tidy(() => {
     const z = tf.tensor2d(latents, [count, vae.model.latentSize]);
     return decodeBatch(vae, z, labelsToInput(vae, labels, count));
   });
-  const pixels = toUint8Images(means);
-  means.dispose();
-  return pixels;
+  try {
+    return await toUint8Images(means);
+  } finally {
+    means.dispose();
+  }
 }

@@ -175,10 +175,10 @@ export function importanceWeightedBound(
 }
 
 /** Count of latent dimensions whose posterior mean varies across images: Var_x(μ_i) > threshold. */
-export function activeUnits(mu: Tensor2D, threshold = 0.01): number {
+export async function activeUnits(mu: Tensor2D, threshold = 0.01): Promise<number> {
   const tf = getTf();
   const variance = tf.tidy(() => tf.moments(mu, 0).variance);
-  const values = variance.dataSync();
+  const values = await variance.data();
   variance.dispose();
   let count = 0;
   for (const v of values) if (v > threshold) count++;
@@ -186,7 +186,9 @@ export function activeUnits(mu: Tensor2D, threshold = 0.01): number {
 }
 
 /** Mean terms (nats per image) as reported: reconstruction = −E[log p(x|z)], elbo = −rec − kl. */
-export function elboTerms(reconstruction: number, kl: number, pixels: number): ElboTerms {
+export function elboTerms(reconstruction: number, kl: number, pixels: number, likelihood: Likelihood): ElboTerms {
   const elbo = -reconstruction - kl;
-  return { reconstruction, kl, elbo, bitsPerDim: -elbo / (Math.LN2 * pixels) };
+  // A Gaussian decoder gives a density on [0, 1], whose bits can be negative; 8-bit data has 256
+  // grey levels (bins of width 1/256), so a level costs the density's bits + log2 256 = 8 per pixel.
+  return { reconstruction, kl, elbo, bitsPerDim: -elbo / (Math.LN2 * pixels) + (likelihood === 'gaussian' ? 8 : 0) };
 }

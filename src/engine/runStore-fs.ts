@@ -50,6 +50,32 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array): 
   await syncDir(dirname(path));
 }
 
+/** Codes of link() on file systems without hard links (FAT, exFAT, some network shares). */
+const NO_HARD_LINKS = new Set(['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS', 'EXDEV']);
+
+/**
+ * Writes a new file atomically and never over an existing one (then it fails with EEXIST): temp
+ * file + fsync, then a hard link to the final name, which fails if that name is taken. So a full
+ * disk or a crash leaves no partial file under the final name, and racing writers never clobber.
+ */
+export async function writeNewFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
+  const tmp = tempName(path);
+  try {
+    await writeDurable(tmp, data);
+    try {
+      await fs.link(tmp, path);
+    } catch (err) {
+      if (!NO_HARD_LINKS.has((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      // No hard links here: check, then rename (a racing writer could slip in between).
+      if (await exists(path)) throw Object.assign(new Error(`EEXIST: file already exists, '${path}'`), { code: 'EEXIST' });
+      await fs.rename(tmp, path);
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+  await syncDir(dirname(path));
+}
+
 export async function exists(path: string): Promise<boolean> {
   try {
     await fs.stat(path);

@@ -27,6 +27,19 @@ function joinWeightData(data: io.WeightData | undefined): Uint8Array {
   return out;
 }
 
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** Bytes the weight specs need, or null when that cannot be told (strings, unknown dtypes). */
+function weightBytes(specs: io.WeightsManifestEntry[]): number | null {
+  let total = 0;
+  for (const spec of specs) {
+    const bytes = DTYPE_BYTES[spec.quantization?.dtype ?? spec.dtype];
+    if (bytes === undefined) return null;
+    total += spec.shape.reduce((a, b) => a * b, 1) * bytes;
+  }
+  return total;
+}
+
 function toArrayBuffer(buf: Buffer): ArrayBuffer {
   return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer;
 }
@@ -81,13 +94,19 @@ export function folderIOHandler(dir: string): io.IOHandler {
           }
         }
       }
+      const data = Buffer.concat(buffers);
+      const expected = weightBytes(weightSpecs);
+      if (expected !== null && data.byteLength !== expected) {
+        const files = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths.map((p) => join(dir, p))).join(', ');
+        throw new Error(`The weights file ${files} is damaged (truncated?): it holds ${data.byteLength} bytes, but ${jsonPath} describes ${expected}.`);
+      }
       return {
         modelTopology: modelJson.modelTopology,
         format: modelJson.format,
         generatedBy: modelJson.generatedBy,
         convertedBy: modelJson.convertedBy,
         weightSpecs,
-        weightData: toArrayBuffer(Buffer.concat(buffers)),
+        weightData: toArrayBuffer(data),
       };
     },
   };
@@ -126,12 +145,15 @@ export async function loadOptimizerState(dir: string): Promise<OptimizerWeight[]
   } catch (err) {
     throw new Error(`Cannot read the optimiser state in ${dir}: ${(err as Error).message}`);
   }
+  const expected = specs.reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0) * 4;
+  if (bin.byteLength !== expected) {
+    throw new Error(`The optimiser state file ${binPath} is damaged (truncated?): it holds ${bin.byteLength} bytes, but ${jsonPath} describes ${expected}.`);
+  }
   const floats = new Float32Array(toArrayBuffer(bin));
   const out: OptimizerWeight[] = [];
   let offset = 0;
   for (const spec of specs) {
     const size = spec.shape.reduce((a, b) => a * b, 1);
-    if (offset + size > floats.length) throw new Error(`The optimiser state in ${dir} is shorter than its optimizer.json says.`);
     out.push({ name: spec.name, shape: spec.shape, values: floats.slice(offset, offset + size) });
     offset += size;
   }

@@ -7,15 +7,18 @@
 // checkpoints beyond the last two. A crash at any moment leaves run.json pointing at a complete
 // checkpoint; anything newer or half-written is ignored on load and cleaned by the next writer.
 
+import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { EngineErrorCode } from '../protocol/engine';
 import type { EpochSummary, RunManifest } from '../protocol/model';
 import type { LayersModel } from './tf';
 import type { OptimizerWeight } from './trainer';
 import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './runStore-fs';
 import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './runStore-layers';
+import { isEpochSummary } from './runStore-history';
+import { RUN_NAME_RULE, runNameProblem } from '../protocol/runName';
 
 export const RUN_FILE = 'run.json';
 export const HISTORY_FILE = 'history.jsonl';
@@ -40,8 +43,23 @@ export function checkpointName(epoch: number): string {
   return `epoch-${String(epoch).padStart(4, '0')}`;
 }
 
-/** Creates the run folder; refuses a folder that already holds anything. */
+function checkRunName(name: string, parent: string): void {
+  const problem = runNameProblem(name);
+  if (problem) {
+    throw new EngineError('bad-request', `The run name "${name}" cannot be used: ${problem}; ${RUN_NAME_RULE} (the run is saved in ${parent}).`);
+  }
+}
+
+/** The folder of the run `name` inside `parent`; refuses names that would leave `parent`. */
+export function runFolder(parent: string, name: string): string {
+  checkRunName(name, parent);
+  return join(parent, name);
+}
+
+/** Creates the run folder; refuses a folder that already holds anything, and unsafe run names. */
 export async function createRun(runDir: string, manifest: RunManifest): Promise<void> {
+  // The name came from a person (CLI --name, an input box): it must not lead out of the parent.
+  checkRunName(manifest.name, dirname(runDir));
   try {
     const entries = await fs.readdir(runDir);
     if (entries.length > 0) {
@@ -57,7 +75,12 @@ export async function createRun(runDir: string, manifest: RunManifest): Promise<
   await writeManifest(runDir, manifest);
 }
 
-export async function readManifest(runDir: string): Promise<RunManifest> {
+/**
+ * Reads and checks run.json. When its `checkpoint` folder is missing (deleted, or lost to a crash
+ * of the file system) but an earlier checkpoint is left, the returned manifest falls back to that
+ * one (epochs, step and last summary as of then) and `warn` says so; the next resume commits it.
+ */
+export async function readManifest(runDir: string, warn?: (message: string) => void): Promise<RunManifest> {
   const path = join(runDir, RUN_FILE);
   const raw = await readIfExists(path).catch((err: Error) => {
     throw new EngineError('not-a-run', `Cannot read ${path}: ${err.message}`);
@@ -87,7 +110,37 @@ export async function readManifest(runDir: string): Promise<RunManifest> {
       throw new EngineError('corrupt-run', `${path} lacks the "${key}" field; the run cannot be opened.`);
     }
   }
-  return parsed as RunManifest;
+  const manifest = parsed as RunManifest;
+  if (!manifest.checkpoint || (await exists(join(runDir, manifest.checkpoint)))) return manifest;
+  const previous = await previousCheckpoint(runDir, manifest.checkpoint);
+  if (!previous) {
+    warn?.(`The checkpoint ${join(runDir, manifest.checkpoint)} named in ${path} is missing and no earlier one is left; the model cannot be loaded. Train the run again.`);
+    return manifest;
+  }
+  const epoch = Number(previous.slice('epoch-'.length));
+  const fallback: RunManifest = { ...manifest, checkpoint: `${CHECKPOINTS_DIR}/${previous}`, epochsCompleted: epoch };
+  const summary = (await readHistory(runDir, fallback)).find((s) => s.epoch === epoch);
+  fallback.step = summary?.step ?? Math.round((manifest.step * epoch) / Math.max(1, manifest.epochsCompleted));
+  fallback.last = summary ? { ...summary, curve: undefined } : null;
+  warn?.(
+    `The checkpoint ${join(runDir, manifest.checkpoint)} named in ${path} is missing; using the previous one, ` +
+      `${fallback.checkpoint} (epoch ${epoch}). Epochs after it are lost; resume the run to train them again.`,
+  );
+  return fallback;
+}
+
+/** The newest checkpoint folder older than `checkpoint` (a run-relative path), or null. */
+async function previousCheckpoint(runDir: string, checkpoint: string): Promise<string | null> {
+  const current = checkpoint.split('/').pop()!;
+  let entries: string[];
+  try {
+    entries = await fs.readdir(join(runDir, CHECKPOINTS_DIR));
+  } catch {
+    return null;
+  }
+  const epochOf = (name: string) => Number(name.slice('epoch-'.length));
+  const older = entries.filter((e) => /^epoch-\d{4,}$/.test(e) && epochOf(e) < epochOf(current)).sort((a, b) => epochOf(a) - epochOf(b));
+  return older.pop() ?? null;
 }
 
 export async function writeManifest(runDir: string, manifest: RunManifest): Promise<void> {
@@ -169,13 +222,26 @@ export async function loadCheckpoint(
     );
   }
   const dir = join(runDir, manifest.checkpoint);
+  if (!(await exists(dir))) {
+    throw new EngineError(
+      'corrupt-run',
+      `The checkpoint folder ${dir} named in ${join(runDir, RUN_FILE)} is missing and no earlier checkpoint is left in ` +
+        `${join(runDir, CHECKPOINTS_DIR)}; the model is lost. Train the run again.`,
+    );
+  }
   try {
     const encoder = await loadLayersModel(join(dir, 'encoder'));
     const decoder = await loadLayersModel(join(dir, 'decoder'));
     const optimizer = withOptimizer ? await loadOptimizerState(join(dir, 'optimizer')) : null;
     return { encoder, decoder, optimizer };
   } catch (err) {
-    throw new EngineError('corrupt-run', `The checkpoint ${dir} cannot be loaded: ${(err as Error).message}`);
+    // A damaged checkpoint is not repaired behind the person's back; removing it makes readers
+    // fall back to the previous one (see readManifest).
+    const previous = await previousCheckpoint(runDir, manifest.checkpoint);
+    const fix = previous
+      ? `Remove the folder ${dir} to go back to the previous checkpoint (${CHECKPOINTS_DIR}/${previous}), or train the run again.`
+      : 'Train the run again (no earlier checkpoint is left).';
+    throw new EngineError('corrupt-run', `The checkpoint ${dir} cannot be loaded: ${(err as Error).message} ${fix}`);
   }
 }
 
@@ -200,40 +266,61 @@ export async function appendHistory(runDir: string, summary: EpochSummary): Prom
 }
 
 /**
- * The epoch summaries in order. Lines that do not parse (a torn last line) are skipped; epochs
- * beyond the committed checkpoint (written just before a crash) are dropped; a repeated epoch
- * (after a resume) keeps its latest line.
+ * The epoch summaries in order. Lines that do not parse (a torn last line) are skipped, and so are
+ * lines that parse but are not a whole EpochSummary (reported through `warn`), so a damaged line
+ * never hides a good one; epochs beyond the committed checkpoint (written just before a crash) are
+ * dropped; a repeated epoch (after a resume) keeps its latest good line.
  */
-export async function readHistory(runDir: string, manifest: RunManifest): Promise<EpochSummary[]> {
-  const raw = await readIfExists(join(runDir, HISTORY_FILE));
+export async function readHistory(runDir: string, manifest: RunManifest, warn?: (message: string) => void): Promise<EpochSummary[]> {
+  const path = join(runDir, HISTORY_FILE);
+  const raw = await readIfExists(path);
   if (raw === null) return [];
   const byEpoch = new Map<number, EpochSummary>();
-  for (const line of raw.toString('utf8').split('\n')) {
-    if (!line.trim()) continue;
+  raw.toString('utf8').split('\n').forEach((line, i) => {
+    if (!line.trim()) return;
+    let s: unknown;
     try {
-      const s = JSON.parse(line) as EpochSummary;
-      if (typeof s.epoch === 'number' && s.epoch <= manifest.epochsCompleted) byEpoch.set(s.epoch, s);
+      s = JSON.parse(line);
     } catch {
-      // torn line: ignored
+      return; // a torn line (crash mid-append): expected, ignored
     }
-  }
+    if (!isEpochSummary(s)) {
+      warn?.(`${path}, line ${i + 1}, is not a complete epoch summary; it is ignored.`);
+      return;
+    }
+    if (s.epoch <= manifest.epochsCompleted) byEpoch.set(s.epoch, s);
+  });
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
-/** Rewrites history.jsonl to exactly the committed epochs (before a resume appends to it). */
-export async function normaliseHistory(runDir: string, manifest: RunManifest): Promise<EpochSummary[]> {
-  const history = await readHistory(runDir, manifest);
+/**
+ * Rewrites history.jsonl to exactly the committed epochs (before a resume appends to it): good
+ * lines only, so a damaged line can never outlive, or replace, the good record of its epoch.
+ */
+export async function normaliseHistory(runDir: string, manifest: RunManifest, warn?: (message: string) => void): Promise<EpochSummary[]> {
+  const history = await readHistory(runDir, manifest, warn);
   await writeFileAtomic(join(runDir, HISTORY_FILE), history.map((s) => JSON.stringify(s) + '\n').join(''));
   return history;
 }
 
 const LOCK_FILE = 'training.lock';
+/**
+ * A lock that does not parse is taken to be mid-write (it is created empty, then filled) for this
+ * long; older, it is a leftover of a crash at that moment. Same for a takeover marker.
+ */
+const LOCK_GRACE_MS = 5000;
 
 interface TrainingLock {
   pid: number;
   host: string;
   since: string;
+  /** Random per acquisition: tells this lock from an older one of the same pid (pids are reused). */
+  token?: string;
 }
+
+/** Tokens of locks this process has taken (or is taking), and the one held per run folder. */
+const ownTokens = new Set<string>();
+const heldTokens = new Map<string, string>();
 
 function isAlive(pid: number): boolean {
   try {
@@ -244,34 +331,147 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** The process training this run right now, or null (no lock, or the locker has died). */
-export async function trainingOwner(runDir: string): Promise<TrainingLock | null> {
-  const raw = await readIfExists(join(runDir, LOCK_FILE));
-  if (raw === null) return null;
+interface FoundLock {
+  raw: string;
+  ino: number;
+  lock: TrainingLock | null;
+  stale: boolean;
+}
+
+/** The lock file as it is now, and whether its holder is gone; null when there is none. */
+async function readLock(path: string): Promise<FoundLock | null> {
+  let handle: fs.FileHandle;
   try {
-    const lock = JSON.parse(raw.toString('utf8')) as TrainingLock;
-    // A lock from another machine (a shared folder) cannot be checked: it counts as held.
-    if (lock.host !== hostname()) return lock;
-    return isAlive(lock.pid) && lock.pid !== process.pid ? lock : null;
-  } catch {
-    return null;
+    handle = await fs.open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw err;
   }
+  // Content and identity of one and the same file, even if the name is replaced meanwhile.
+  let raw: string;
+  let stat: import('node:fs').Stats;
+  try {
+    stat = await handle.stat();
+    raw = await handle.readFile('utf8');
+  } finally {
+    await handle.close();
+  }
+  let lock: TrainingLock | null = null;
+  try {
+    const parsed = JSON.parse(raw) as TrainingLock;
+    if (typeof parsed?.pid === 'number' && typeof parsed.host === 'string') lock = parsed;
+  } catch {
+    // empty or half-written
+  }
+  let stale: boolean;
+  if (!lock) stale = Date.now() - stat.mtimeMs > LOCK_GRACE_MS;
+  // A lock from another machine (a shared folder) cannot be checked: it counts as held.
+  else if (lock.host !== hostname()) stale = false;
+  // Our own pid: held if this process took it, else left by an earlier process with the same pid.
+  else if (lock.pid === process.pid) stale = !(lock.token !== undefined && ownTokens.has(lock.token));
+  else stale = !isAlive(lock.pid);
+  return { raw, ino: stat.ino, lock, stale };
+}
+
+/** The process training this run right now, or null (no lock, the locker has died, or it is this process). */
+export async function trainingOwner(runDir: string): Promise<TrainingLock | null> {
+  const found = await readLock(join(runDir, LOCK_FILE));
+  return found?.lock && !found.stale && found.lock.pid !== process.pid ? found.lock : null;
+}
+
+/** Creates the lock file only if there is none ('wx'): of two racing processes exactly one wins. */
+async function createLock(path: string, lock: TrainingLock): Promise<boolean> {
+  let handle: fs.FileHandle;
+  try {
+    handle = await fs.open(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw err;
+  }
+  try {
+    await handle.writeFile(JSON.stringify(lock) + '\n');
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => undefined);
+    await fs.rm(path, { force: true });
+    throw err;
+  }
+  await handle.close();
+  await syncDir(dirname(path));
+  return true;
+}
+
+/**
+ * Removes a stale lock, race-safely: takers of one stale lock first race for a marker named after
+ * it ('wx', one wins), and the winner deletes the lock only if it is still that very file — so a
+ * slow taker can never delete the lock a faster one has just written. Returns false while another
+ * process is taking it over. A marker left by a taker that died mid-way is passed over once it is
+ * older than LOCK_GRACE_MS (the next generation of the marker is used; none is ever deleted early).
+ */
+async function removeStaleLock(runDir: string, path: string, found: FoundLock): Promise<boolean> {
+  const key = createHash('sha256').update(`${found.ino}\n${found.raw}`).digest('hex').slice(0, 16);
+  const prefix = `${TEMP_PREFIX}${LOCK_FILE}-takeover-${key}-`;
+  for (let generation = 0; ; ) {
+    try {
+      await (await fs.open(join(runDir, `${prefix}${generation}`), 'wx')).close();
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const marker = await fs.stat(join(runDir, `${prefix}${generation}`)).catch(() => null);
+      if (marker && Date.now() - marker.mtimeMs < LOCK_GRACE_MS) return false;
+      if (marker) generation++;
+    }
+  }
+  const now = await readLock(path);
+  if (now && now.stale && now.ino === found.ino && now.raw === found.raw) await fs.rm(path, { force: true });
+  // Markers of this stale lock are done with: any later taker re-reads the lock and finds it changed.
+  for (const e of await fs.readdir(runDir)) if (e.startsWith(prefix)) await fs.rm(join(runDir, e), { force: true });
+  return true;
 }
 
 /** Marks the run as trained by this process; refuses when another live process holds it. */
 export async function acquireTrainingLock(runDir: string): Promise<void> {
-  const owner = await trainingOwner(runDir);
-  if (owner) {
-    throw new EngineError(
-      'bad-request',
-      `The run ${runDir} is being trained by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
-        `stop that training first, or delete ${join(runDir, LOCK_FILE)} if that process is gone.`,
-    );
+  const path = join(runDir, LOCK_FILE);
+  const lock: TrainingLock = { pid: process.pid, host: hostname(), since: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+  ownTokens.add(lock.token!);
+  try {
+    for (let attempt = 0; attempt < 100; attempt++) {
+      if (await createLock(path, lock)) {
+        heldTokens.set(resolve(runDir), lock.token!);
+        return;
+      }
+      const found = await readLock(path);
+      if (found === null) continue; // released in between: race for it again
+      if (!found.stale) {
+        const owner = found.lock;
+        throw new EngineError(
+          'bad-request',
+          owner
+            ? `The run ${runDir} is being trained by process ${owner.pid} on ${owner.host} (since ${owner.since}); ` +
+                `stop that training first, or delete ${path} if that process is gone.`
+            : `Another process is starting to train the run ${runDir} right now (${path} was just created); stop that training first.`,
+        );
+      }
+      // A dead process's lock (this host): taken over; while another taker is at it, wait a moment.
+      if (!(await removeStaleLock(runDir, path, found))) await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new EngineError('bad-request', `Could not take ${path}: other processes keep taking it; try again.`);
+  } catch (err) {
+    ownTokens.delete(lock.token!);
+    throw err;
   }
-  const lock: TrainingLock = { pid: process.pid, host: hostname(), since: new Date().toISOString() };
-  await writeFileAtomic(join(runDir, LOCK_FILE), JSON.stringify(lock) + '\n');
 }
 
+/** Deletes the lock if this process holds it; another process's lock (a loser's release) stays. */
 export async function releaseTrainingLock(runDir: string): Promise<void> {
-  await fs.rm(join(runDir, LOCK_FILE), { force: true });
+  const path = join(runDir, LOCK_FILE);
+  const token = heldTokens.get(resolve(runDir));
+  if (token === undefined) return;
+  heldTokens.delete(resolve(runDir));
+  try {
+    const found = await readLock(path);
+    if (found?.lock?.token === token) await fs.rm(path, { force: true });
+  } finally {
+    ownTokens.delete(token);
+  }
 }

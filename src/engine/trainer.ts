@@ -5,7 +5,7 @@
 // (seed, s). So a run resumed after epoch k with its weights and Adam state continues exactly the
 // stream an uninterrupted run would have used.
 
-import type { BackendName, ElboTerms, EpochSummary, Preprocessing, TrainingConfig } from '../protocol/model';
+import type { BackendName, ElboTerms, EpochSummary, Likelihood, Preprocessing, TrainingConfig } from '../protocol/model';
 import type { ProgressEvent } from '../protocol/engine';
 import { type ImageSet, gatherBatch, runSplit, subset } from './core-batches';
 import { EpochCurve } from './core-curve';
@@ -52,7 +52,10 @@ export interface TrainHooks {
    * The weights in `vae` are those at the end of this epoch until this promise resolves.
    */
   onEpoch(summary: EpochSummary, state: TrainState): Promise<void>;
-  /** Checked at every step; true ends training there, discarding the unfinished epoch. */
+  /**
+   * Checked at every step; true ends training there, discarding the unfinished epoch. Checked once
+   * more after the last epoch, so a stop during its evaluation or checkpoint still reads 'cancelled'.
+   */
   shouldStop(): boolean;
 }
 
@@ -94,14 +97,15 @@ export async function setOptimizerWeights(optimizer: import('@tensorflow/tfjs').
   tf.dispose(tensors.map((t) => t.tensor));
 }
 
-function meanTerms(logLikSum: number, klSum: number, images: number, pixels: number): ElboTerms {
-  return images > 0 ? elboTerms(-logLikSum / images, klSum / images, pixels) : elboTerms(NaN, NaN, pixels);
+function meanTerms(logLikSum: number, klSum: number, images: number, pixels: number, likelihood: Likelihood): ElboTerms {
+  return images > 0 ? elboTerms(-logLikSum / images, klSum / images, pixels, likelihood) : elboTerms(NaN, NaN, pixels, likelihood);
 }
 
 /**
  * Trains `vae` in place for cfg.epochs epochs in total (continuing from `resume` when given).
- * Resolves 'cancelled' when hooks.shouldStop() turned true; the returned state is then that of the
- * last completed epoch (the one the last onEpoch call saw).
+ * Resolves 'cancelled' when hooks.shouldStop() turned true, even after the last epoch's steps; the
+ * returned state is then that of the last completed epoch (the one the last onEpoch call saw),
+ * which is the last of all when the stop came after its steps.
  */
 export async function trainVae(
   vae: VaeModel,
@@ -150,9 +154,10 @@ export async function trainVae(
       let logLikSum: Tensor = tf.scalar(0);
       let klSum: Tensor = tf.scalar(0);
       let read = { logLik: 0, kl: 0, seen: 0 };
-      const curve = new EpochCurve(pixels);
-      const readSums = () => {
-        read = { logLik: logLikSum.dataSync()[0], kl: klSum.dataSync()[0], seen };
+      const curve = new EpochCurve(pixels, dec.likelihood);
+      const readSums = async () => {
+        const [logLik, kl] = await Promise.all([logLikSum.data(), klSum.data()]);
+        read = { logLik: logLik[0], kl: kl[0], seen };
         return curve.add({ step, images: seen, seconds: (performance.now() - started) / 1000, logLikSum: read.logLik, klSum: read.kl });
       };
       try {
@@ -189,9 +194,9 @@ export async function trainVae(
           const now = performance.now();
           if (now - lastProgress >= PROGRESS_INTERVAL_MS || s === stepsPerEpoch - 1) {
             lastProgress = now;
-            const recent = readSums();
+            const recent = await readSums();
             const perSecond = seen / ((now - started) / 1000);
-            const epochTerms = meanTerms(read.logLik, read.kl, read.seen, pixels);
+            const epochTerms = meanTerms(read.logLik, read.kl, read.seen, pixels, dec.likelihood);
             const remainingImages = trainIdx.length - seen + (cfg.epochs - epoch - 1) * trainIdx.length;
             hooks.onProgress({
               epoch: epoch + 1,
@@ -212,11 +217,11 @@ export async function trainVae(
         tf.dispose([logLikSum, klSum]);
       }
       const seconds = (performance.now() - started) / 1000;
-      const figures = evaluate(vae, evalSet, { seed: deriveSeed(cfg.seed, SEED_EVAL) });
+      const figures = await evaluate(vae, evalSet, { seed: deriveSeed(cfg.seed, SEED_EVAL) });
       const summary: EpochSummary = {
         epoch: epoch + 1,
         step,
-        train: meanTerms(read.logLik, read.kl, read.seen, pixels),
+        train: meanTerms(read.logLik, read.kl, read.seen, pixels, dec.likelihood),
         validation: validation ? figures.terms : null,
         klPerDim: figures.klPerDim,
         activeUnits: figures.activeUnits,
@@ -227,7 +232,7 @@ export async function trainVae(
         curve: curve.points(),
       };
       if (validation && opts.iwaeSamples && opts.iwaeSamples > 0) {
-        const est = estimateLogPx(vae, validation, opts.iwaeSamples, {
+        const est = await estimateLogPx(vae, validation, opts.iwaeSamples, {
           seed: deriveSeed(cfg.seed, SEED_EVAL, 1),
           maxImages: opts.iwaeMaxImages ?? 1000,
         });
@@ -236,7 +241,7 @@ export async function trainVae(
       state = { epochsCompleted: epoch + 1, step, optimizerWeights: await optimizerWeights(optimizer) };
       await hooks.onEpoch(summary, state);
     }
-    return { state: 'complete', trainState: state };
+    return { state: hooks.shouldStop() ? 'cancelled' : 'complete', trainState: state };
   } finally {
     optimizer.dispose();
   }

@@ -9,6 +9,7 @@
 
 import type { EngineEvent, EngineRequest, EngineResults, WorkerMessage, WorkerOptions } from '../protocol/engine';
 import { initBackend } from './backend';
+import { onDeviceLost } from './backends/webgpu';
 import { badRequest, engineInfo, toFailure, type Handler, type RequestContext } from './handlers-context';
 import { handleDecode, handleEncodeFolder, handleEstimateLogPx, handleReconstruct, handleSample } from './handlers-model';
 import { handleLoadRun, handleProject, handleWriteImages } from './handlers-run';
@@ -17,6 +18,14 @@ import { handleResume, handleTrain } from './handlers-train';
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
 
 const running = new Map<number, AbortController>();
+
+// A lost GPU device cannot be recovered inside this process: fail what runs and exit, so the next
+// request starts a fresh worker. A training keeps its last committed checkpoint (resumable).
+onDeviceLost((message) => {
+  for (const id of running.keys()) send({ type: 'failure', id, code: 'device-lost', message });
+  process.stderr.write(`latent-atlas worker: ${message}\n`);
+  setImmediate(() => process.exit(4));
+});
 
 function send(msg: WorkerMessage): void {
   if (process.connected) process.send!(msg);
@@ -96,6 +105,7 @@ async function main(): Promise<void> {
   try {
     const { tf, report } = await initBackend(options);
     engineInfo.backend = report.name;
+    engineInfo.adapter = report.adapter;
     engineInfo.tfjsVersion = tf.version.tfjs;
     send({ type: 'ready', backend: report, tfjsVersion: tf.version.tfjs });
   } catch (err) {

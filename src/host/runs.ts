@@ -4,6 +4,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { RunManifest } from '../protocol/model';
+import { runNameProblem } from '../protocol/runName';
 
 export interface RunSummary {
   runDir: string;
@@ -27,9 +28,12 @@ export function sanitizeRunName(raw: string): string {
     .normalize('NFKD')
     .replace(/[^\w.-]+/g, '-')
     .replace(/-{2,}/g, '-')
+    .replace(/\.{2,}/g, '.')
     .replace(/^[-.]+|[-.]+$/g, '')
     .slice(0, MAX_NAME);
-  return cleaned || 'run';
+  if (!cleaned) return 'run';
+  // A name the run store refuses (a Windows device name such as "con") gets a suffix.
+  return runNameProblem(cleaned) ? `${cleaned}-run` : cleaned;
 }
 
 /** `base`, or `base-2`, `base-3`, … — the first that is not taken. */
@@ -52,6 +56,8 @@ export function checkRunName(name: string, taken: ReadonlySet<string>): string |
   if (trimmed === '') return 'Give the run a name.';
   if (trimmed.length > MAX_NAME) return `Use at most ${MAX_NAME} characters.`;
   if (!/^[\w][\w.-]*$/.test(trimmed)) return "Use letters, digits, '-', '_' or '.', starting with a letter or digit.";
+  const problem = runNameProblem(trimmed);
+  if (problem) return `This name cannot be used: ${problem}.`;
   if (taken.has(trimmed)) return `A run named "${trimmed}" already exists here; choose another name.`;
   return undefined;
 }

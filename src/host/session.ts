@@ -10,6 +10,7 @@ import { Disposable } from './disposable';
 import { EngineClient } from './engineClient';
 import { readSettings, settingKeys } from './settings';
 import { TrainingSeries } from './trainingSeries';
+import { backendText } from '../protocol/backendText';
 
 export type SessionChange =
   | { kind: 'model' }
@@ -67,7 +68,7 @@ export class Session extends Disposable {
     const { maxMemoryMB, ...worker } = settings.worker;
     const client = new EngineClient({ workerPath: this.context.asAbsolutePath('dist/worker.js'), worker, maxOldSpaceMb: maxMemoryMB });
     client.events.on('ready', (e: { backend: BackendReport; tfjsVersion: string }) => {
-      this.log.info(`Engine worker ready: backend ${e.backend.name}, TensorFlow.js ${e.tfjsVersion}.`);
+      this.log.info(`Engine worker ready: backend ${backendText(e.backend)}, TensorFlow.js ${e.tfjsVersion}.`);
       for (const s of e.backend.skipped) this.log.warn(`Backend ${s.name} not used: ${s.reason}`);
       this.changes.fire({ kind: 'backend', backend: e.backend });
     });

@@ -14,6 +14,7 @@ import {
   type Preprocessing,
   type TrainingConfig,
 } from '../protocol/model';
+import { LIMITS, type Limit } from '../protocol/limits';
 
 export type SettingsGetter = (key: string) => unknown;
 
@@ -34,7 +35,7 @@ export interface HostSettings {
 
 const ARCHITECTURES: readonly Architecture[] = ['mlp', 'conv'];
 const LIKELIHOODS: readonly Likelihood[] = ['bernoulli', 'gaussian'];
-const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const BACKENDS: readonly BackendChoice[] = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
 export function readSettings(get: SettingsGetter): HostSettings {
   const problems: string[] = [];
@@ -49,6 +50,7 @@ export function readSettings(get: SettingsGetter): HostSettings {
     bad(key, v, `${integer ? 'an integer' : 'a number'} from ${min} to ${exclusiveMax ? 'below ' : ''}${max}`, fallback);
     return fallback;
   };
+  const limited = (key: string, fallback: number, limit: Limit) => number(key, fallback, limit.min, limit.max, limit.int);
   const choice = <T extends string>(key: string, allowed: readonly T[], fallback: T): T => {
     const v = get(key);
     if (v === undefined || v === null) return fallback;
@@ -79,20 +81,20 @@ export function readSettings(get: SettingsGetter): HostSettings {
 
   const model: ModelConfig = {
     architecture: choice('architecture', ARCHITECTURES, DEFAULT_MODEL.architecture),
-    latentSize: number('latentSize', DEFAULT_MODEL.latentSize, 1, 256, true),
+    latentSize: limited('latentSize', DEFAULT_MODEL.latentSize, LIMITS.latentSize),
     hiddenUnits: intList('hiddenUnits', DEFAULT_MODEL.hiddenUnits, 4096),
     convFilters: intList('convFilters', DEFAULT_MODEL.convFilters, 1024),
     likelihood: choice('likelihood', LIKELIHOODS, DEFAULT_MODEL.likelihood),
-    sigma: number('sigma', DEFAULT_MODEL.sigma, 0.001, 10, false),
-    beta: number('beta', DEFAULT_MODEL.beta, 0, 100, false),
+    sigma: limited('sigma', DEFAULT_MODEL.sigma, LIMITS.sigma),
+    beta: limited('beta', DEFAULT_MODEL.beta, LIMITS.beta),
     conditional: bool('conditional', DEFAULT_MODEL.conditional),
   };
   const training: TrainingConfig = {
-    epochs: number('epochs', DEFAULT_TRAINING.epochs, 1, 10000, true),
-    batchSize: number('batchSize', DEFAULT_TRAINING.batchSize, 1, 8192, true),
-    learningRate: number('learningRate', DEFAULT_TRAINING.learningRate, 1e-6, 1, false),
-    validationSplit: number('validationSplit', DEFAULT_TRAINING.validationSplit, 0, 0.9, false),
-    seed: number('seed', DEFAULT_TRAINING.seed, 0, 2147483647, true),
+    epochs: limited('epochs', DEFAULT_TRAINING.epochs, LIMITS.epochs),
+    batchSize: limited('batchSize', DEFAULT_TRAINING.batchSize, LIMITS.batchSize),
+    learningRate: limited('learningRate', DEFAULT_TRAINING.learningRate, LIMITS.learningRate),
+    validationSplit: limited('validationSplit', DEFAULT_TRAINING.validationSplit, LIMITS.validationSplit),
+    seed: limited('seed', DEFAULT_TRAINING.seed, LIMITS.seed),
   };
 
   const preprocessing: Partial<Preprocessing> = {};
@@ -100,7 +102,7 @@ export function readSettings(get: SettingsGetter): HostSettings {
   if (size !== '') {
     const parsed = parseImageSize(size);
     if (parsed) Object.assign(preprocessing, parsed);
-    else bad('imageSize', size, 'WIDTHxHEIGHT with sides from 1 to 1024 (e.g. 28x28)', '');
+    else bad('imageSize', size, `WIDTHxHEIGHT with sides from ${LIMITS.imageSide.min} to ${LIMITS.imageSide.max} (e.g. 28x28)`, '');
   }
   const channels = choice('channels', ['auto', 'grey', 'colour'] as const, 'auto');
   if (channels !== 'auto') preprocessing.channels = channels === 'grey' ? 1 : 3;
@@ -110,7 +112,7 @@ export function readSettings(get: SettingsGetter): HostSettings {
     model,
     training,
     preprocessing,
-    iwaeSamples: number('iwaeSamples', 0, 0, 5000, true),
+    iwaeSamples: limited('iwaeSamples', 0, LIMITS.iwaeSamples),
     worker: {
       backend: choice('backend', BACKENDS, 'auto'),
       ...(nativeModulesPath ? { nativeModulesPath } : {}),
@@ -140,6 +142,7 @@ export function parseImageSize(value: string): { width: number; height: number }
   if (!m) return null;
   const width = Number(m[1]);
   const height = Number(m[2]);
-  if (width < 1 || height < 1 || width > 1024 || height > 1024) return null;
+  const { min, max } = LIMITS.imageSide;
+  if (width < min || height < min || width > max || height > max) return null;
   return { width, height };
 }

@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import * as vscode from 'vscode';
 import { Disposable } from './disposable';
 import type { Session } from './session';
+import { backendLabel, backendText } from '../protocol/backendText';
 
 export class StatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('latentAtlas.status', vscode.StatusBarAlignment.Left, 50));
@@ -21,7 +22,8 @@ export class StatusBar extends Disposable {
     const { session } = this;
     const training = session.training;
     const status = session.series.status;
-    const backend = session.backend?.name;
+    const report = session.backend;
+    const backend = report && backendLabel(report);
     const model = session.activeModel?.manifest.name ?? (session.rememberedRunDir ? basename(session.rememberedRunDir) : undefined);
     const negElbo = session.series.latestNegElbo();
     const tip = new vscode.MarkdownString(undefined, true);
@@ -37,7 +39,7 @@ export class StatusBar extends Disposable {
       tip.appendMarkdown('No model loaded: run "VAE: Train" or "VAE: Load Model".\n\n');
     }
     if (backend) this.item.text += ` · ${backend}`;
-    tip.appendMarkdown(`Backend: ${backend ?? 'starts with the first command'}. Click to open the Latent Explorer.`);
+    tip.appendMarkdown(`Backend: ${report ? backendText(report) : 'starts with the first command'}. Click to open the Latent Explorer.`);
     this.item.tooltip = tip;
     this.item.show();
   }

@@ -41,6 +41,8 @@ export interface ResumeRequest {
   epochs?: number;
   /** The folder the run was trained on, when it has moved since. */
   dataset?: DatasetSource;
+  /** Importance samples of the log p(x) estimate from now on (default: the run's own setting). */
+  iwaeSamples?: number;
 }
 
 export interface CancelRequest {
@@ -305,6 +307,10 @@ export type EngineErrorCode =
   | 'corrupt-run'
   | 'backend-unavailable'
   | 'out-of-memory'
+  /** The GPU device was lost mid-request (driver reset, GPU removed); the worker restarts. */
+  | 'device-lost'
+  /** A write of the run refused by the disk (full, read-only, no permission); the message names the file. */
+  | 'file-system'
   | 'cancelled'
   | 'internal';
 

@@ -5,7 +5,7 @@ export type Architecture = 'mlp' | 'conv';
 export type Likelihood = 'bernoulli' | 'gaussian';
 
 /** The compute backends, in the order the engine tries them. */
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type BackendChoice = 'auto' | BackendName;
 
 export interface BackendReport {
@@ -15,6 +15,25 @@ export interface BackendReport {
   /** wasm only: SIMD in use, and the thread count (1 when threads are off). */
   simd?: boolean;
   threads?: number;
+  /** webgpu only: the GPU adapter in use. */
+  adapter?: GpuAdapterReport;
+}
+
+/** A WebGPU adapter as the engine reports it (from GPUAdapterInfo and GPUAdapter.limits). */
+export interface GpuAdapterReport {
+  vendor: string;
+  architecture: string;
+  device: string;
+  description: string;
+  /** A software rasteriser (llvmpipe, SwiftShader, WARP…) rather than a GPU. */
+  software: boolean;
+  /** The limits that bound model and batch sizes on this adapter, in bytes or invocations. */
+  limits: {
+    maxBufferSize: number;
+    maxStorageBufferBindingSize: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeInvocationsPerWorkgroup: number;
+  };
 }
 
 export interface ModelConfig {
@@ -42,6 +61,11 @@ export interface TrainingConfig {
   validationSplit: number;
   /** Makes initialisation, shuffling, the split and the noise reproducible on one backend. */
   seed: number;
+  /**
+   * Importance samples of the log p(x) estimate on validation at each epoch end (0 = off). Stored
+   * so a resume keeps it; runs written before it was stored lack it (read as 0).
+   */
+  iwaeSamples?: number;
 }
 
 export interface Preprocessing {
@@ -80,7 +104,7 @@ export interface ElboTerms {
   reconstruction: number;
   kl: number;
   elbo: number;
-  /** −elbo / (ln 2 · pixels), for people who compare in bits per dimension. */
+  /** −elbo / (ln 2 · pixels) (+ 8 for a Gaussian decoder: 8-bit data), for people who compare in bits per dimension. */
   bitsPerDim: number;
 }
 
@@ -140,6 +164,8 @@ export interface RunManifest {
   codeVersion: string;
   tfjsVersion: string;
   backend: BackendName;
+  /** The GPU adapter of a webgpu training (absent on other backends). */
+  adapter?: GpuAdapterReport;
   state: RunState;
   model: ModelConfig;
   training: TrainingConfig;

@@ -268,3 +268,26 @@ test('"VAE: Load Model" lists the runs of the workspace and makes the picked one
   await waitForNotification(page, /Loaded "fashion" \(4 epochs, latent size 2\)/);
   await logMatches(/Active model: fashion \(.*\), 4 epochs, state complete\.[\s\S]*Active model: fashion \(/);
 });
+
+test('with "vae.backend" set to webgpu, training runs on the GPU adapter there is and every place names it', async () => {
+  const { page } = vs;
+  // No GPU here: Dawn's adapter is Mesa's llvmpipe (software), which a forced webgpu accepts.
+  await mkdir(join(workspace, '.vscode'), { recursive: true });
+  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.backend': 'webgpu', 'vae.epochs': 1 }));
+  await logMatches(/Settings changed: .*vae\.backend = "webgpu"/);
+  await trainFromPalette(`${WS_NAME}-3`);
+  const runDir = join(workspace, '.vae', `${WS_NAME}-3`);
+  await waitFor('the webgpu training to finish', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete', 240_000);
+  const m = readManifest(runDir);
+  assert.equal(m.backend, 'webgpu');
+  assert.ok(m.adapter, 'run.json names the adapter');
+  assert.equal(m.adapter.software, true);
+  assert.match(m.adapter.description, /llvmpipe/);
+  await logMatches(/Engine worker ready: backend webgpu on llvmpipe.*\(software adapter\)/);
+  const statusItem = page.locator('.statusbar-item', { hasText: 'VAE' }).first();
+  await waitFor('the status bar to name the software adapter', async () => /webgpu \(software\)/.test((await statusItem.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''), 30_000);
+  await runCommand(page, 'VAE: Open Latent Explorer');
+  await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
+  await waitFor('the ELBO panel to name the adapter', async () => /webgpu on llvmpipe/.test(await figure('backend', 1_000)), 30_000);
+  await vs.shot('webgpu-trained');
+});

@@ -1,4 +1,4 @@
-// The backend ladder: auto picks a backend and says why the native ones were skipped, a forced
+// The backend ladder: auto picks a backend and says why the ones above it were skipped, a forced
 // backend that cannot run fails in plain words, forcing cpu works, and native packages are
 // resolved from the configured folder (checked with stand-in packages written to a temp folder).
 
@@ -26,16 +26,18 @@ describe('backend ladder', () => {
     assert.throws(() => getTf(), /initBackend\(\)/);
   });
 
-  it('auto picks wasm here and reports the native backends as not installed, with how to install them', async () => {
+  it('auto picks wasm here and reports why the native and WebGPU backends were passed over', async () => {
     const { tf, report } = await initBackend({ backend: 'auto' });
     assert.equal(report.name, 'wasm');
     assert.equal(tf.getBackend(), 'wasm');
     assert.equal(getTf(), tf);
     assert.equal(report.simd, true);
     assert.equal(report.threads, 1, 'one wasm thread unless more are asked for');
-    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'tensorflow']);
+    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'webgpu', 'tensorflow']);
     assert.match(report.skipped[0].reason, /@tensorflow\/tfjs-node-gpu is not installed.*npm install.*@tensorflow\/tfjs-node-gpu.*CUDA/);
-    assert.match(report.skipped[1].reason, /@tensorflow\/tfjs-node is not installed.*npm install.*@tensorflow\/tfjs-node\b/);
+    // No GPU here: Dawn offers a software adapter (or none at all), which auto passes over.
+    assert.match(report.skipped[1].reason, /WebGPU adapter (is a software fallback|renders in software)|no WebGPU adapter was found/);
+    assert.match(report.skipped[2].reason, /@tensorflow\/tfjs-node is not installed.*npm install.*@tensorflow\/tfjs-node\b/);
     const sum = tf.tidy(() => tf.add(tf.tensor([1, 2]), tf.tensor([3, 4])).dataSync());
     assert.deepEqual(Array.from(sum), [4, 6]);
   });
@@ -101,7 +103,7 @@ describe('backend ladder', () => {
     );
     const { tf, report } = await initBackend({ backend: 'auto', nativeModulesPath: folder });
     assert.equal(report.name, 'tensorflow');
-    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu']);
+    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'webgpu']);
     assert.equal((tf as unknown as { standIn: boolean }).standIn, true);
     assert.equal(tf.getBackend(), 'tensorflow');
   });

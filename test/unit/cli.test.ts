@@ -1,5 +1,6 @@
 // The headless CLI as a person runs it (the bundled dist-like cli.js, piped output): exit codes,
-// usage text, the run path, PNG samples, the info report.
+// usage text, the run path, PNG samples, the info report; and its faults: a full disk, an --out
+// that is a file, numbers out of bounds, Ctrl-C in the last epoch, IWAE kept on resume.
 
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -18,9 +19,9 @@ const CLI = join(BUNDLE_DIR, 'cli.js');
 let root: string;
 let images: string;
 
-function cli(args: string[], cwd = root): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(args: string[], cwd = root, env = process.env): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd, env: process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -115,7 +116,8 @@ describe('latent-atlas CLI', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 130, stdout);
-    assert.match(stdout, /Training cancelled after \d+ epoch\(s\); the run keeps its last good checkpoint/);
+    assert.match(stdout, /Training cancelled after \d+ of 500 epochs; the run keeps its last good checkpoint \(epoch \d+\)/);
+    assert.match(stdout, /Continue it with: latent-atlas resume .*interrupted$/m);
     const manifest = JSON.parse(await fs.readFile(join(root, 'runs', 'interrupted', 'run.json'), 'utf8'));
     assert.equal(manifest.state, 'cancelled');
     assert.ok(manifest.epochsCompleted >= 1 && manifest.checkpoint);
@@ -150,5 +152,136 @@ describe('latent-atlas CLI', () => {
     const second = await freeRunDir(out, 'my data');
     assert.notEqual(first, second);
     assert.equal(second, `${first}-2`);
+  });
+});
+
+/** history.jsonl of a run, one summary per epoch. */
+async function history(runDir: string): Promise<{ epoch: number; logPx?: { k: number } }[]> {
+  const text = await fs.readFile(join(runDir, 'history.jsonl'), 'utf8');
+  return text.trim().split('\n').map((line) => JSON.parse(line));
+}
+
+describe('latent-atlas CLI faults', () => {
+  test('a full disk exits 4 naming the file and saying to free space and resume; resume then works', async () => {
+    // A disk that fills up at the first epoch end: every append to history.jsonl fails with ENOSPC
+    // (as Node reports it for a write: no path), in the CLI and in the worker it forks.
+    const stub = join(root, 'disk-full.cjs');
+    await fs.writeFile(
+      stub,
+      `const fsp = require('fs').promises;
+const open = fsp.open;
+fsp.open = async function (path, ...rest) {
+  const handle = await open.call(this, path, ...rest);
+  if (String(path).endsWith('history.jsonl')) {
+    handle.appendFile = async () => {
+      throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', errno: -28, syscall: 'write' });
+    };
+  }
+  return handle;
+};
+`,
+    );
+    const runDir = join(root, 'runs', 'disk-full');
+    const full = await cli(['train', images, '--epochs', '1', '--batch', '30', '--out', join(root, 'runs'), '--name', 'disk-full'], root, {
+      ...process.env,
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${stub}`,
+    });
+    assert.equal(full.code, 4, full.stderr);
+    assert.ok(full.stderr.includes(`Disk full while writing ${join(runDir, 'history.jsonl')}: free space`), full.stderr);
+    assert.match(full.stderr, /Continue with: latent-atlas resume .*disk-full$/m);
+    assert.doesNotMatch(full.stderr, /Usage:|\n\s+at /, 'no usage text, no stack trace');
+    const resumed = await cli(['resume', runDir, '--epochs', '1']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.deepEqual((await history(runDir)).map((s) => s.epoch), [1]);
+  });
+
+  test('--out naming a file is refused before any work, in plain words', async () => {
+    const file = join(root, 'not-a-folder.txt');
+    await fs.writeFile(file, 'hello');
+    const r = await cli(['train', images, '--epochs', '1', '--out', file]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /--out .*not-a-folder\.txt is a file, not a folder/);
+    assert.doesNotMatch(r.stdout, /Loading|Training on/, 'nothing was loaded');
+    const below = await cli(['sample', join(root, 'runs', 'disk-full'), '-n', '1', '--out', join(file, 'samples')]);
+    assert.equal(below.code, 2, below.stderr);
+    assert.match(below.stderr, /not-a-folder\.txt is a file/);
+  });
+
+  test('numeric flags are checked against the bounds of the settings, naming the flag and the range', async () => {
+    // A folder that does not exist: if a flag got through, the command would fail on it quickly.
+    const missing = join(root, 'no-such-folder');
+    const cases: [string[], RegExp][] = [
+      [['train', missing, '--epochs', '99999999999999999999'], /--epochs must be a whole number from 1 to 10000, got "99999999999999999999"/],
+      [['train', missing, '--latent', '300'], /--latent must be a whole number from 1 to 256, got "300"/],
+      [['train', missing, '--lr', 'Infinity'], /--lr must be a number from 0\.000001 to 1, got "Infinity"/],
+      [['train', missing, '--sigma', '0'], /--sigma must be a number from 0\.001 to 10/],
+      [['train', missing, '--iwae', '1e9'], /--iwae must be a whole number from 0 to 5000/],
+      [['train', missing, '--size', '4096x4096'], /--size must look like 28x28, with sides from 1 to 1024/],
+      [['sample', join(root, 'runs', 'disk-full'), '-n', '1', '--out', join(root, 'x'), '--seed', '1e30'], /--seed must be a whole number from 0 to 2147483647/],
+      [['resume', join(root, 'runs', 'disk-full'), '--epochs', '1e20'], /--epochs must be a whole number from 1 to 10000/],
+      [['resume', join(root, 'runs', 'disk-full'), '--iwae', '2.5'], /--iwae must be a whole number from 0 to 5000, got "2.5"/],
+    ];
+    for (const [args, message] of cases) {
+      const r = await cli(args);
+      assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}\n${r.stderr}`);
+      assert.match(r.stderr, message);
+    }
+  });
+
+  test('Ctrl-C after the last epoch\'s steps exits 130: the run says cancelled and keeps that epoch', async () => {
+    // One step per epoch (81 training images, batch 128) and a long IWAE estimate at its end: the
+    // engine's "Training on <backend>" comes right before that step, so the cancel lands after it,
+    // while the epoch is evaluated and saved.
+    const child = spawn(
+      process.execPath,
+      [CLI, 'train', images, '--epochs', '1', '--batch', '128', '--iwae', '2000', '--out', join(root, 'runs'), '--name', 'last-epoch'],
+      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    let interrupted = false;
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      if (!interrupted && /^Training on [\w-]+( \(.*\))?$/m.test(stdout)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.ok(interrupted, stdout);
+    assert.equal(code, 130, `${stdout}\n${stderr}`);
+    assert.doesNotMatch(stdout, /Run saved/);
+    assert.match(stdout, /Training stopped after its last epoch had finished: all 1 epochs are saved in .*last-epoch$/m);
+    assert.match(stdout, /Train it further with: latent-atlas resume .*last-epoch --epochs 11$/m);
+    const manifest = JSON.parse(await fs.readFile(join(root, 'runs', 'last-epoch', 'run.json'), 'utf8'));
+    assert.equal(manifest.state, 'cancelled', 'the engine reports the stop, not a completed run');
+    assert.equal(manifest.epochsCompleted, 1);
+    assert.ok(manifest.checkpoint);
+  });
+
+  test('resume keeps the run\'s IWAE setting; --iwae K changes it; runs without the setting resume without it', async () => {
+    const trained = await cli(['train', images, '--epochs', '1', '--batch', '30', '--iwae', '3', '--out', join(root, 'runs'), '--name', 'iwae']);
+    assert.equal(trained.code, 0, trained.stderr);
+    const runDir = join(root, 'runs', 'iwae');
+    const runJson = join(runDir, 'run.json');
+    assert.equal(JSON.parse(await fs.readFile(runJson, 'utf8')).training.iwaeSamples, 3);
+
+    const kept = await cli(['resume', runDir, '--epochs', '2']);
+    assert.equal(kept.code, 0, kept.stderr);
+    assert.match(kept.stdout, /^epoch 2: .*log p\(x\) ≥ -?[\d.]+ \(k=3\)/m);
+
+    const changed = await cli(['resume', runDir, '--epochs', '3', '--iwae', '4']);
+    assert.equal(changed.code, 0, changed.stderr);
+    assert.equal(JSON.parse(await fs.readFile(runJson, 'utf8')).training.iwaeSamples, 4);
+    assert.deepEqual((await history(runDir)).map((s) => s.logPx?.k), [3, 3, 4]);
+
+    // A run written before the setting was stored: read as 0 (no estimate).
+    const manifest = JSON.parse(await fs.readFile(runJson, 'utf8'));
+    delete manifest.training.iwaeSamples;
+    await fs.writeFile(runJson, JSON.stringify(manifest, null, 2));
+    const old = await cli(['resume', runDir, '--epochs', '4']);
+    assert.equal(old.code, 0, old.stderr);
+    assert.equal((await history(runDir)).at(-1)!.logPx, undefined);
   });
 });

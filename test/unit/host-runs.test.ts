@@ -15,6 +15,9 @@ test('run names come from the folder name, made safe and unique in the run locat
   assert.equal(sanitizeRunName('Fashion MNIST (train)'), 'Fashion-MNIST-train');
   assert.equal(sanitizeRunName('.hidden'), 'hidden');
   assert.equal(sanitizeRunName('///'), 'run');
+  // Whatever the folder is called, the suggestion is a name the run store accepts.
+  assert.equal(sanitizeRunName('a..b'), 'a.b');
+  assert.equal(sanitizeRunName('con'), 'con-run');
   assert.equal(defaultRunName('/data/shapes', new Set()), 'shapes');
   assert.equal(defaultRunName('/data/shapes', new Set(['shapes', 'shapes-2'])), 'shapes-3');
   assert.equal(defaultRunName(null, new Set(['demo'])), 'demo-2');
@@ -29,6 +32,10 @@ test('typed run names are checked before training starts', () => {
   assert.match(checkRunName('../escape', taken)!, /letters, digits/);
   assert.match(checkRunName('a/b', taken)!, /letters, digits/);
   assert.match(checkRunName('x'.repeat(65), taken)!, /64/);
+  // The names the run store refuses are refused here too, before any data is loaded.
+  assert.match(checkRunName('a..b', taken)!, /".."/);
+  assert.match(checkRunName('run.', taken)!, /ends with "."/);
+  assert.match(checkRunName('con', taken)!, /reserved device name/);
 });
 
 test('sample counts must be whole numbers from 1 to the limit', () => {

@@ -31,46 +31,46 @@ function randomImages(count: number, pre: Preprocessing, seed = 1): Uint8Array {
   return out;
 }
 
-function roundTrip(vae: VaeModel) {
+async function roundTrip(vae: VaeModel) {
   const count = 3;
   const images = randomImages(count, vae.pre);
-  const enc = encodeImages(vae, images, count, [0, 1, 2]);
-  const pixels = decodeLatents(vae, enc.mu, count, [0, 1, 2]);
+  const enc = await encodeImages(vae, images, count, [0, 1, 2]);
+  const pixels = await decodeLatents(vae, enc.mu, count, [0, 1, 2]);
   return { enc, pixels };
 }
 
 describe('buildVae', () => {
-  it('builds the classic MLP: 784 → 400 → (μ, log σ²) of the latent size, decoder back to 784 pixels', () => {
+  it('builds the classic MLP: 784 → 400 → (μ, log σ²) of the latent size, decoder back to 784 pixels', async () => {
     const vae = buildVae({ ...DEFAULT_MODEL, latentSize: 20 }, grey28, 0, 1);
     assert.deepEqual(vae.encoder.inputs[0].shape, [null, 784]);
     assert.deepEqual(vae.encoder.outputs.map((o) => o.shape), [[null, 20], [null, 20]]);
     assert.deepEqual(vae.decoder.outputs[0].shape, [null, 784]);
     // 784·400+400 + 2·(400·20+20) encoder, 20·400+400 + 400·784+784 decoder.
     assert.equal(vae.encoder.countParams() + vae.decoder.countParams(), 314_000 + 16_040 + 8_400 + 314_384);
-    const { enc, pixels } = roundTrip(vae);
+    const { enc, pixels } = await roundTrip(vae);
     assert.equal(enc.mu.length, 60);
     assert.equal(pixels.length, 3 * 784);
   });
 
-  it('builds conv models for 28×28 grey and for 30×26 colour images (sizes not divisible by 4)', () => {
+  it('builds conv models for 28×28 grey and for 30×26 colour images (sizes not divisible by 4)', async () => {
     for (const pre of [grey28, { width: 26, height: 30, channels: 3, fit: 'cover' } as Preprocessing]) {
       const model: ModelConfig = { ...DEFAULT_MODEL, architecture: 'conv', convFilters: [8, 16], hiddenUnits: [32] };
       const vae = buildVae(model, pre, 0, 1);
       assert.deepEqual(vae.encoder.inputs[0].shape, [null, pre.height, pre.width, pre.channels]);
       assert.deepEqual(vae.decoder.outputs[0].shape, [null, pre.height, pre.width, pre.channels]);
-      const { pixels } = roundTrip(vae);
+      const { pixels } = await roundTrip(vae);
       assert.equal(pixels.length, 3 * pre.width * pre.height * pre.channels);
     }
   });
 
-  it('adds a one-hot label input to encoder and decoder of a conditional model, and the label changes the output', () => {
+  it('adds a one-hot label input to encoder and decoder of a conditional model, and the label changes the output', async () => {
     const vae = buildVae({ ...DEFAULT_MODEL, conditional: true, hiddenUnits: [64] }, grey28, 4, 1);
     assert.equal(vae.numLabels, 4);
     assert.deepEqual(vae.encoder.inputs.map((i) => i.shape), [[null, 784], [null, 4]]);
     assert.deepEqual(vae.decoder.inputs.map((i) => i.shape), [[null, 2], [null, 4]]);
     const z = new Float32Array([0.5, -0.5]);
-    const a = decodeLatents(vae, z, 1, [0]);
-    const b = decodeLatents(vae, z, 1, [3]);
+    const a = await decodeLatents(vae, z, 1, [0]);
+    const b = await decodeLatents(vae, z, 1, [3]);
     assert.notDeepEqual(a, b);
     // Without labels in the data, a conditional config builds a plain model.
     assert.equal(buildVae({ ...DEFAULT_MODEL, conditional: true }, grey28, 0, 1).encoder.inputs.length, 1);
@@ -89,7 +89,7 @@ describe('buildVae', () => {
 });
 
 describe('outputs', () => {
-  it('decodes to pixel means in [0, 1] for both likelihoods, shaped count × H × W × C', () => {
+  it('decodes to pixel means in [0, 1] for both likelihoods, shaped count × H × W × C', async () => {
     for (const likelihood of ['bernoulli', 'gaussian'] as const) {
       const vae = buildVae({ ...DEFAULT_MODEL, likelihood }, grey28, 0, 2);
       const means = tf.tidy(() => decodeBatch(vae, tf.randomNormal([4, 2], 0, 3, 'float32', 1) as never));
@@ -99,7 +99,7 @@ describe('outputs', () => {
       means.dispose();
     }
     const t = tf.tensor([0, 0.5, 1, 1.2, -0.1]);
-    assert.deepEqual(Array.from(toUint8Images(t)), [0, 128, 255, 255, 0]);
+    assert.deepEqual(Array.from(await toUint8Images(t)), [0, 128, 255, 255, 0]);
     t.dispose();
   });
 });
@@ -121,7 +121,7 @@ describe('save and load', () => {
     const model = { ...DEFAULT_MODEL, conditional: true, architecture: 'conv' as const, convFilters: [4, 8], hiddenUnits: [16] };
     const vae = buildVae(model, grey28, 3, 5);
     const loaded = vaeFromLayers(await saveAndLoad(vae.encoder), await saveAndLoad(vae.decoder), model, grey28, 3);
-    assert.deepEqual(roundTrip(loaded), roundTrip(vae));
+    assert.deepEqual(await roundTrip(loaded), await roundTrip(vae));
   });
 
   it('refuses layers that do not fit the manifest', async () => {

@@ -7,6 +7,7 @@ import {
   activeUnits,
   bernoulliLogLikelihood,
   elboEstimate,
+  elboTerms,
   gaussianLogLikelihood,
   importanceWeightedBound,
   klDivergence,
@@ -101,11 +102,11 @@ describe('log-likelihoods', () => {
 });
 
 describe('active units', () => {
-  it('counts the dimensions whose posterior mean varies across images by more than 0.01', () => {
+  it('counts the dimensions whose posterior mean varies across images by more than 0.01', async () => {
     const rng = createRng(3);
     const rows = Array.from({ length: 200 }, () => [rng.next() * 2, 0.5, rng.next() * 0.1, rng.next() - 0.5]);
     const mu = tf.tensor2d(rows);
-    assert.equal(activeUnits(mu), 2); // Var(U[0,2]) = 0.33 and Var(U[−½,½]) = 0.083; the others < 0.001
+    assert.equal(await activeUnits(mu), 2); // Var(U[0,2]) = 0.33 and Var(U[−½,½]) = 0.083; the others < 0.001
     mu.dispose();
   });
 });
@@ -211,4 +212,19 @@ describe('ELBO ≤ IWAE_k ≤ log p(x) on a linear-Gaussian model', () => {
       assert.ok(gap50 < (logPx - elbo) / 3, `IWAE_50 should close most of the gap: ${gap50} vs ${logPx - elbo}`);
     });
   }
+});
+
+describe('bits per dimension', () => {
+  it('Gaussian: the density discretised to 8-bit data, −ELBO/(D·ln 2) + 8; Bernoulli as it was', () => {
+    // A near-perfect Gaussian reconstruction at σ = 0.1 has a log-density above 0: −ELBO < 0.
+    const D = 784;
+    const reconstruction = -1.38 * D;
+    const kl = 10;
+    const gaussian = elboTerms(reconstruction, kl, D, 'gaussian');
+    assert.ok(-gaussian.elbo < 0, 'the continuous −ELBO is negative here');
+    assert.ok(Math.abs(gaussian.bitsPerDim - (-gaussian.elbo / (D * Math.LN2) + 8)) < 1e-12, String(gaussian.bitsPerDim));
+    assert.ok(gaussian.bitsPerDim > 0 && gaussian.bitsPerDim < 8, String(gaussian.bitsPerDim));
+    const bernoulli = elboTerms(50, 5, D, 'bernoulli');
+    assert.equal(bernoulli.bitsPerDim, 55 / (D * Math.LN2));
+  });
 });

@@ -17,7 +17,7 @@ function feed(curve: EpochCurve, steps: { images: number; logLik: number; kl: nu
 }
 
 test('a stretch reports the mean of its own steps, not of the epoch so far', () => {
-  const curve = new EpochCurve(784);
+  const curve = new EpochCurve(784, 'bernoulli');
   // Two steps at −ELBO 300, then two at 100 (batch 10): the second stretch must say 100.
   const steps = [300, 300, 100, 100].map((negElbo) => ({ images: 10, logLik: -(negElbo - 20) * 10, kl: 20 * 10 }));
   const { live } = feed(curve, steps, 2);
@@ -29,7 +29,7 @@ test('a stretch reports the mean of its own steps, not of the epoch so far', () 
 });
 
 test('a long epoch is merged to at most the cap, in step order, and keeps the epoch mean exactly', () => {
-  const curve = new EpochCurve(784, 16);
+  const curve = new EpochCurve(784, 'bernoulli', 16);
   const steps = Array.from({ length: 1000 }, (_, i) => ({ images: i % 7 === 0 ? 5 : 128, logLik: -(400 - i / 5) * 128, kl: (10 + (i % 13)) * 128 }));
   const { total } = feed(curve, steps);
   const points = curve.points();

@@ -310,6 +310,11 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
   assert.equal(await figure('active'), '1 / 2');
   assert.equal(await figure('eta'), '2 min 05 s');
   assert.match((await figure('backend')) ?? '', /wasm \(SIMD on, 1 thread\)/);
+  // A WebGPU worker names its adapter, and says when it is a software one.
+  const adapter = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', software: true, limits: { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 } };
+  await postToWebview(page, { type: 'backend', backend: { name: 'webgpu', skipped: [], adapter } });
+  await page.waitForFunction(() => /webgpu on llvmpipe: Mesa 25\.0\.7 \(software adapter\)/.test(document.querySelector('[data-figure="backend"] dd')?.textContent ?? ''));
+  await postToWebview(page, { type: 'backend', backend: initMessage().backend! });
   await screenshot(page, '07-elbo');
 
   const status = { ...series.status!, step: 3001, eta: 60 };

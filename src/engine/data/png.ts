@@ -3,6 +3,7 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ImageBatch } from '../../protocol/engine';
+import { writeNewFileAtomic } from '../runStore-fs';
 
 export async function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Buffer> {
   if (pixels.length !== width * height * channels) {
@@ -13,8 +14,9 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
 
 /**
  * Writes each image of the batch as `<dir>/<stem>-001.png`, `-002`, … and returns the paths.
- * Never overwrites: existing names are skipped, and files are opened with 'wx' so another
- * writer racing for the same name makes us move on rather than clobber its file.
+ * Never overwrites: existing names are skipped, and another writer racing for the same name makes
+ * us move on rather than clobber its file. Each file is written atomically (temporary name, fsync,
+ * link into place), so a full disk never leaves a partial or empty sample-001.png.
  */
 export async function writePngs(batch: ImageBatch, dir: string, stem: string): Promise<string[]> {
   const absDir = resolve(dir);
@@ -31,7 +33,7 @@ export async function writePngs(batch: ImageBatch, dir: string, stem: string): P
       const path = join(absDir, `${stem}-${String(n).padStart(3, '0')}.png`);
       n++;
       try {
-        await fs.writeFile(path, png, { flag: 'wx' });
+        await writeNewFileAtomic(path, png);
         written.push(path);
         break;
       } catch (err) {
