@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { prepareFashionMnistFolder } from '../src/engine/data';
-import { EngineClient } from '../src/host/engineClient';
+import { EngineClient } from '../src/client/engineClient';
 import { DEFAULT_MODEL, DEFAULT_TRAINING, type BackendName } from '../src/protocol/model';
 
 const IMAGES = Number(process.env.BENCH_ENCODING_IMAGES ?? 10_000);

@@ -68,5 +68,11 @@ export async function run(): Promise<string> {
 }
 
 if (require.main === module) {
-  run().then((md) => process.stdout.write(`${md}\n`));
+  run().then(
+    (md) => process.stdout.write(`${md}\n`),
+    (err) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

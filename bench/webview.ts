@@ -282,5 +282,11 @@ export async function run(): Promise<string> {
 }
 
 if (process.argv[1] && /bench[\\/]webview\.ts$/.test(process.argv[1])) {
-  run().then((md) => process.stdout.write(md + '\n'));
+  run().then(
+    (md) => process.stdout.write(md + '\n'),
+    (err) => {
+      process.stderr.write(`${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exitCode = 1;
+    },
+  );
 }

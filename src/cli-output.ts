@@ -106,8 +106,17 @@ function pad(s: string, n: number): string {
   return s.length >= n ? s : s + ' '.repeat(n - s.length);
 }
 
+/** Who trains a run that says 'training': a live process, or nobody (then how to continue it). */
+function trainingNote(info: RunInfo): string {
+  const t = info.training;
+  if (!t) return '';
+  return t.state === 'running'
+    ? ` (by process ${t.pid} on ${t.host})`
+    : ` (interrupted: nothing trains it now; continue with "latent-atlas resume ${info.runDir}")`;
+}
+
 /** The `info` report: the manifest in a few lines, the last figures and the history table. */
-export function infoText(info: RunInfo, stateNote = ''): string {
+export function infoText(info: RunInfo): string {
   const m = info.manifest;
   const pre = m.preprocessing;
   const source = m.dataset.source.kind === 'demo' ? 'built-in demo set' : m.dataset.source.path;
@@ -116,7 +125,7 @@ export function infoText(info: RunInfo, stateNote = ''): string {
   const lines = [
     `Run         ${m.name}`,
     `Folder      ${info.runDir}`,
-    `State       ${m.state}${stateNote}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.adapter ? `${m.backend} on ${adapterText(m.adapter)}` : m.backend}`,
+    `State       ${m.state}${trainingNote(info)}, ${m.epochsCompleted}/${m.training.epochs} epochs, ${m.step} steps, backend ${m.adapter ? `${m.backend} on ${adapterText(m.adapter)}` : m.backend}`,
     `Model       ${arch}, latent ${m.model.latentSize}, ${lik}, β=${m.model.beta}${m.model.conditional ? ', conditional' : ''}`,
     `Training    batch ${m.training.batchSize}, learning rate ${m.training.learningRate}, validation ${m.training.validationSplit}, seed ${m.training.seed}`,
     `Data        ${source}: ${m.dataset.count} images (${m.dataset.skipped} skipped), ${pre.width}×${pre.height}×${pre.channels} (${pre.fit})`,

@@ -8,7 +8,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { EngineRequest, TrainResult } from './protocol/engine';
+import type { RequestBody, TrainResult } from './protocol/engine';
 import { LIMITS, type Limit } from './protocol/limits';
 import {
   DEFAULT_MODEL,
@@ -18,12 +18,10 @@ import {
   type Preprocessing,
   type TrainingConfig,
 } from './protocol/model';
-import { EngineClient, EngineError } from './host/engineClient';
+import { EngineClient, EngineError } from './client/engineClient';
 import { ProgressView, infoText } from './cli-output';
-import { parseImageSize } from './host/settings';
-import { RUN_FILE, readHistory, readManifest, runFolder, trainingOwner } from './engine/runStore';
-import { listEncodings } from './engine/runStore-encodings';
-import { writeDemoFolder, writePngs } from './engine/data';
+import { parseImageSize } from './protocol/imageSize';
+import { RUN_FILE, runNameMessage } from './protocol/runName';
 import { backendText } from './protocol/backendText';
 
 export const USAGE = `Usage:
@@ -104,7 +102,7 @@ function workerClient(values: Values): EngineClient {
   });
   // The worker's own diagnostics (e.g. the stack of an internal error) reach the terminal;
   // library chatter on its stderr does not.
-  client.events.on('stderr', (text: string) => {
+  client.events.on('stderr', (text) => {
     for (const line of text.split('\n')) if (line.startsWith('latent-atlas worker:')) process.stderr.write(line + '\n');
   });
   return client;
@@ -127,6 +125,13 @@ export async function freeRunDir(outDir: string, base: string): Promise<string> 
       return dir;
     }
   }
+}
+
+/** The folder of the run `name` in `outDir`; a name that would lead out of it is refused. */
+function namedRunDir(outDir: string, name: string): string {
+  const problem = runNameMessage(name, outDir);
+  if (problem) throw new UsageError(problem, false);
+  return join(outDir, name);
 }
 
 /** `s` as one word for a shell command a person may copy. */
@@ -160,21 +165,6 @@ async function checkOutputFolder(what: string, dir: string): Promise<void> {
   }
 }
 
-/** Runs a write of the CLI itself (PNG files); a disk that refuses it says which folder and what to do. */
-async function writingTo<T>(dir: string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const where = e?.path ?? `in ${dir}`;
-    if (e?.code === 'ENOSPC' || e?.code === 'EDQUOT') throw new FileSystemError(`Disk full while writing ${where}: free space and run the command again.`);
-    if (e?.code === 'EACCES' || e?.code === 'EPERM' || e?.code === 'EROFS') {
-      throw new FileSystemError(`Cannot write ${where} (${e.code}): make it writable or choose another folder.`);
-    }
-    throw err;
-  }
-}
-
 /** A failed write of a run: the engine says "resume the run"; add the command that does it. */
 async function withResumeCommand(err: unknown, runDir: string): Promise<unknown> {
   if ((err as EngineError)?.code !== 'file-system') return err;
@@ -186,12 +176,8 @@ async function withResumeCommand(err: unknown, runDir: string): Promise<unknown>
  * Runs one long request with Ctrl-C wired to cancel it (a second Ctrl-C exits at once).
  * `interrupted`: Ctrl-C was pressed, even if the engine finished before the cancel reached it.
  */
-async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(
-  client: EngineClient,
-  body: Omit<Extract<EngineRequest, { type: T }>, 'id'>,
-  view: ProgressView,
-) {
-  const { id, result } = client.begin<T>(body as never, view.onEvent);
+async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(client: EngineClient, body: RequestBody<T>, view: ProgressView) {
+  const { id, result } = client.begin<T>(body, view.onEvent);
   let interrupts = 0;
   const onSigint = () => {
     interrupts++;
@@ -252,7 +238,7 @@ async function train(args: string[], view: ProgressView): Promise<number> {
   if (channels) preprocessing.channels = Number(channels) as 1 | 3;
   const outDir = resolve(String(values.out ?? '.vae'));
   await checkOutputFolder('--out', outDir);
-  const runDir = values.name ? runFolder(outDir, String(values.name)) : await freeRunDir(outDir, folder ? basename(folder) : 'demo');
+  const runDir = values.name ? namedRunDir(outDir, String(values.name)) : await freeRunDir(outDir, folder ? basename(folder) : 'demo');
   const client = workerClient(values);
   try {
     const ready = await client.start();
@@ -344,15 +330,16 @@ async function sample(args: string[], view: ProgressView): Promise<number> {
   await checkOutputFolder('--out', outDir);
   const client = workerClient(values);
   try {
-    const res = await client.request<'sample'>({
-      type: 'sample',
+    // The worker samples and writes the PNG files itself: no pixels travel to this process.
+    const { files } = await client.request<'writeSamples'>({
+      type: 'writeSamples',
       runDir: resolve(positionals[0]!),
       count,
       mode: typeof values.label === 'string' ? { kind: 'label', label: values.label } : { kind: 'prior' },
       ...(seed !== undefined ? { seed } : {}),
+      dir: outDir,
+      stem: typeof values.label === 'string' ? `sample-${values.label}` : 'sample',
     });
-    const prefix = typeof values.label === 'string' ? `sample-${values.label}` : 'sample';
-    const files = await writingTo(outDir, () => writePngs(res.images, outDir, prefix));
     view.line(`Wrote ${files.length} images to ${outDir}`);
     return EXIT.ok;
   } finally {
@@ -361,30 +348,31 @@ async function sample(args: string[], view: ProgressView): Promise<number> {
 }
 
 async function info(args: string[], view: ProgressView): Promise<number> {
-  const { positionals } = parse(args, {}, 1);
+  const { values, positionals } = parse(args, {}, 1);
   const runDir = resolve(positionals[0]!);
-  // Damage read past (a missing checkpoint, a broken history line) goes to stderr as a warning.
-  const warn = (reason: string) => view.onEvent({ type: 'warning', requestId: 0, reason });
-  const manifest = await readManifest(runDir, warn);
-  let note = '';
-  if (manifest.state === 'training') {
-    const owner = await trainingOwner(runDir);
-    note = owner
-      ? ` (by process ${owner.pid} on ${owner.host})`
-      : ` (interrupted: nothing trains it now; continue with "latent-atlas resume ${runDir}")`;
+  const client = workerClient(values);
+  try {
+    // Damage read past (a missing checkpoint, a broken history line) arrives as warnings, on stderr.
+    const run = await client.request<'loadRun'>({ type: 'loadRun', runDir }, view.onEvent);
+    view.line(infoText({ ...run, runDir }).trimEnd());
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
   }
-  const text = infoText({ runDir, manifest, history: await readHistory(runDir, manifest, warn), encodings: await listEncodings(runDir) }, note);
-  view.line(text.trimEnd());
-  return EXIT.ok;
 }
 
 async function demoData(args: string[], view: ProgressView): Promise<number> {
-  const { positionals } = parse(args, {}, 1);
+  const { values, positionals } = parse(args, {}, 1);
   const dir = resolve(positionals[0]!);
   await checkOutputFolder('demo-data', dir);
-  const count = await writingTo(dir, () => writeDemoFolder(dir));
-  view.line(`Wrote ${count} demo images to ${dir}`);
-  return EXIT.ok;
+  const client = workerClient(values);
+  try {
+    const { count } = await client.request<'writeDemoFolder'>({ type: 'writeDemoFolder', dir });
+    view.line(`Wrote ${count} demo images to ${dir}`);
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
+  }
 }
 
 const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<number>> = {

@@ -49,6 +49,33 @@ export function badRequest(message: string): EngineError {
   return new EngineError('bad-request', message);
 }
 
+const DISK_FULL = ['ENOSPC', 'EDQUOT'];
+const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
+const DISK_TROUBLE = ['EFBIG', 'EIO', 'EMFILE', 'ENFILE'];
+
+/**
+ * Runs a write of files a person asked for (samples, images, the demo set) into `dir`; a disk that
+ * refuses it becomes a 'file-system' failure naming the file (or the folder) and what to do.
+ */
+export async function writingFiles<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const code = typeof e?.code === 'string' ? e.code : '';
+    const where = e?.path ?? `in ${dir}`;
+    if (DISK_FULL.includes(code)) throw new EngineError('file-system', `Disk full while writing ${where}: free space and run the command again.`);
+    if (NOT_WRITABLE.includes(code)) throw new EngineError('file-system', `Cannot write ${where} (${code}): make it writable or choose another folder.`);
+    if (DISK_TROUBLE.includes(code)) throw new EngineError('file-system', e.message);
+    throw err;
+  }
+}
+
+/** Refuses a file-name stem that would lead out of the folder the files go to. */
+export function checkStem(stem: string): void {
+  if (/[/\\]/.test(stem)) throw badRequest(`"${stem}" cannot start the names of image files: use a name without "/" or "\\".`);
+}
+
 /** Lets queued IPC messages (a cancel) in between batches of synchronous tensor work. */
 export function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));

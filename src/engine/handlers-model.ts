@@ -1,13 +1,22 @@
-// Requests that use a trained run's model: encodeFolder (incremental), decode, sample,
-// reconstruct, estimateLogPx.
+// Requests that use a trained run's model: encodeFolder (incremental), decode, sample (and
+// writeSamples), reconstruct, estimateLogPx.
 
 import { basename, dirname, resolve } from 'node:path';
-import type { Encoding, FileProblem, ImageBatch } from '../protocol/engine';
+import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../protocol/engine';
 import type { ElboTerms } from '../protocol/model';
-import { loadDataset, loadFiles, scanFolder } from './data';
+import { loadDataset, loadFiles, scanFolder, writePngs } from './data';
 import { runSplit, subset, type ImageSet } from './core-batches';
 import { estimateLogPx } from './trainer';
-import { badRequest, throwIfCancelled, yieldToEventLoop, type Handler, type RequestContext } from './handlers-context';
+import {
+  badRequest,
+  checkStem,
+  throwIfCancelled,
+  writingFiles,
+  yieldToEventLoop,
+  type Handler,
+  type RequestContext,
+  type RequestOf,
+} from './handlers-context';
 import { decodeLatents, encodeImages, imagesToInput, labelsToInput, encodeBatch, decodeRaw, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms } from './objective';
 import { createRng, deriveSeed } from './rng';
@@ -163,7 +172,10 @@ function normals(n: number, seed: number): Float32Array {
   return out;
 }
 
-export const handleSample: Handler<'sample'> = (req) =>
+type SampleQuery = Pick<RequestOf<'sample'>, 'runDir' | 'count' | 'mode' | 'seed'>;
+
+/** Draws latents for the mode and decodes them. */
+const sampleImages = (req: SampleQuery): Promise<SampleResult> =>
   withRun(req.runDir, async ({ manifest, vae }) => {
     const dims = vae.model.latentSize;
     if (!Number.isInteger(req.count) || req.count < 1 || req.count > 100_000) {
@@ -191,6 +203,15 @@ export const handleSample: Handler<'sample'> = (req) =>
     const pixels = await decodeLatents(vae, latents, req.count, labels);
     return { images: imageBatch(vae, pixels, req.count), latents };
   });
+
+export const handleSample: Handler<'sample'> = (req) => sampleImages(req);
+
+/** Samples and writes the PNG files here, so the pixels never travel to the owner. */
+export const handleWriteSamples: Handler<'writeSamples'> = async (req) => {
+  checkStem(req.stem);
+  const { images } = await sampleImages(req);
+  return { files: await writingFiles(req.dir, () => writePngs(images, req.dir, req.stem)) };
+};
 
 export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
   withRun(req.runDir, async ({ manifest, vae }) => {

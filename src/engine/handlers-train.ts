@@ -26,6 +26,7 @@ import {
 } from './runStore';
 import { forgetRun } from './runStore-cache';
 import { trainVae, type TrainState } from './trainer';
+import { limitProblem } from '../protocol/limits';
 
 /** The run being trained by this worker, if any: one training at a time. */
 let active: { id: number; runDir: string } | null = null;
@@ -44,13 +45,14 @@ function checkTrainingConfig(cfg: TrainingConfig): void {
   const bad = (what: string) => {
     throw badRequest(`Invalid training settings: ${what}.`);
   };
-  if (!Number.isInteger(cfg.epochs) || cfg.epochs < 1) bad(`epochs must be a whole number ≥ 1, got ${cfg.epochs}`);
-  if (!Number.isInteger(cfg.batchSize) || cfg.batchSize < 1) bad(`batch size must be a whole number ≥ 1, got ${cfg.batchSize}`);
-  if (!(cfg.learningRate > 0 && Number.isFinite(cfg.learningRate))) bad(`learning rate must be > 0, got ${cfg.learningRate}`);
-  if (!(cfg.validationSplit >= 0 && cfg.validationSplit < 1)) bad(`validation split must be in [0, 1), got ${cfg.validationSplit}`);
-  if (!Number.isInteger(cfg.seed)) bad(`seed must be a whole number, got ${cfg.seed}`);
-  const k = cfg.iwaeSamples ?? 0;
-  if (!Number.isInteger(k) || k < 0) bad(`IWAE samples must be a whole number ≥ 0, got ${k}`);
+  const problem =
+    limitProblem('epochs', cfg.epochs) ??
+    limitProblem('batchSize', cfg.batchSize, 'batch size') ??
+    limitProblem('learningRate', cfg.learningRate, 'learning rate') ??
+    limitProblem('validationSplit', cfg.validationSplit, 'validation split') ??
+    limitProblem('seed', cfg.seed) ??
+    limitProblem('iwaeSamples', cfg.iwaeSamples ?? 0, 'IWAE samples');
+  if (problem) bad(problem);
 }
 
 const DISK_FULL = ['ENOSPC', 'EDQUOT', 'EFBIG'];

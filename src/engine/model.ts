@@ -9,6 +9,7 @@
 import type { ModelConfig, Preprocessing } from '../protocol/model';
 import { deriveSeed } from './rng';
 import { getTf, type LayersModel, type Tensor, type Tensor2D } from './tf';
+import { limitProblem } from '../protocol/limits';
 
 type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
 
@@ -55,13 +56,23 @@ function validateConfig(model: ModelConfig, pre: Preprocessing): void {
   const bad = (what: string) => {
     throw new Error(`Invalid model configuration: ${what}. Fix the run's model settings.`);
   };
-  if (!Number.isInteger(model.latentSize) || model.latentSize < 1) bad(`latentSize must be a whole number ≥ 1, got ${model.latentSize}`);
-  if (model.hiddenUnits.some((u) => !Number.isInteger(u) || u < 1)) bad(`hiddenUnits must be whole numbers ≥ 1, got [${model.hiddenUnits}]`);
-  if (model.architecture === 'conv' && (model.convFilters.length === 0 || model.convFilters.some((f) => !Number.isInteger(f) || f < 1))) {
-    bad(`convFilters must be one or more whole numbers ≥ 1, got [${model.convFilters}]`);
+  const latent = limitProblem('latentSize', model.latentSize);
+  if (latent) bad(latent);
+  const units = model.hiddenUnits.map((u) => limitProblem('hiddenUnits', u, 'each of hiddenUnits')).find(Boolean);
+  if (units) bad(units);
+  if (model.architecture === 'conv') {
+    if (model.convFilters.length === 0) bad('convFilters must list one or more filter counts, got []');
+    const filters = model.convFilters.map((f) => limitProblem('convFilters', f, 'each of convFilters')).find(Boolean);
+    if (filters) bad(filters);
   }
-  if (model.likelihood === 'gaussian' && !(model.sigma > 0)) bad(`sigma must be > 0 for the Gaussian decoder, got ${model.sigma}`);
-  if (!(pre.width >= 1 && pre.height >= 1)) bad(`image size must be at least 1×1, got ${pre.width}×${pre.height}`);
+  const beta = limitProblem('beta', model.beta);
+  if (beta) bad(beta);
+  if (model.likelihood === 'gaussian') {
+    const sigma = limitProblem('sigma', model.sigma);
+    if (sigma) bad(sigma);
+  }
+  const side = limitProblem('imageSide', pre.width, 'image width') ?? limitProblem('imageSide', pre.height, 'image height');
+  if (side) bad(side);
 }
 
 function withLabel(

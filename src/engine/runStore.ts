@@ -18,9 +18,9 @@ import type { OptimizerWeight } from './trainer';
 import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './runStore-fs';
 import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './runStore-layers';
 import { isEpochSummary } from './runStore-history';
-import { RUN_NAME_RULE, runNameProblem } from '../protocol/runName';
+import { RUN_FILE, runNameMessage } from '../protocol/runName';
 
-export const RUN_FILE = 'run.json';
+export { RUN_FILE };
 export const HISTORY_FILE = 'history.jsonl';
 export const CHECKPOINTS_DIR = 'checkpoints';
 export const RUN_FORMAT = 'latent-atlas-run';
@@ -44,10 +44,8 @@ export function checkpointName(epoch: number): string {
 }
 
 function checkRunName(name: string, parent: string): void {
-  const problem = runNameProblem(name);
-  if (problem) {
-    throw new EngineError('bad-request', `The run name "${name}" cannot be used: ${problem}; ${RUN_NAME_RULE} (the run is saved in ${parent}).`);
-  }
+  const message = runNameMessage(name, parent);
+  if (message) throw new EngineError('bad-request', message);
 }
 
 /** The folder of the run `name` inside `parent`; refuses names that would leave `parent`. */
@@ -373,10 +371,10 @@ async function readLock(path: string): Promise<FoundLock | null> {
   return { raw, ino: stat.ino, lock, stale };
 }
 
-/** The process training this run right now, or null (no lock, the locker has died, or it is this process). */
+/** The live process training this run right now (this one included), or null (no lock, or the locker has died). */
 export async function trainingOwner(runDir: string): Promise<TrainingLock | null> {
   const found = await readLock(join(runDir, LOCK_FILE));
-  return found?.lock && !found.stale && found.lock.pid !== process.pid ? found.lock : null;
+  return found?.lock && !found.stale ? found.lock : null;
 }
 
 /** Creates the lock file only if there is none ('wx'): of two racing processes exactly one wins. */

@@ -11,8 +11,8 @@ import type { EngineEvent, EngineRequest, EngineResults, WorkerMessage, WorkerOp
 import { initBackend } from './backend';
 import { onDeviceLost } from './backends/webgpu';
 import { badRequest, engineInfo, toFailure, type Handler, type RequestContext } from './handlers-context';
-import { handleDecode, handleEncodeFolder, handleEstimateLogPx, handleReconstruct, handleSample } from './handlers-model';
-import { handleLoadRun, handleProject, handleWriteImages } from './handlers-run';
+import { handleDecode, handleEncodeFolder, handleEstimateLogPx, handleReconstruct, handleSample, handleWriteSamples } from './handlers-model';
+import { handleLoadRun, handleProject, handleWriteDemoFolder, handleWriteImages } from './handlers-run';
 import { handleResume, handleTrain } from './handlers-train';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
@@ -42,6 +42,8 @@ const handlers: Handlers = {
   estimateLogPx: handleEstimateLogPx,
   project: handleProject,
   writeImages: handleWriteImages,
+  writeSamples: handleWriteSamples,
+  writeDemoFolder: handleWriteDemoFolder,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

@@ -7,7 +7,7 @@ import type { Encoding, EngineEvent, RunInfo } from '../protocol/engine';
 import type { BackendReport } from '../protocol/model';
 import type { EpochMessage, StatusMessage, StepMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
-import { EngineClient } from './engineClient';
+import { EngineClient } from '../client/engineClient';
 import { readSettings, settingKeys } from './settings';
 import { TrainingSeries } from './trainingSeries';
 import { backendText } from '../protocol/backendText';
@@ -67,15 +67,15 @@ export class Session extends Disposable {
     const settings = readSettings((k) => vscode.workspace.getConfiguration('vae').get(k));
     const { maxMemoryMB, ...worker } = settings.worker;
     const client = new EngineClient({ workerPath: this.context.asAbsolutePath('dist/worker.js'), worker, maxOldSpaceMb: maxMemoryMB });
-    client.events.on('ready', (e: { backend: BackendReport; tfjsVersion: string }) => {
+    client.events.on('ready', (e) => {
       this.log.info(`Engine worker ready: backend ${backendText(e.backend)}, TensorFlow.js ${e.tfjsVersion}.`);
       for (const s of e.backend.skipped) this.log.warn(`Backend ${s.name} not used: ${s.reason}`);
       this.changes.fire({ kind: 'backend', backend: e.backend });
     });
-    client.events.on('exit', (e: { code: number | null; signal: string | null }) => {
+    client.events.on('exit', (e) => {
       this.log.info(`Engine worker exited (code ${String(e.code)}, signal ${String(e.signal)}).`);
     });
-    client.events.on('stderr', (text: string) => {
+    client.events.on('stderr', (text) => {
       for (const line of text.split('\n')) if (line.trim()) this.log.debug(`[worker] ${line}`);
     });
     this.client = client;

@@ -15,6 +15,7 @@ import {
   type TrainingConfig,
 } from '../protocol/model';
 import { LIMITS, type Limit } from '../protocol/limits';
+import { parseImageSize } from '../protocol/imageSize';
 
 export type SettingsGetter = (key: string) => unknown;
 
@@ -82,8 +83,8 @@ export function readSettings(get: SettingsGetter): HostSettings {
   const model: ModelConfig = {
     architecture: choice('architecture', ARCHITECTURES, DEFAULT_MODEL.architecture),
     latentSize: limited('latentSize', DEFAULT_MODEL.latentSize, LIMITS.latentSize),
-    hiddenUnits: intList('hiddenUnits', DEFAULT_MODEL.hiddenUnits, 4096),
-    convFilters: intList('convFilters', DEFAULT_MODEL.convFilters, 1024),
+    hiddenUnits: intList('hiddenUnits', DEFAULT_MODEL.hiddenUnits, LIMITS.hiddenUnits.max),
+    convFilters: intList('convFilters', DEFAULT_MODEL.convFilters, LIMITS.convFilters.max),
     likelihood: choice('likelihood', LIKELIHOODS, DEFAULT_MODEL.likelihood),
     sigma: limited('sigma', DEFAULT_MODEL.sigma, LIMITS.sigma),
     beta: limited('beta', DEFAULT_MODEL.beta, LIMITS.beta),
@@ -116,8 +117,8 @@ export function readSettings(get: SettingsGetter): HostSettings {
     worker: {
       backend: choice('backend', BACKENDS, 'auto'),
       ...(nativeModulesPath ? { nativeModulesPath } : {}),
-      threads: number('wasmThreads', 0, 0, 64, true),
-      maxMemoryMB: number('workerMemoryMB', 8192, 512, 131072, true),
+      threads: limited('wasmThreads', 0, LIMITS.wasmThreads),
+      maxMemoryMB: limited('workerMemoryMB', 8192, LIMITS.workerMemoryMB),
     },
     runFolder: text('runFolder', '.vae') || '.vae',
     samplesFolder: text('samplesFolder', 'samples') || 'samples',
@@ -136,13 +137,5 @@ export function settingKeys(): string[] {
   return keys;
 }
 
-/** "28x28" → { width: 28, height: 28 }; null when malformed or a side is outside 1..1024. */
-export function parseImageSize(value: string): { width: number; height: number } | null {
-  const m = /^\s*(\d{1,4})\s*[x×]\s*(\d{1,4})\s*$/i.exec(value);
-  if (!m) return null;
-  const width = Number(m[1]);
-  const height = Number(m[2]);
-  const { min, max } = LIMITS.imageSide;
-  if (width < min || height < min || width > max || height > max) return null;
-  return { width, height };
-}
+/** Read the same way by the CLI's --size (src/protocol/imageSize.ts). */
+export { parseImageSize };

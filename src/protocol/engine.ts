@@ -127,6 +127,28 @@ export interface WriteImagesRequest {
   stem: string;
 }
 
+/**
+ * Samples like `sample` and writes the images as PNG files `<stem>-001.png`, … into `dir`, never
+ * overwriting a file: the pixels stay in the worker, where the files are written.
+ */
+export interface WriteSamplesRequest {
+  type: 'writeSamples';
+  id: number;
+  runDir: string;
+  count: number;
+  mode: SampleMode;
+  seed?: number;
+  dir: string;
+  stem: string;
+}
+
+/** Writes the built-in demo set as PNG files into `dir` (one sub-folder per class). */
+export interface WriteDemoFolderRequest {
+  type: 'writeDemoFolder';
+  id: number;
+  dir: string;
+}
+
 export interface ShutdownRequest {
   type: 'shutdown';
   id: number;
@@ -144,6 +166,8 @@ export type EngineRequest =
   | EstimateLogPxRequest
   | ProjectRequest
   | WriteImagesRequest
+  | WriteSamplesRequest
+  | WriteDemoFolderRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -172,7 +196,16 @@ export interface RunInfo {
   history: EpochSummary[];
   /** Folders encoded with this run (absolute paths). */
   encodings: string[];
+  /** Only for a run whose manifest says 'training': whether a live process trains it now. */
+  training?: TrainingNow;
 }
+
+/** Who trains a run whose run.json says 'training', from the run's training lock. */
+export type TrainingNow =
+  /** A live process (this engine's worker or another) holds the lock. */
+  | { state: 'running'; pid: number; host: string; since: string }
+  /** Nobody does: the training was interrupted (a crash, a kill) and can be resumed. */
+  | { state: 'interrupted' };
 
 export interface Encoding {
   runDir: string;
@@ -240,6 +273,10 @@ export interface EngineResults {
   project: ProjectResult;
   /** Absolute paths written, in image order. */
   writeImages: { files: string[] };
+  /** Absolute paths written, in sample order. */
+  writeSamples: { files: string[] };
+  /** How many demo images were written. */
+  writeDemoFolder: { count: number };
   shutdown: Record<string, never>;
 }
 
@@ -309,7 +346,7 @@ export type EngineErrorCode =
   | 'out-of-memory'
   /** The GPU device was lost mid-request (driver reset, GPU removed); the worker restarts. */
   | 'device-lost'
-  /** A write of the run refused by the disk (full, read-only, no permission); the message names the file. */
+  /** A write refused by the disk (full, read-only, no permission): of a run, samples or images; the message names the file. */
   | 'file-system'
   | 'cancelled'
   | 'internal';

@@ -1,5 +1,6 @@
-// Bounds of the numeric settings, one table for the extension's settings (vae.*) and the CLI's
-// flags, so a value the one accepts the other accepts too.
+// Bounds of the numeric settings, one table for the extension's settings (vae.*, whose
+// package.json schema a unit test checks against it), the CLI's flags and the engine's own
+// validation of a request, so a value one of them accepts the others accept too.
 
 export interface Limit {
   min: number;
@@ -18,6 +19,20 @@ export const LIMITS = {
   validationSplit: { min: 0, max: 0.9, int: false },
   seed: { min: 0, max: 2147483647, int: true },
   iwaeSamples: { min: 0, max: 5000, int: true },
+  /** Each entry of hiddenUnits / convFilters. */
+  hiddenUnits: { min: 1, max: 4096, int: true },
+  convFilters: { min: 1, max: 1024, int: true },
+  wasmThreads: { min: 0, max: 64, int: true },
+  workerMemoryMB: { min: 512, max: 131072, int: true },
   /** Width and height of the images the model takes, in pixels. */
   imageSide: { min: 1, max: 1024, int: true },
 } as const satisfies Record<string, Limit>;
+
+export type LimitName = keyof typeof LIMITS;
+
+/** Why `value` is outside LIMITS[name], in words naming `label` (e.g. "epochs"), or undefined. */
+export function limitProblem(name: LimitName, value: number, label: string = name): string | undefined {
+  const { min, max, int } = LIMITS[name];
+  if (Number.isFinite(value) && value >= min && value <= max && (!int || Number.isInteger(value))) return undefined;
+  return `${label} must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${value}`;
+}

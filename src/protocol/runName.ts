@@ -1,6 +1,9 @@
 // What may name a run folder: one folder name, the same on Linux, macOS and Windows, that cannot
 // lead out of the folder it is created in. Shared by the run store, the extension and the CLI.
 
+/** The manifest of a run, in its folder: a folder holding it is a run. */
+export const RUN_FILE = 'run.json';
+
 /** Longest run name in bytes (UTF-8): the limit of a folder name on common file systems. */
 const MAX_NAME_BYTES = 255;
 const WINDOWS_RESERVED = /^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$/i;
@@ -15,6 +18,7 @@ export function runNameProblem(name: string): string | undefined {
   if (name.includes('..')) return 'it contains ".."';
   if (name.startsWith('.')) return 'it starts with "."';
   // Windows silently drops trailing dots and spaces, and refuses these characters and device names.
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is refused
   if (/[<>:"|?*\x00-\x1f\x7f]/.test(name)) return 'it contains a character that is not allowed in file names';
   if (/^\s|[.\s]$/.test(name)) return 'it starts with a space or ends with "." or a space';
   if (WINDOWS_RESERVED.test(name)) return `"${name}" is a reserved device name on Windows`;
@@ -22,3 +26,9 @@ export function runNameProblem(name: string): string | undefined {
   return undefined;
 }
 
+
+/** What to tell a person who chose `name` for a run in `parent`, or undefined when it can be used. */
+export function runNameMessage(name: string, parent: string): string | undefined {
+  const problem = runNameProblem(name);
+  return problem && `The run name "${name}" cannot be used: ${problem}; ${RUN_NAME_RULE} (the run is saved in ${parent}).`;
+}

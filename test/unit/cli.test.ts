@@ -86,6 +86,42 @@ describe('latent-atlas CLI', () => {
     assert.equal((await fs.readdir(out)).length, 7, 'existing samples are never overwritten');
   });
 
+  test('sample and demo-data write their PNG files in the worker: the CLI process loads neither sharp nor TensorFlow.js', async () => {
+    // Preloaded in every process of the command (NODE_OPTIONS reaches the forked worker too), but
+    // armed only in the CLI's own: a require of sharp or tfjs there fails the command.
+    const stub = join(root, 'no-engine-in-cli.cjs');
+    await fs.writeFile(
+      stub,
+      `if (/cli\\.js$/.test(process.argv[1] || '')) {
+  const Module = require('module');
+  const load = Module._load;
+  Module._load = function (request, ...rest) {
+    if (/^(sharp|@tensorflow\\/)/.test(request)) throw new Error('the CLI process loaded ' + request);
+    return load.call(this, request, ...rest);
+  };
+}
+`,
+    );
+    const env = { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${stub}` };
+    const out = join(root, 'samples-in-worker');
+    const r = await cli(['sample', runDir, '-n', '3', '--out', out, '--seed', '5'], root, env);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Wrote 3 images to ${out.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
+    assert.deepEqual((await fs.readdir(out)).sort(), ['sample-001.png', 'sample-002.png', 'sample-003.png']);
+    assert.equal((await sharp(join(out, 'sample-001.png')).metadata()).format, 'png');
+    const demo = join(root, 'demo-in-worker');
+    const d = await cli(['demo-data', demo], root, env);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(d.stdout, /^Wrote 10000 demo images to /m);
+    assert.deepEqual((await fs.readdir(demo)).sort(), ['circle', 'square', 'triangle']);
+    // The stub is armed: the same require in a process named cli.js does fail.
+    const armed = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, ['--require', stub, '-e', 'require("sharp")', 'cli.js'], { stdio: 'ignore' });
+      child.on('close', resolve);
+    });
+    assert.notEqual(armed, 0);
+  });
+
   test('info prints the manifest and the history table; encode reports skipped files', async () => {
     const info = await cli(['info', runDir]);
     assert.equal(info.code, 0, info.stderr);
@@ -123,6 +159,12 @@ describe('latent-atlas CLI', () => {
     assert.ok(manifest.epochsCompleted >= 1 && manifest.checkpoint);
     const info = await cli(['info', join(root, 'runs', 'interrupted')]);
     assert.equal(info.code, 0, info.stderr);
+    // A run that says 'training' while nobody holds its lock was interrupted: info says how to go on.
+    await fs.writeFile(join(root, 'runs', 'interrupted', 'run.json'), JSON.stringify({ ...manifest, state: 'training' }, null, 2));
+    const crashed = await cli(['info', join(root, 'runs', 'interrupted')]);
+    assert.equal(crashed.code, 0, crashed.stderr);
+    assert.match(crashed.stdout, /^State\s+training \(interrupted: nothing trains it now; continue with "latent-atlas resume .*interrupted"\)/m);
+    await fs.writeFile(join(root, 'runs', 'interrupted', 'run.json'), JSON.stringify(manifest, null, 2));
   });
 
   test('bad arguments exit 2 with the usage text', async () => {

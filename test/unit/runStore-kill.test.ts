@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { setTf } from '../../src/engine/tf';
 import { loadCheckpoint, readHistory, readManifest } from '../../src/engine/runStore';
-import type { EngineClient } from '../../src/host/engineClient';
+import type { EngineClient } from '../../src/client/engineClient';
 import { client, demoFolder, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
 let root: string;
@@ -82,4 +82,6 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
   const decoded = await engine.request<'decode'>({ type: 'decode', runDir, latents: new Float32Array([0, 0]) });
   assert.equal(decoded.count, 1);
   t.diagnostic(`kills that left an uncommitted checkpoint behind: ${leftovers}/${KILL_DELAYS_MS.length}`);
+  // The test means something only if kills landed mid-write (8 of 8 do here); most must.
+  assert.ok(leftovers >= KILL_DELAYS_MS.length / 2, `only ${leftovers} of ${KILL_DELAYS_MS.length} kills landed while a checkpoint was being written`);
 });

@@ -5,7 +5,7 @@ import { promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { EngineClient } from '../../src/host/engineClient';
+import { EngineClient } from '../../src/client/engineClient';
 import { writeDemoFolder } from '../../src/engine/data';
 import { DEFAULT_MODEL, DEFAULT_TRAINING, type ModelConfig, type TrainingConfig } from '../../src/protocol/model';
 import type { RequestBody } from '../../src/protocol/engine';

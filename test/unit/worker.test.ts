@@ -6,8 +6,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EngineEvent, EpochEvent } from '../../src/protocol/engine';
-import { EngineError, type EngineClient } from '../../src/host/engineClient';
-import { client, demoFolder, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
+import { EngineError, type EngineClient } from '../../src/client/engineClient';
+import { client, demoFolder, SMALL_MODEL, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
 let root: string;
 let images: string;
@@ -92,6 +92,12 @@ describe('engine worker', () => {
     });
     await started;
     await assert.rejects(engine.request<'train'>(trainBody(join(root, 'runs', 'other'), images)), /already running/);
+    // The engine says who trains a run that says 'training': here, its own worker.
+    const live = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    assert.equal(live.manifest.state, 'training');
+    const now = live.training;
+    assert.ok(now?.state === 'running', JSON.stringify(now));
+    assert.equal(now.pid, engine.workerPid, 'held by this engine\'s own worker');
     assert.equal(await engine.cancel(job.id), true);
     assert.equal((await job.result).state, 'cancelled');
   });
@@ -171,16 +177,46 @@ describe('engine worker', () => {
     assert.equal(await fs.readFile(join(out, 'sample-002.png'), 'utf8'), 'mine');
     const png = await fs.readFile(files[0]);
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    // Sampling into files in one request: the same draws as `sample`, written next to the others.
+    const written = await engine.request<'writeSamples'>({ type: 'writeSamples', runDir, count: 5, mode: { kind: 'prior' }, seed: 7, dir: out, stem: 'sample' });
+    assert.deepEqual(written.files.map((f) => f.slice(out.length + 1)), ['sample-007.png', 'sample-008.png', 'sample-009.png', 'sample-010.png', 'sample-011.png']);
+    assert.deepEqual(await fs.readFile(written.files[0]), png, 'a seed reproduces the draws');
+    await assert.rejects(
+      engine.request<'writeSamples'>({ type: 'writeSamples', runDir, count: 1, mode: { kind: 'prior' }, dir: out, stem: '../escape' }),
+      (err: EngineError) => err.code === 'bad-request',
+    );
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    assert.equal(info.training, undefined, 'a complete run has no training state');
   });
 
   test('reconstruct and estimateLogPx answer with finite figures; UMAP is seeded', async () => {
     const runDir = join(root, 'runs', 'first');
-    const files = (await fs.readdir(join(images, 'triangle'))).slice(0, 3).map((f) => join(images, 'triangle', f));
+    // One image of each class, so their reconstructions should differ.
+    const files = await Promise.all(['circle', 'square', 'triangle'].map(async (c) => join(images, c, (await fs.readdir(join(images, c)))[0])));
     const rec = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [...files, join(root, 'missing.png')] });
     assert.equal(rec.originals.count, 3);
     assert.equal(rec.reconstructions.pixels.length, 3 * 28 * 28);
     assert.equal(rec.terms.length, 3);
     assert.ok(rec.terms.every((t) => Number.isFinite(t.elbo) && t.kl >= 0));
+    // Reconstructions resemble their own originals more than shuffled ones (a decoder fed z = 0, or
+    // the wrong image's z, fails this). The tiny two-epoch run above has barely learned: train one
+    // that has.
+    const trainedDir = join(root, 'runs', 'reconstructs');
+    await engine.request<'train'>(
+      trainBody(trainedDir, images, { model: { ...SMALL_MODEL, latentSize: 8, hiddenUnits: [256] }, training: { ...SMALL_TRAINING, epochs: 25, validationSplit: 0 } }),
+    );
+    const good = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir: trainedDir, files });
+    const px = 28 * 28;
+    const distance = (i: number, j: number) => {
+      let sum = 0;
+      for (let p = 0; p < px; p++) sum += (good.originals.pixels[i * px + p] - good.reconstructions.pixels[j * px + p]) ** 2;
+      return sum;
+    };
+    for (let i = 0; i < 3; i++) {
+      const own = distance(i, i);
+      const shuffled = [0, 1, 2].filter((j) => j !== i).map((j) => distance(i, j));
+      assert.ok(own < Math.min(...shuffled), `image ${i}: its reconstruction is ${own} away, the others' ${shuffled.join(', ')}`);
+    }
     assert.equal(rec.skipped.length, 1);
     const lp = await engine.request<'estimateLogPx'>({ type: 'estimateLogPx', runDir, k: 20 });
     assert.equal(lp.count, 48, 'the run\'s validation images (20% of 240)');
@@ -245,7 +281,7 @@ describe('engine worker', () => {
   });
 
   test('a worker that runs out of memory is reported as such, in plain words', async () => {
-    const { EngineClient } = await import('../../src/host/engineClient');
+    const { EngineClient } = await import('../../src/client/engineClient');
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
     // A small heap and a UMAP layout far too big for it: a real V8 heap exhaustion in the worker.
     const small = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], maxOldSpaceMb: 200 });
@@ -259,7 +295,7 @@ describe('engine worker', () => {
   });
 
   test('a forced backend that cannot load fails the start with the reason', async () => {
-    const { EngineClient } = await import('../../src/host/engineClient');
+    const { EngineClient } = await import('../../src/client/engineClient');
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
     const gpu = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], worker: { backend: 'tensorflow-gpu' } });
     await assert.rejects(gpu.request<'loadRun'>({ type: 'loadRun', runDir: root }), (err: EngineError) => {

@@ -8,10 +8,12 @@ import type { DecodeLatentsMessage } from '../../src/protocol/webview';
 import { KNOWN, greyImages, initMessage, pointsMessage, seriesMessage } from './fixtures';
 import {
   clientPositionFromAxes,
+  frameDrawn,
   pageProblems,
   pointsPixel,
   postToWebview,
   postedMessages,
+  savedTransform,
   screenshot,
   setTheme,
   startHarness,
@@ -37,13 +39,15 @@ afterEach(async () => {
   await page.context().close();
 });
 
-async function openWithPoints(opts: { reducedMotion?: boolean } = {}): Promise<Page> {
+async function openWithPoints(opts: { reducedMotion?: boolean; clock?: boolean } = {}): Promise<Page> {
   page = await harness.newPage(opts);
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage());
   await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
+  // The count is written while the points message is handled; the points and axes follow in the
+  // frame that handler asked for.
   await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   return page;
 }
 
@@ -96,6 +100,7 @@ test('points appear where the data says, in their label colour', async () => {
     mu: Float32Array.from(keep.flatMap((i) => [all.mu[2 * i], all.mu[2 * i + 1]])),
   });
   await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('51 points'));
+  await frameDrawn(page);
   assert.deepEqual(await page.locator('.legend-item .name').allTextContents(), ['cats']);
   assert.deepEqual(await page.locator('.legend-item .count').allTextContents(), ['51']);
   const [cx, cy] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
@@ -120,8 +125,11 @@ test('hovering the known point shows its file name and image; clicking opens it'
   await page.mouse.move(ex, ey);
   await tooltip.waitFor({ state: 'hidden' });
   await page.mouse.click(ex, ey);
-  await page.waitForTimeout(100);
-  assert.equal((await postedMessages(page)).filter((m) => m.type === 'openFile').length, 1);
+  // Then a click on the point again: messages arrive in order, so once its openFile is in, an
+  // openFile from the empty click would have been posted before it.
+  await page.mouse.click(kx + 2, ky + 1);
+  const all = await waitForPosted(page, 'openFile', 2);
+  assert.deepEqual(all, [{ type: 'openFile', file: KNOWN.file }, { type: 'openFile', file: KNOWN.file }], 'a click on empty space opens nothing');
 });
 
 test('brush selection, Isolate and Clear', async () => {
@@ -146,13 +154,13 @@ test('brush selection, Isolate and Clear', async () => {
 
   await page.click('vscode-button.isolate');
   await page.waitForFunction(() => /isolated/.test(document.querySelector('.info')?.textContent ?? ''));
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   assert.equal((await pointsPixel(page, kx, ky))[3], 0, 'Isolate should hide points outside the selection');
   await screenshot(page, '04-isolate');
 
   await page.click('vscode-button.clear-selection');
   await page.waitForFunction(() => !/selected/.test(document.querySelector('.info')?.textContent ?? ''));
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   assert.deepEqual((await pointsPixel(page, kx, ky)).slice(0, 3), [0xd1, 0x86, 0x16]);
 });
 
@@ -161,7 +169,7 @@ test('lasso selects the points inside the drawn shape', async () => {
   // Zoom out a step with the keyboard so the whole dogs cluster (around (−2, 2)) is in view.
   await page.focus('svg.overlay-layer');
   await page.keyboard.press('-');
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   await page.click('vscode-button.mode-lasso');
   const corners = [[-3.2, 3.2], [-0.8, 3.2], [-0.8, 0.8], [-3.2, 0.8]] as const;
   const screen = await Promise.all(corners.map(([x, y]) => clientPositionFromAxes(page, x, y)));
@@ -243,7 +251,9 @@ test('Interpolate mode takes two clicks anywhere in latent space', async () => {
 });
 
 test('the decoded manifold sends one decode per burst of zooms, and only the latest is drawn', async () => {
-  await openWithPoints();
+  // Playwright's fake clock (time still flows) lets the test jump past the zoom's and the
+  // manifold's timers instead of sleeping through them.
+  await openWithPoints({ clock: true });
   await page.locator('vscode-checkbox.manifold-toggle').click();
   const [first] = await waitForPosted(page, 'decode');
   const cells = first.latents.length / 2;
@@ -251,16 +261,25 @@ test('the decoded manifold sends one decode per burst of zooms, and only the lat
   // While the first is in flight, a burst of zooms must not send anything.
   const box = (await page.locator('.scatter').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  // Six notches 30 ms apart (virtual time), well inside d3-zoom's 150 ms wheel gesture: one burst.
   for (let i = 0; i < 6; i++) {
     await page.mouse.wheel(0, -120);
-    await page.waitForTimeout(30);
+    await page.clock.runFor(30);
   }
-  await page.waitForTimeout(800);
+  // Proving that nothing is sent needs time to pass: 1 s of virtual time runs every timer due in
+  // it, among them the gesture's end 150 ms after the last notch and the manifold's 200 ms
+  // debounce after that, when the new view is asked for and must wait behind the first decode.
+  await page.clock.runFor(1_000);
+  assert.ok((await savedTransform(page))!.k > 1, 'the burst came to rest (its view was saved), so the manifold has asked');
   assert.equal((await decodes()).length, 1, 'no second decode while the first is in flight');
   // The answer to the first request is stale now: it is not drawn, and the newest view is asked for.
   await postToWebview(page, { type: 'images', requestId: first.requestId, images: greyImages(cells), latents: first.latents });
   const all = await waitForPosted(page, 'decode', 2);
-  await page.waitForTimeout(500);
+  // The stale answer was handled when the second decode went out (it is sent from that handler).
+  // Again 1 s of virtual time for what must not happen: no timer left behind sends a third
+  // decode, and no frame draws the stale grid.
+  await page.clock.runFor(1_000);
+  await frameDrawn(page);
   assert.equal((await decodes()).length, 2, 'exactly one decode for the whole burst');
   const manifoldDrawn = () => page.evaluate(() => {
     const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
@@ -295,8 +314,9 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
   const series = seriesMessage(3000, 5);
   await postToWebview(page, series);
   await page.click('vscode-tab-header.tab-training');
+  // One render draws the path with its data-points, the epoch marks, the KL bars and the figures,
+  // so once the path has its data everything read below is in place.
   await page.waitForFunction(() => document.querySelector('.chart-negElbo path.series')?.getAttribute('d'));
-  await page.waitForTimeout(100);
   const drawn = Number(await page.locator('.chart-negElbo path.series').getAttribute('data-points'));
   assert.ok(drawn > 100 && drawn < 1000, `3000 steps drawn as ${drawn} points (downsampled)`);
   assert.equal(await page.locator('.chart-negElbo .mark-train').count(), 5);
@@ -340,7 +360,7 @@ test('a theme switch changes the colours', async () => {
   const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
   const darkBg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
   await setTheme(page, 'light');
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   assert.equal(await page.evaluate(() => getComputedStyle(document.body).backgroundColor), 'rgb(255, 255, 255)');
   assert.notEqual(darkBg, 'rgb(255, 255, 255)');
   // A bird point takes the light theme's --vscode-charts-blue (#1a85ff).
@@ -356,7 +376,7 @@ test('a theme switch changes the colours', async () => {
   assert.ok(!birds.includes('55,148,255'), 'dark-theme blue still drawn');
   await screenshot(page, '08-light');
   await setTheme(page, 'high-contrast');
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   assert.ok(await page.evaluate(() => document.body.classList.contains('vscode-high-contrast')));
   assert.deepEqual((await pointsPixel(page, kx, ky)).slice(0, 3), [0xd1, 0x86, 0x16]);
   await screenshot(page, '09-high-contrast');
@@ -372,10 +392,18 @@ test('zoom, selection and endpoints survive a reload', async () => {
   await page.mouse.click(bx, by);
   await page.keyboard.up('Shift');
   await waitForPosted(page, 'decode');
+  // Pixels per latent unit on the drawn x axis, to read the zoom off the picture.
+  const pxPerUnit = async () => (await clientPositionFromAxes(page, 1, 0))[0] - (await clientPositionFromAxes(page, 0, 0))[0];
+  const fitted = await pxPerUnit();
   const box = (await page.locator('.scatter').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.7, box.y + box.height * 0.7);
   for (let i = 0; i < 3; i++) await page.mouse.wheel(0, -100);
-  await page.waitForTimeout(400);
+  await frameDrawn(page);
+  // The view is saved when the wheel gesture ends (150 ms after the last notch; earlier notches
+  // may end gestures of their own on a slow machine): wait until the saved zoom is the one drawn.
+  const k = (await pxPerUnit()) / fitted;
+  assert.ok(k > 1.1, `three notches zoomed in by ${k}`);
+  await page.waitForFunction((k) => Math.abs(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform?.k / k - 1) < 0.01, k);
   await page.click('vscode-button.mode-brush');
   const [x0, y0] = await clientPositionFromAxes(page, 1.2, -1.2);
   const [x1, y1] = await clientPositionFromAxes(page, 2.2, -2.2);
@@ -392,7 +420,7 @@ test('zoom, selection and endpoints survive a reload', async () => {
   await postToWebview(page, initMessage());
   await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
   await page.waitForFunction(() => /selected/.test(document.querySelector('.info')?.textContent ?? ''));
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   assert.equal(await info(), before.info);
   assert.deepEqual(await page.locator('.scatter .axis-x .tick text').allTextContents(), before.ticks);
   const afterKnown = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);

@@ -226,6 +226,7 @@ const HARNESS_JS = `(() => {
   });
   window.__harness = {
     posted: () => posted.map(encode),
+    count: (type) => posted.filter((m) => m.type === type).length,
     clear: () => { posted.length = 0; },
     post: (m) => window.postMessage(revive(m), '*'),
     postRaw: (m) => window.postMessage(m, '*'),
@@ -332,19 +333,42 @@ export async function postedMessages(page: Page): Promise<FromWebviewMessage[]> 
   return decodeTyped(raw) as FromWebviewMessage[];
 }
 
+/** Waits (polling each frame in the page) until the webview has posted `count` messages of `type`. */
 export async function waitForPosted<T extends FromWebviewMessage['type']>(
   page: Page,
   type: T,
   count = 1,
   timeoutMs = 5000,
 ): Promise<Extract<FromWebviewMessage, { type: T }>[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = (await postedMessages(page)).filter((m) => m.type === type) as Extract<FromWebviewMessage, { type: T }>[];
-    if (found.length >= count) return found;
-    if (Date.now() > deadline) throw new Error(`the webview posted ${found.length} "${type}" message(s) within ${timeoutMs} ms, expected ${count}`);
-    await page.waitForTimeout(50);
+  try {
+    await page.waitForFunction(
+      ([t, n]) => (window as unknown as { __harness: { count(t: string): number } }).__harness.count(t) >= n,
+      [type, count] as const,
+      { timeout: timeoutMs },
+    );
+  } catch (e) {
+    if ((e as Error).name !== 'TimeoutError') throw e;
+    const found = (await postedMessages(page)).filter((m) => m.type === type).length;
+    throw new Error(`the webview posted ${found} "${type}" message(s) within ${timeoutMs} ms, expected ${count}`);
   }
+  return (await postedMessages(page)).filter((m) => m.type === type) as Extract<FromWebviewMessage, { type: T }>[];
+}
+
+/**
+ * Resolves once the page has run an animation frame that was queued after everything done so far.
+ * The scatter (and the ELBO panel) draw in a requestAnimationFrame callback queued by the change
+ * that needs drawing; callbacks run in the order they were queued, so when this frame runs, every
+ * change already made (a handled message, a key press or wheel Playwright has delivered, a theme
+ * switch) is on the canvas and the axes. Under Playwright's fake clock the frame is a fake one,
+ * still run in order.
+ */
+export async function frameDrawn(page: Page): Promise<void> {
+  await page.evaluate(() => new Promise<void>((resolve) => requestAnimationFrame(() => resolve())));
+}
+
+/** The view transform the webview last saved in its state (saved whenever pan or zoom comes to rest). */
+export async function savedTransform(page: Page): Promise<{ k: number; x: number; y: number } | null> {
+  return page.evaluate(() => JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform ?? null);
 }
 
 export async function pageProblems(page: Page): Promise<string[]> {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { KNOWN, initMessage, pointsMessage } from './fixtures';
-import { clientPositionFromAxes, pageProblems, postToWebview, screenshot, setTheme, startHarness, waitForPosted, type Harness } from './harness';
+import { clientPositionFromAxes, frameDrawn, pageProblems, postToWebview, savedTransform, screenshot, setTheme, startHarness, waitForPosted, type Harness } from './harness';
 
 let harness: Harness;
 let page: Page;
@@ -30,8 +30,10 @@ async function open(): Promise<Page> {
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage());
   await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
+  // The count is written while the points message is handled; the points and axes follow in the
+  // frame that handler asked for.
   await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await page.waitForTimeout(100);
+  await frameDrawn(page);
   return page;
 }
 
@@ -101,14 +103,16 @@ test('arrow keys pan and + / − zoom the focused scatter, with a visible focus 
   assert.equal(ring.colour, 'rgb(243, 133, 24)', 'the high-contrast focus colour');
   await screenshot(page, '14-keyboard-focus-hc');
 
+  // Each key moves the view at once and the scatter draws the move in its next frame, so the axes
+  // are read after that frame.
   const at = () => clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
   const [x0, y0] = await at();
   await page.keyboard.press('ArrowRight');
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   const [x1, y1] = await at();
   assert.ok(Math.abs(x1 - (x0 - 40)) < 1.5 && Math.abs(y1 - y0) < 1.5, `ArrowRight moves the view 40 px: ${x0},${y0} → ${x1},${y1}`);
   await page.keyboard.press('ArrowDown');
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   const [x2, y2] = await at();
   assert.ok(Math.abs(x2 - x1) < 1.5 && Math.abs(y2 - (y1 - 40)) < 1.5, `ArrowDown: ${x1},${y1} → ${x2},${y2}`);
 
@@ -117,20 +121,21 @@ test('arrow keys pan and + / − zoom the focused scatter, with a visible focus 
   const cx = box.x + box.width / 2;
   const cy = box.y + box.height / 2;
   await page.keyboard.press('+');
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   const [x3, y3] = await at();
   assert.ok(Math.abs((x3 - cx) - 1.25 * (x2 - cx)) < 2 && Math.abs((y3 - cy) - 1.25 * (y2 - cy)) < 2, `+ zooms in: ${x2},${y2} → ${x3},${y3}`);
   await page.keyboard.press('-');
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   const [x4, y4] = await at();
   assert.ok(Math.abs(x4 - x2) < 2 && Math.abs(y4 - y2) < 2, `− undoes +: ${x4},${y4} vs ${x2},${y2}`);
   // 0 resets the view, and the view is kept in the webview state.
   await page.keyboard.press('0');
-  await page.waitForTimeout(50);
+  await frameDrawn(page);
   const [x5, y5] = await at();
   assert.ok(Math.abs(x5 - x0) < 1.5 && Math.abs(y5 - y0) < 1.5, '0 restores the fitted view');
+  const reset = JSON.stringify(await savedTransform(page));
   await page.keyboard.press('ArrowLeft');
-  await page.waitForTimeout(300);
-  const state = await page.evaluate(() => JSON.parse(sessionStorage.getItem('harness-state') ?? 'null'));
-  assert.deepEqual(state?.transform, { k: 1, x: 40, y: 0 }, 'the panned view is saved in the webview state');
+  // A key pan comes to rest at once and the view is saved then: wait for the saved view to change.
+  await page.waitForFunction((before) => JSON.stringify(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform ?? null) !== before, reset);
+  assert.deepEqual(await savedTransform(page), { k: 1, x: 40, y: 0 }, 'the panned view is saved in the webview state');
 });

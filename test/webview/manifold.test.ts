@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import type { DecodeLatentsMessage } from '../../src/protocol/webview';
 import { gaussianEdges, inverseNormalCdf } from '../../webview/core/grid';
 import { greyImages, initMessage, pointsMessage } from './fixtures';
-import { clientPositionFromAxes, pageProblems, postToWebview, postedMessages, screenshot, startHarness, waitForPosted, type Harness } from './harness';
+import { clientPositionFromAxes, frameDrawn, pageProblems, postToWebview, postedMessages, savedTransform, screenshot, startHarness, waitForPosted, type Harness } from './harness';
 
 let harness: Harness;
 let page: Page;
@@ -94,7 +94,8 @@ test('a manifold decode that never gets an answer frees its slot after 15 s, and
 });
 
 test('the inverse-CDF grid is drawn behind the scatter where its latents fall, and does not follow the view', async () => {
-  await open();
+  // On Playwright's fake clock (time still flows), so the test can jump past the view's timers.
+  await open({ clock: true });
   await page.locator('vscode-checkbox.manifold-toggle').click();
   const [view] = await waitForPosted(page, 'decode');
   await postToWebview(page, { type: 'images', requestId: view.requestId, images: greyImages(view.latents.length / 2), latents: view.latents });
@@ -135,7 +136,12 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
   const box = (await page.locator('.scatter').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
   await page.mouse.wheel(0, -200);
-  await page.waitForTimeout(700);
+  // That nothing is asked needs time to pass: 1 s of virtual time runs every timer due in it, among
+  // them the wheel gesture's end 150 ms on and the 200 ms debounce a view-following grid would
+  // start then; the frame after it has the zoomed view drawn.
+  await page.clock.runFor(1_000);
+  await frameDrawn(page);
+  assert.ok((await savedTransform(page))!.k > 1, 'the zoom came to rest (its view was saved)');
   assert.equal((await decodes()).length, 2);
   const [cx, cy] = await clientPositionFromAxes(page, 0, 0);
   assert.deepEqual(await manifoldPixel(cx, cy), [grey(7 * n + 7), grey(7 * n + 7), grey(7 * n + 7), 255]);

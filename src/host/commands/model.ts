@@ -106,9 +106,9 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
   }
   try {
     const files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sampling ${count} images from "${m.name}"` }, async () => {
-      const engine = host.session.engine();
-      const r = await engine.request<'sample'>({ type: 'sample', runDir: model.runDir, count, mode, seed: Math.floor(Math.random() * 2 ** 31) });
-      return (await engine.request<'writeImages'>({ type: 'writeImages', images: r.images, dir, stem })).files;
+      // The worker samples and writes the files: the pixels never travel through the host.
+      const seed = Math.floor(Math.random() * 2 ** 31);
+      return (await host.session.engine().request<'writeSamples'>({ type: 'writeSamples', runDir: model.runDir, count, mode, seed, dir, stem })).files;
     });
     host.log.info(`Wrote ${files.length} samples of "${m.name}" to ${dir}: ${files.map((f) => basename(f)).join(', ')}`);
     if (files[0]) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));

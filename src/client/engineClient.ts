@@ -4,7 +4,6 @@
 // CLI, so it must not import 'vscode'.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import { EventEmitter } from 'node:events';
 import type {
   EngineErrorCode,
   EngineEvent,
@@ -16,6 +15,7 @@ import type {
   WorkerOptions,
 } from '../protocol/engine';
 import type { BackendReport } from '../protocol/model';
+import { TypedEmitter } from './typedEmitter';
 
 export type ClientErrorCode = EngineErrorCode | 'worker-crashed';
 
@@ -42,6 +42,25 @@ export interface EngineClientOptions {
   shutdownTimeoutMs?: number;
 }
 
+/** How a worker process ended. */
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** The protocol's events keyed by their `type`: `ready` → ReadyEvent, `progress` → ProgressEvent, … */
+type ByType<U extends { type: string }> = { [E in U as E['type']]: E };
+
+/** What `EngineClient.events` sends, by name. */
+export type EngineClientEvents = ByType<ReadyEvent | EngineEvent> & {
+  /** Every event of every request (progress, epoch, status, warning). */
+  event: EngineEvent;
+  /** The current worker exited (the next request starts a fresh one). */
+  exit: WorkerExit;
+  /** Text the worker wrote on stderr: its own diagnostics and library chatter. */
+  stderr: string;
+};
+
 interface Pending {
   type: EngineRequest['type'];
   resolve(value: unknown): void;
@@ -49,9 +68,11 @@ interface Pending {
   onEvent?: (e: EngineEvent) => void;
 }
 
-const DESCRIBE: Record<string, string> = {
+/** What a request is doing, for the message when the worker dies during it. */
+const DESCRIBE: Record<EngineRequest['type'], string> = {
   train: 'training',
   resume: 'resuming training',
+  cancel: 'cancelling',
   encodeFolder: 'encoding a folder',
   decode: 'decoding',
   sample: 'sampling',
@@ -60,11 +81,14 @@ const DESCRIBE: Record<string, string> = {
   project: 'projecting points',
   loadRun: 'loading a run',
   writeImages: 'writing images',
+  writeSamples: 'sampling and writing images',
+  writeDemoFolder: 'writing the demo images',
+  shutdown: 'shutting down',
 };
 
 export class EngineClient {
-  /** Every event of every request, and 'ready' / 'exit' of each worker. */
-  readonly events = new EventEmitter();
+  /** Every event of every request, and 'ready' / 'exit' / 'stderr' of each worker. */
+  readonly events = new TypedEmitter<EngineClientEvents>();
   private child: ChildProcess | undefined;
   private ready: Promise<ReadyEvent> | undefined;
   private readonly pending = new Map<number, Pending>();
@@ -130,10 +154,7 @@ export class EngineClient {
   }
 
   /** Sends a request; resolves with its result, rejects with an EngineError. */
-  async request<T extends EngineRequest['type']>(
-    body: RequestBody<T>,
-    onEvent?: (e: EngineEvent) => void,
-  ): Promise<EngineResults[T]> {
+  async request<T extends EngineRequest['type']>(body: RequestBody<T>, onEvent?: (e: EngineEvent) => void): Promise<EngineResults[T]> {
     const id = this.nextId++;
     return this.send<T>(id, body, onEvent);
   }
@@ -214,8 +235,8 @@ export class EngineClient {
     this.pending.clear();
     for (const [, p] of pending) {
       if (p.type === 'shutdown') p.resolve({});
-      else if (this.disposed) p.reject(new EngineError('cancelled', `The engine was shut down while ${DESCRIBE[p.type] ?? p.type}.`));
-      else p.reject(this.crashError(child, code, signal, DESCRIBE[p.type] ?? p.type));
+      else if (this.disposed) p.reject(new EngineError('cancelled', `The engine was shut down while ${DESCRIBE[p.type]}.`));
+      else p.reject(this.crashError(child, code, signal, DESCRIBE[p.type]));
     }
   }
 
@@ -239,9 +260,6 @@ export class EngineClient {
     }
     const how = signal ? `was stopped by signal ${signal}` : `exited with code ${String(code)}`;
     const detail = tail.trim() ? ` Its last words: ${tail.trim().split('\n').slice(-3).join(' | ')}` : '';
-    return new EngineError(
-      'worker-crashed',
-      `The engine worker ${how} while ${doing}. The next command starts a fresh worker.${detail}`,
-    );
+    return new EngineError('worker-crashed', `The engine worker ${how} while ${doing}. The next command starts a fresh worker.${detail}`);
   }
 }
