@@ -3,7 +3,8 @@
 // Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-system failure,
 // 130 cancelled.
 
-import { constants, promises as fs } from 'node:fs';
+import { appendFileSync, constants, mkdirSync, promises as fs } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +19,8 @@ import {
   type Preprocessing,
   type TrainingConfig,
 } from './protocol/model';
-import { EngineClient, EngineError } from './client/engineClient';
+import { EngineClient } from './client/engineClient';
+import { EngineError } from './protocol/errors';
 import { ProgressView, infoText } from './cli-output';
 import { parseImageSize } from './protocol/imageSize';
 import { RUN_FILE, runNameMessage } from './protocol/runName';
@@ -100,12 +102,25 @@ function workerClient(values: Values): EngineClient {
     execArgv: fromSource ? ['--import', pathToFileURL(createRequire(__filename).resolve('tsx')).href] : [],
     worker: { backend: choice<BackendChoice>(values, 'backend', BACKENDS) ?? 'auto' },
   });
-  // The worker's own diagnostics (e.g. the stack of an internal error) reach the terminal;
-  // library chatter on its stderr does not.
+  // The first line of the worker's own diagnostics reaches the terminal; everything it writes
+  // (stacks, library chatter) goes to the details log.
   client.events.on('stderr', (text) => {
+    logDetails(text);
     for (const line of text.split('\n')) if (line.startsWith('latent-atlas worker:')) process.stderr.write(line + '\n');
   });
   return client;
+}
+
+/** Where this CLI process keeps what a person should not have to read: stacks, worker stderr. */
+const DETAILS_LOG = join(tmpdir(), 'latent-atlas', `cli-${process.pid}.log`);
+
+function logDetails(text: string): void {
+  try {
+    mkdirSync(dirname(DETAILS_LOG), { recursive: true });
+    appendFileSync(DETAILS_LOG, text.endsWith('\n') ? text : `${text}\n`);
+  } catch {
+    // a log that cannot be written must not hide the error being reported
+  }
 }
 
 function today(): string {
@@ -414,12 +429,14 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     const e = err as { code?: string; message?: string };
-    process.stderr.write(`latent-atlas: ${e?.message ?? String(err)}\n`);
+    const expected = err instanceof EngineError || Boolean(e?.code);
+    if (!expected) logDetails(`${new Date().toISOString()} ${(err as Error)?.stack ?? String(err)}`);
+    // One line for a person; an unexpected error says where its details are.
+    process.stderr.write(`latent-atlas: ${e?.message ?? String(err)}${expected ? '' : ` (details in ${DETAILS_LOG})`}\n`);
     if (isFileSystemFailure(err)) return EXIT.fileSystem;
     if (e?.code === 'no-images') return EXIT.noImages;
     if (e?.code === 'cancelled') return EXIT.cancelled;
     if (e?.code === 'bad-request' || e?.code === 'not-a-run') return EXIT.usage;
-    if (!(err instanceof EngineError) && !e?.code) process.stderr.write(`${(err as Error)?.stack ?? ''}\n`);
     return EXIT.failure;
   }
 }

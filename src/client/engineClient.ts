@@ -5,7 +5,6 @@
 
 import { fork, type ChildProcess } from 'node:child_process';
 import type {
-  EngineErrorCode,
   EngineEvent,
   EngineRequest,
   EngineResults,
@@ -16,19 +15,8 @@ import type {
 } from '../protocol/engine';
 import type { BackendReport } from '../protocol/model';
 import { TypedEmitter } from './typedEmitter';
+import { EngineError } from '../protocol/errors';
 
-export type ClientErrorCode = EngineErrorCode | 'worker-crashed';
-
-/** A failed request: the worker's failure code, or 'worker-crashed' / 'out-of-memory' when it died. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: ClientErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
 
 export interface EngineClientOptions {
   /** Path of the bundled worker (dist/worker.js). */

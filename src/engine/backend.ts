@@ -26,6 +26,7 @@ import { registerMissingWasmKernels } from './core-wasm-kernels';
 import { registerThreadedWasm } from './core-wasm-threads';
 import { loadWebGpu } from './backends/webgpu';
 import { setTf, type Tf } from './tf';
+import { EngineError } from '../protocol/errors';
 
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
@@ -35,13 +36,12 @@ const NATIVE_PACKAGES: Record<'tensorflow-gpu' | 'tensorflow', string> = {
 };
 
 /** A backend that was asked for by name and cannot run here; `message` says why and what to do. */
-export class BackendUnavailableError extends Error {
-  readonly code = 'backend-unavailable';
+export class BackendUnavailableError extends EngineError {
   constructor(
     readonly backend: BackendName,
     message: string,
   ) {
-    super(message);
+    super('backend-unavailable', message);
     this.name = 'BackendUnavailableError';
   }
 }

@@ -3,7 +3,7 @@
 
 import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../protocol/engine';
 import type { BackendName, GpuAdapterReport } from '../protocol/model';
-import { EngineError } from './runStore';
+import { EngineError } from '../protocol/errors';
 
 export interface RequestContext {
   id: number;
@@ -25,7 +25,8 @@ export function toFailure(err: unknown, req: EngineRequest): { code: EngineError
   const e = err as { code?: unknown; message?: unknown } | null;
   const message = typeof e?.message === 'string' ? e.message : String(err);
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (err instanceof EngineError) return { code: err.code, message };
+  // ('worker-crashed' is the client's code for a dead worker; the engine never meets it.)
+  if (err instanceof EngineError) return { code: err.code === 'worker-crashed' ? 'internal' : err.code, message };
   if ((err as Error)?.name === 'AbortError') return { code: 'cancelled', message: `The ${req.type} request was cancelled.` };
   if (code === 'no-images' || code === 'bad-request' || code === 'backend-unavailable') return { code, message };
   if (OOM_PATTERN.test(message)) {

@@ -22,7 +22,7 @@ import { elboEstimate, elboTerms } from './objective';
 import { createRng, deriveSeed } from './rng';
 import { readEncoding, writeEncoding, type EncodedFile } from './runStore-encodings';
 import { withRun } from './runStore-cache';
-import { EngineError } from './runStore';
+import { EngineError } from '../protocol/errors';
 import { getTf, type Tensor2D } from './tf';
 
 /** Images encoded between two cancel checks / status events. */

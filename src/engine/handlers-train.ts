@@ -10,7 +10,6 @@ import { badRequest, engineInfo, type Handler, type RequestContext } from './han
 import { buildVae, vaeFromLayers, type VaeModel } from './model';
 import {
   CHECKPOINTS_DIR,
-  EngineError,
   HISTORY_FILE,
   RUN_FILE,
   acquireTrainingLock,
@@ -27,6 +26,7 @@ import {
 import { forgetRun } from './runStore-cache';
 import { trainVae, type TrainState } from './trainer';
 import { limitProblem } from '../protocol/limits';
+import { EngineError } from '../protocol/errors';
 
 /** The run being trained by this worker, if any: one training at a time. */
 let active: { id: number; runDir: string } | null = null;

@@ -3,7 +3,7 @@
 
 import { UMAP } from 'umap-js';
 import type { ProjectResult } from '../protocol/engine';
-import { EngineError } from './runStore';
+import { EngineError } from '../protocol/errors';
 import { createRng } from './rng';
 
 /** UMAP's neighbour search is quadratic-ish in umap-js; beyond this it takes minutes. */

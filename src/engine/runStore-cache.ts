@@ -5,7 +5,8 @@
 import { resolve } from 'node:path';
 import type { RunManifest } from '../protocol/model';
 import { vaeFromLayers, type VaeModel } from './model';
-import { EngineError, loadCheckpoint, readManifest } from './runStore';
+import { EngineError } from '../protocol/errors';
+import { loadCheckpoint, readManifest } from './runStore';
 
 interface Entry {
   checkpoint: string;

@@ -11,7 +11,6 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { EngineErrorCode } from '../protocol/engine';
 import type { EpochSummary, RunManifest } from '../protocol/model';
 import type { LayersModel } from './tf';
 import type { OptimizerWeight } from './trainer';
@@ -19,6 +18,7 @@ import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './r
 import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './runStore-layers';
 import { isEpochSummary } from './runStore-history';
 import { RUN_FILE, runNameMessage } from '../protocol/runName';
+import { EngineError } from '../protocol/errors';
 
 export { RUN_FILE };
 export const HISTORY_FILE = 'history.jsonl';
@@ -28,16 +28,6 @@ export const RUN_VERSION = 1;
 /** Checkpoints kept after a commit: the new one and the one before it. */
 const KEEP_CHECKPOINTS = 2;
 
-/** An error with an engine error code and a message in plain words. */
-export class EngineError extends Error {
-  constructor(
-    readonly code: EngineErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'EngineError';
-  }
-}
 
 export function checkpointName(epoch: number): string {
   return `epoch-${String(epoch).padStart(4, '0')}`;

@@ -2,7 +2,7 @@
 // trust; engine failures → which one and what to do.
 
 import * as vscode from 'vscode';
-import { EngineError } from '../client/engineClient';
+import { EngineError } from '../protocol/errors';
 
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
 import type { FileProblem } from '../../src/protocol/engine';
-import { DataError, loadFolder } from '../../src/engine/data';
+import { loadFolder } from '../../src/engine/data';
+import type { EngineError } from '../../src/protocol/errors';
 import { encodeAs, greyPng, makePng, noisyRgbPng, tempDir } from '../fixtures/images';
 
 const GREY28 = { width: 28, height: 28, channels: 1 as const, fit: 'cover' as const };
@@ -78,7 +79,7 @@ describe('unusable files', () => {
 describe('no usable image', () => {
   test('an empty folder names the folder', async () => {
     const dir = await folder({});
-    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: DataError) => {
+    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: EngineError) => {
       assert.equal(err.code, 'no-images');
       assert.match(err.message, new RegExp(`No usable images in ${dir}: the folder holds no files`));
       return true;
@@ -87,7 +88,7 @@ describe('no usable image', () => {
 
   test('a folder of other files says which kinds it found', async () => {
     const dir = await folder({ 'a.txt': 'x', 'b.csv': '1,2', 'sub/c.txt': 'y' });
-    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: DataError) => {
+    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: EngineError) => {
       assert.equal(err.code, 'no-images');
       assert.equal(err.message, `No usable images in ${dir}: 3 files found, none PNG/JPEG/WebP/GIF (found .csv, .txt).`);
       return true;
@@ -96,7 +97,7 @@ describe('no usable image', () => {
 
   test('a folder whose images are all broken points to the warnings', async () => {
     const dir = await folder({ 'a.png': Buffer.alloc(0), 'b.jpg': 'text' });
-    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: DataError) => {
+    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: EngineError) => {
       assert.equal(err.code, 'no-images');
       assert.match(err.message, /2 images could not be read \(see warnings; e\.g\. a\.png: empty file/);
       return true;
@@ -105,7 +106,7 @@ describe('no usable image', () => {
 
   test('a missing folder says so', async () => {
     const dir = join(tmp.dir, 'does-not-exist');
-    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: DataError) => {
+    await assert.rejects(loadFolder(dir, { cacheDir: false }), (err: EngineError) => {
       assert.equal(err.code, 'no-images');
       assert.match(err.message, /cannot be opened \(it no longer exists\)/);
       return true;

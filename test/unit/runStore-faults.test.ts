@@ -13,7 +13,6 @@ import type { EpochSummary, RunManifest } from '../../src/protocol/model';
 import { DEFAULT_MODEL, DEFAULT_TRAINING } from '../../src/protocol/model';
 import { setTf } from '../../src/engine/tf';
 import {
-  EngineError,
   acquireTrainingLock,
   appendHistory,
   createRun,
@@ -29,6 +28,7 @@ import {
 import { optimizerWeights, type OptimizerWeight } from '../../src/engine/trainer';
 import { writePngs } from '../../src/engine/data/png';
 import { REPO, TSX_IMPORT, tempDir } from './worker-fixtures';
+import { EngineError } from '../../src/protocol/errors';
 
 let root: string;
 

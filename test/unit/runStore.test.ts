@@ -12,7 +12,6 @@ import type { EpochSummary, RunManifest } from '../../src/protocol/model';
 import { DEFAULT_MODEL, DEFAULT_TRAINING } from '../../src/protocol/model';
 import { setTf } from '../../src/engine/tf';
 import {
-  EngineError,
   acquireTrainingLock,
   appendHistory,
   createRun,
@@ -26,6 +25,7 @@ import {
 } from '../../src/engine/runStore';
 import { optimizerWeights, type OptimizerWeight } from '../../src/engine/trainer';
 import { listEncodings, readEncoding, writeEncoding } from '../../src/engine/runStore-encodings';
+import { EngineError } from '../../src/protocol/errors';
 
 let root: string;
 

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { EngineEvent, EpochEvent } from '../../src/protocol/engine';
-import { EngineError, type EngineClient } from '../../src/client/engineClient';
+import type { EngineClient } from '../../src/client/engineClient';
+import { EngineError } from '../../src/protocol/errors';
 import { client, demoFolder, SMALL_MODEL, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
 let root: string;

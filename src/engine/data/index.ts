@@ -15,7 +15,7 @@ export { parseIdx, readIdxFile, readIdxImageSet, type IdxArray, type IdxImageSet
 export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, prepareFashionMnistFolder, readFashionMnist, writeFashionMnistPngs } from './fashionMnist';
 export { defaultCacheDir } from './cache';
 export { flushImageCache, releaseImageCache } from './packStore';
-export { DataError, MAX_FILE_BYTES, MAX_INPUT_PIXELS, type DataErrorCode, type ImageFile, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+export { MAX_FILE_BYTES, MAX_INPUT_PIXELS, type ImageFile, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 
 /** A folder or the demo set, loaded, with the summary a run manifest records. */
 export async function loadDataset(source: DatasetSource, opts: LoadOptions = {}): Promise<LoadedImages & { summary: DatasetSummary }> {

@@ -11,7 +11,8 @@ import { openPack, savePack } from './packStore';
 import { decodeImage } from './decode';
 import { choosePreprocessing, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
-import { DataError, compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+import { EngineError } from '../../protocol/errors';
 
 /** One file to load: where it is, its key in the cache pack, its label index. */
 interface LoadItem {
@@ -245,7 +246,7 @@ async function loadItems(
   };
 }
 
-function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): DataError {
+function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): EngineError {
   const { count: others, extensions } = scan.otherFiles;
   let detail: string;
   if (scan.files.length > 0) {
@@ -258,5 +259,5 @@ function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): 
   } else {
     detail = 'the folder holds no files (hidden files and folders are skipped)';
   }
-  return new DataError('no-images', `No usable images in ${root}: ${detail}.`);
+  return new EngineError('no-images', `No usable images in ${root}: ${detail}.`);
 }

@@ -1,7 +1,7 @@
 // Preprocessing defaults chosen from the data, and checks on preprocessing a caller gives.
 import type { Preprocessing } from '../../protocol/model';
 import { probeImage, type ImageProbe } from './decode';
-import { DataError } from './types';
+import { EngineError } from '../../protocol/errors';
 
 /** Images larger than this are brought down to it by default (small models train in minutes). */
 export const DEFAULT_MAX_SIDE = 64;
@@ -11,15 +11,15 @@ const FITS = new Set(['cover', 'contain', 'fill']);
 export function validatePreprocessing(pre: Preprocessing): Preprocessing {
   const side = (v: number, name: string) => {
     if (!Number.isInteger(v) || v < 1 || v > 1024) {
-      throw new DataError('bad-request', `Preprocessing ${name} must be a whole number of pixels from 1 to 1024, not ${v}.`);
+      throw new EngineError('bad-request', `Preprocessing ${name} must be a whole number of pixels from 1 to 1024, not ${v}.`);
     }
   };
   side(pre.width, 'width');
   side(pre.height, 'height');
   if (pre.channels !== 1 && pre.channels !== 3) {
-    throw new DataError('bad-request', `Preprocessing channels must be 1 (grey) or 3 (colour), not ${String(pre.channels)}.`);
+    throw new EngineError('bad-request', `Preprocessing channels must be 1 (grey) or 3 (colour), not ${String(pre.channels)}.`);
   }
-  if (!FITS.has(pre.fit)) throw new DataError('bad-request', `Preprocessing fit must be cover, contain or fill, not ${String(pre.fit)}.`);
+  if (!FITS.has(pre.fit)) throw new EngineError('bad-request', `Preprocessing fit must be cover, contain or fill, not ${String(pre.fit)}.`);
   return { width: pre.width, height: pre.height, channels: pre.channels, fit: pre.fit };
 }
 

@@ -4,7 +4,8 @@ import { Stats, promises as fs } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { extname, join, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
-import { DataError, IMAGE_EXTENSIONS, compareCodeUnits, type ImageFile, type ScanResult } from './types';
+import { IMAGE_EXTENSIONS, compareCodeUnits, type ImageFile, type ScanResult } from './types';
+import { EngineError } from '../../protocol/errors';
 
 const imageExtensions = new Set<string>(IMAGE_EXTENSIONS);
 
@@ -38,11 +39,11 @@ export async function scanFolder(root: string, opts: { signal?: AbortSignal } = 
   let rootReal: string;
   try {
     const st = await fs.stat(absRoot);
-    if (!st.isDirectory()) throw new DataError('no-images', `No usable images in ${absRoot}: it is a file, not a folder. Choose the folder that holds the images.`);
+    if (!st.isDirectory()) throw new EngineError('no-images', `No usable images in ${absRoot}: it is a file, not a folder. Choose the folder that holds the images.`);
     rootReal = await fs.realpath(absRoot);
   } catch (err) {
-    if (err instanceof DataError) throw err;
-    throw new DataError('no-images', `No usable images in ${absRoot}: the folder cannot be opened (${describeFsError(err)}).`);
+    if (err instanceof EngineError) throw err;
+    throw new EngineError('no-images', `No usable images in ${absRoot}: the folder cannot be opened (${describeFsError(err)}).`);
   }
 
   const found: { rel: string; file: ImageFile }[] = [];

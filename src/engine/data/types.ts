@@ -60,18 +60,6 @@ export interface LoadOptions {
   onProgress?(done: number, total: number): void;
 }
 
-export type DataErrorCode = 'no-images' | 'bad-request';
-
-/** An error a person can act on; `code` matches the engine protocol's error codes. */
-export class DataError extends Error {
-  constructor(
-    readonly code: DataErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'DataError';
-  }
-}
 
 /** Decompression-bomb guards. */
 export const MAX_INPUT_PIXELS = 40_000_000;
