@@ -10,6 +10,7 @@ interface BenchModule {
 
 const sections: [string, () => Promise<BenchModule>][] = [
   ['Training throughput and −ELBO (tfjs backends vs PyTorch)', () => import('./training')],
+  ['Conv model and WebGPU (tfjs backends vs PyTorch)', () => import('./conv')],
   ['Data loading', () => import('./encoding')],
   ['Encoding a folder through the engine worker', () => import('./encode-folder')],
   ['Latent Explorer rendering', () => import('./webview')],

@@ -1,0 +1,38 @@
+// The conv model in `npm run bench`: training images/s at 28×28×1 and 64×64×3 on wasm (1 and 2
+// threads), WebGPU (here on the software adapter), the plain JS backend and PyTorch on the CPU
+// (1 and 2 threads), with the same layers everywhere. The rows come from bench/gpu-rows.ts, which
+// `npm run bench:gpu` uses too.
+
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import { QUICK, describeModels, fastestTorchCpu, markdownTable, tfjsRow, torchRows, type ModelKey } from './gpu-rows';
+import { FASHION } from './training';
+
+const KEYS: ModelKey[] = ['conv28', 'conv64'];
+
+export async function run(): Promise<string> {
+  const lines = ['## Conv model and WebGPU (tfjs backends vs PyTorch)', ''];
+  if (!existsSync(`${FASHION}/train-images-idx3-ubyte.gz`)) {
+    return [...lines, `Skipped: Fashion-MNIST is not installed (${FASHION}); \`apt-get install dataset-fashion-mnist\`.`].join('\n');
+  }
+  const load = os.loadavg()[0];
+  const rows = [
+    tfjsRow({ backend: 'wasm', threads: 1, models: KEYS }),
+    tfjsRow({ backend: 'wasm', threads: 2, models: KEYS }),
+    tfjsRow({ backend: 'webgpu', models: KEYS }),
+    tfjsRow({ backend: 'cpu', models: KEYS }),
+    ...torchRows([{ device: 'cpu', threads: 1 }, { device: 'cpu', threads: 2 }], KEYS),
+  ];
+  const torch = fastestTorchCpu(rows, 'conv64');
+  lines.push(
+    `Training images/s over a fixed number of timed steps after untimed warm-up steps${QUICK ? ' (BENCH_QUICK: a check of the benchmark, not a result)' : ''}. ` +
+      `${describeModels(KEYS)} The 64×64×3 images are Fashion-MNIST brought to 64×64 and tinted per class; PyTorch (bench/conv_torch.py) trains the same layers. ` +
+      'WebGPU runs on the adapter Dawn offers first; on a software adapter (a CPU renderer) it gets fewer steps. ' +
+      `Load average when the section started: ${load.toFixed(1)} on ${os.cpus().length} cores (the machine may be shared). ` +
+      '`npm run bench:gpu` measures the same rows on a machine with a GPU (docs/BENCHMARKS-GPU.md).',
+    '',
+    markdownTable(rows, KEYS, torch ? [{ name: `PyTorch CPU ${torch.threads}t`, row: torch }] : []),
+    '',
+  );
+  return lines.join('\n');
+}
