@@ -55,7 +55,8 @@ function copyWasm() {
 // Windows the DirectX shader compilers beside it). Only that platform's binary ships in the .vsix;
 // LATENT_ATLAS_TARGET=<platform>-<arch> (e.g. win32-x64, darwin-universal) picks another.
 function copyDawn() {
-  const target = process.env.LATENT_ATLAS_TARGET || (process.platform === 'darwin' ? 'darwin-universal' : `${process.platform}-${process.arch}`);
+  const target =
+    process.env.LATENT_ATLAS_TARGET || (process.platform === 'darwin' ? 'darwin-universal' : `${process.platform}-${process.arch}`);
   const from = join(dirname(require.resolve('webgpu/package.json')), 'dist', target);
   if (!existsSync(join(from, 'dawn.node'))) {
     console.warn(`No Dawn binary for ${target} in the webgpu package: the webgpu backend will be unavailable in this build.`);

@@ -21,7 +21,13 @@ export async function run(): Promise<string> {
     tfjsRow({ backend: 'wasm', threads: 2, models: KEYS }),
     tfjsRow({ backend: 'webgpu', models: KEYS }),
     tfjsRow({ backend: 'cpu', models: KEYS }),
-    ...torchRows([{ device: 'cpu', threads: 1 }, { device: 'cpu', threads: 2 }], KEYS),
+    ...torchRows(
+      [
+        { device: 'cpu', threads: 1 },
+        { device: 'cpu', threads: 2 },
+      ],
+      KEYS,
+    ),
   ];
   const torch = fastestTorchCpu(rows, 'conv64');
   lines.push(

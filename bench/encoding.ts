@@ -56,7 +56,12 @@ export async function run(): Promise<string> {
       row('cold, preprocessing given, no cache (pure decode)', `${decodeOnly.value.count}`, decodeOnly, decodeOnly.value.count),
       row('cold: scan, choose preprocessing, decode, write cache', `${n} (decoded ${cold.value.decoded})`, cold, n),
       row('warm: scan, all from the uint8 cache file', `${warm.value.count} (decoded ${warm.value.decoded})`, warm, warm.value.count),
-      row('warm again in the same process (pack held in memory)', `${again.value.count} (decoded ${again.value.decoded})`, again, again.value.count),
+      row(
+        'warm again in the same process (pack held in memory)',
+        `${again.value.count} (decoded ${again.value.decoded})`,
+        again,
+        again.value.count,
+      ),
       '',
       `Preparing the folder: ${prepared.seconds < 1 ? 're-used from bench/.cache' : `${prepared.seconds.toFixed(1)} s (PNG encoding, ${rate(IMAGES, prepared.seconds)} images/s)`}. ` +
         `Demo set: 10,000 anti-aliased 28×28 shapes generated in ${(demo.seconds * 1000).toFixed(0)} ms.`,

@@ -6,11 +6,11 @@
 
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { initBackend } from '../src/engine/backend';
+import { initBackend } from '../src/engine/backends/ladder';
 import { adapterName, listAdapters } from '../src/engine/backends/webgpu';
-import { gatherBatch, type ImageSet } from '../src/engine/core-batches';
-import { buildVae, decodeRaw, encodeBatch } from '../src/engine/model';
-import { elboEstimate, trainingLoss } from '../src/engine/objective';
+import { gatherBatch, type ImageSet } from '../src/engine/model/batches';
+import { buildVae, decodeRaw, encodeBatch } from '../src/engine/model/model';
+import { elboEstimate, trainingLoss } from '../src/engine/model/objective';
 import type { Scalar, Tensor2D, Tf } from '../src/engine/tf';
 import { DEFAULT_MODEL, type BackendName, type GpuAdapterReport, type ModelConfig, type Preprocessing } from '../src/protocol/model';
 import { PYTHON, ensureTorch, readIdx } from './training';
@@ -97,7 +97,8 @@ function benchImages(key: ModelKey, count: number): ImageSet {
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
         const grey = images[n * 784 + Math.floor((y * 28) / size) * 28 + Math.floor((x * 28) / size)];
-        for (let c = 0; c < channels; c++) out[o++] = channels === 1 ? grey : Math.round(grey * (0.4 + (0.6 * ((labels[n] + 3 * c) % 10)) / 9));
+        for (let c = 0; c < channels; c++)
+          out[o++] = channels === 1 ? grey : Math.round(grey * (0.4 + (0.6 * ((labels[n] + 3 * c) % 10)) / 9));
       }
     }
   }
@@ -139,7 +140,9 @@ async function measureTfjs(tf: Tf, key: ModelKey, pace: Pace): Promise<Measured>
   const [warmup, steps, batch = MODELS[key].batch] = STEPS[pace][key];
   const vae = buildVae(model, pre, 0, 1);
   const set = benchImages(key, POOL);
-  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map((w) => w.read() as import('@tensorflow/tfjs').Variable);
+  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map(
+    (w) => w.read() as import('@tensorflow/tfjs').Variable,
+  );
   const optimizer = tf.train.adam(1e-3);
   const dec = { likelihood: model.likelihood, sigma: model.sigma };
   let next = 0;
@@ -153,7 +156,10 @@ async function measureTfjs(tf: Tf, key: ModelKey, pace: Pace): Promise<Measured>
         () => {
           const { mu, logVar } = encodeBatch(vae, x, undefined, true);
           const eps = tf.randomNormal([batch, model.latentSize], 0, 1, 'float32', next) as Tensor2D;
-          return trainingLoss(elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, undefined, true), dec, eps), 1);
+          return trainingLoss(
+            elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, undefined, true), dec, eps),
+            1,
+          );
         },
         true,
         variables,
@@ -188,12 +194,23 @@ async function pinAdapter(want: GpuAdapterReport): Promise<void> {
   await listAdapters(); // loads Dawn, which installs navigator.gpu
   const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
   const request = gpu.requestAdapter.bind(gpu);
-  const preferences: GPURequestAdapterOptions[] = [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }];
+  const preferences: GPURequestAdapterOptions[] = [
+    { powerPreference: 'high-performance' },
+    { powerPreference: 'low-power' },
+    { forceFallbackAdapter: true },
+  ];
   gpu.requestAdapter = async () => {
     for (const options of preferences) {
       const adapter = await request(options);
       const i = adapter?.info;
-      if (i && i.vendor === want.vendor && i.architecture === want.architecture && i.device === want.device && i.description === want.description) return adapter;
+      if (
+        i &&
+        i.vendor === want.vendor &&
+        i.architecture === want.architecture &&
+        i.device === want.device &&
+        i.description === want.description
+      )
+        return adapter;
     }
     return null;
   };
@@ -204,7 +221,15 @@ async function tfjsRowHere(spec: TfjsRowSpec): Promise<Row> {
   if (spec.adapter) await pinAdapter(spec.adapter);
   const { tf, report } = await initBackend({ backend: spec.backend, threads: spec.threads, nativeModulesPath: spec.nativeModulesPath });
   const row = provisionalRow({ ...spec, adapter: report.adapter ?? spec.adapter });
-  const pace: Pace = report.adapter ? (report.adapter.software ? 'software' : 'gpu') : spec.backend === 'cpu' ? 'js' : spec.backend === 'wasm' ? 'cpu' : 'gpu';
+  const pace: Pace = report.adapter
+    ? report.adapter.software
+      ? 'software'
+      : 'gpu'
+    : spec.backend === 'cpu'
+      ? 'js'
+      : spec.backend === 'wasm'
+        ? 'cpu'
+        : 'gpu';
   if (spec.backend === 'wasm') {
     row.threads = String(report.threads ?? 1);
     row.note = `SIMD ${report.simd ? 'on' : 'off'}`;
@@ -268,16 +293,23 @@ function progress(what: string): () => void {
 function childFailure(err: unknown): string {
   const e = err as { code?: string; stderr?: string; message?: string };
   if (e.code === 'ETIMEDOUT') return `did not finish within ${ROW_TIMEOUT_MS / 1000} s`;
-  const lines = (e.stderr ?? '').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('at '));
+  const lines = (e.stderr ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('Warning:') && !l.startsWith('at '));
   return (lines.at(-1) ?? e.message ?? String(err)).slice(0, 300);
 }
 
 /** Why PyTorch cannot use CUDA here, or null when it can. */
 function torchCudaProblem(): string | null {
-  const out = execFileSync(PYTHON, ['-c', 'import torch, json; print(json.dumps([torch.cuda.is_available(), torch.version.cuda]))'], { encoding: 'utf8' });
+  const out = execFileSync(PYTHON, ['-c', 'import torch, json; print(json.dumps([torch.cuda.is_available(), torch.version.cuda]))'], {
+    encoding: 'utf8',
+  });
   const [available, built] = JSON.parse(out) as [boolean, string | null];
   if (available) return null;
-  return built ? `no CUDA device visible to torch (built for CUDA ${built})` : "this torch is built without CUDA (Debian's python3-torch is CPU-only)";
+  return built
+    ? `no CUDA device visible to torch (built for CUDA ${built})`
+    : "this torch is built without CUDA (Debian's python3-torch is CPU-only)";
 }
 
 interface TorchOutput {
@@ -296,7 +328,14 @@ export function torchRows(runs: { device: 'cpu' | 'cuda'; threads: number }[], k
   if (problem) return [{ engine: 'PyTorch', device: '—', threads: '—', kind: 'torch-cpu', results: {}, note: `not measured: ${problem}` }];
   return runs.map(({ device, threads }) => {
     const kind = device === 'cuda' ? 'torch-cuda' : 'torch-cpu';
-    const failed = (why: string): Row => ({ engine: 'PyTorch', device: device.toUpperCase(), threads: device === 'cuda' ? '—' : String(threads), kind, results: {}, note: `not measured: ${why}` });
+    const failed = (why: string): Row => ({
+      engine: 'PyTorch',
+      device: device.toUpperCase(),
+      threads: device === 'cuda' ? '—' : String(threads),
+      kind,
+      results: {},
+      note: `not measured: ${why}`,
+    });
     const noCuda = device === 'cuda' ? torchCudaProblem() : null;
     if (noCuda) return failed(noCuda);
     const done = progress(`PyTorch ${device}${device === 'cpu' ? ` (${threads} thread(s))` : ''}`);
@@ -304,12 +343,33 @@ export function torchRows(runs: { device: 'cpu' | 'cuda'; threads: number }[], k
     const plan = keys.map((key) => {
       const { model, pre, batch } = MODELS[key];
       const [warmup, steps] = STEPS[pace][key];
-      return { key, architecture: model.architecture, size: pre.width, channels: pre.channels, batch, latent: model.latentSize, hidden: model.hiddenUnits, filters: model.convFilters, warmup, steps };
+      return {
+        key,
+        architecture: model.architecture,
+        size: pre.width,
+        channels: pre.channels,
+        batch,
+        latent: model.latentSize,
+        hidden: model.hiddenUnits,
+        filters: model.convFilters,
+        warmup,
+        steps,
+      };
     });
     try {
       const out = execFileSync(
         PYTHON,
-        [path.join(__dirname, 'conv_torch.py'), '--device', device, '--threads', String(threads), '--pool', String(POOL), '--plan', JSON.stringify(plan)],
+        [
+          path.join(__dirname, 'conv_torch.py'),
+          '--device',
+          device,
+          '--threads',
+          String(threads),
+          '--pool',
+          String(POOL),
+          '--plan',
+          JSON.stringify(plan),
+        ],
         { encoding: 'utf8', maxBuffer: 16 * 2 ** 20, timeout: ROW_TIMEOUT_MS, stdio: ['ignore', 'pipe', 'pipe'] },
       );
       const raw = JSON.parse(out) as TorchOutput;
@@ -319,7 +379,14 @@ export function torchRows(runs: { device: 'cpu' | 'cuda'; threads: number }[], k
         results[key] = 'error' in r ? r : { imagesPerSecond: r.images_per_second, steps: r.steps, warmup: r.warmup, batch };
       }
       const onCpu = device === 'cpu';
-      return { engine: `PyTorch ${raw.torch}`, device: onCpu ? 'CPU' : `CUDA: ${raw.device}`, threads: onCpu ? String(raw.threads) : '—', kind, results, note: '' };
+      return {
+        engine: `PyTorch ${raw.torch}`,
+        device: onCpu ? 'CPU' : `CUDA: ${raw.device}`,
+        threads: onCpu ? String(raw.threads) : '—',
+        kind,
+        results,
+        note: '',
+      };
     } catch (err) {
       return failed(childFailure(err));
     } finally {
@@ -335,7 +402,9 @@ export const imagesPerSecond = (r: Row | undefined, key: ModelKey): number | und
 
 /** The PyTorch CPU row fastest on `key`: the strongest honest CPU baseline, whatever its thread count. */
 export function fastestTorchCpu(rows: Row[], key: ModelKey): Row | undefined {
-  return rows.filter((r) => r.kind === 'torch-cpu' && imagesPerSecond(r, key) !== undefined).sort((a, b) => (imagesPerSecond(b, key) ?? 0) - (imagesPerSecond(a, key) ?? 0))[0];
+  return rows
+    .filter((r) => r.kind === 'torch-cpu' && imagesPerSecond(r, key) !== undefined)
+    .sort((a, b) => (imagesPerSecond(b, key) ?? 0) - (imagesPerSecond(a, key) ?? 0))[0];
 }
 
 const f = (v: number, digits: number) => v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -350,9 +419,20 @@ export function markdownTable(rows: Row[], keys: ModelKey[], refs: { name: strin
   const head = ['engine', 'device', 'threads', ...keys.map((k) => `${MODELS[k].title} images/s`)];
   for (const ref of refs) head.push(...keys.map((k) => `${MODELS[k].title} ÷ ${ref.name}`));
   head.push('notes');
-  const lines = [`| ${head.join(' | ')} |`, `|---|---|---:|${head.slice(3, -1).map(() => '---:').join('|')}|---|`];
+  const lines = [
+    `| ${head.join(' | ')} |`,
+    `|---|---|---:|${head
+      .slice(3, -1)
+      .map(() => '---:')
+      .join('|')}|---|`,
+  ];
   for (const r of rows) {
-    const cells = [r.engine, r.device, r.threads, ...keys.map((k) => (imagesPerSecond(r, k) === undefined ? '—' : rate(imagesPerSecond(r, k) as number)))];
+    const cells = [
+      r.engine,
+      r.device,
+      r.threads,
+      ...keys.map((k) => (imagesPerSecond(r, k) === undefined ? '—' : rate(imagesPerSecond(r, k) as number))),
+    ];
     for (const ref of refs) {
       for (const k of keys) {
         const [mine, theirs] = [imagesPerSecond(r, k), imagesPerSecond(ref.row, k)];

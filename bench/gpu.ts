@@ -8,7 +8,18 @@ import os from 'node:os';
 import * as path from 'node:path';
 import { adapterName, listAdapters } from '../src/engine/backends/webgpu';
 import type { GpuAdapterReport } from '../src/protocol/model';
-import { QUICK, describeModels, fastestTorchCpu, imagesPerSecond, markdownTable, rate, tfjsRow, torchRows, type ModelKey, type Row } from './gpu-rows';
+import {
+  QUICK,
+  describeModels,
+  fastestTorchCpu,
+  imagesPerSecond,
+  markdownTable,
+  rate,
+  tfjsRow,
+  torchRows,
+  type ModelKey,
+  type Row,
+} from './gpu-rows';
 import { FASHION } from './training';
 
 const KEYS: ModelKey[] = ['mlp', 'conv64'];
@@ -22,7 +33,15 @@ function nodeGpuRow(): Row {
     : !existsSync(path.join(NODE_GPU, 'node_modules', '@tensorflow', 'tfjs-node-gpu'))
       ? 'not installed (bench/gpu.sh installs it into .tools/tfjs-node-gpu)'
       : null;
-  if (why) return { engine: 'tfjs-node-gpu', device: 'CUDA (libtensorflow)', threads: '—', kind: 'tfjs', results: {}, note: `not measured: ${why}` };
+  if (why)
+    return {
+      engine: 'tfjs-node-gpu',
+      device: 'CUDA (libtensorflow)',
+      threads: '—',
+      kind: 'tfjs',
+      results: {},
+      note: `not measured: ${why}`,
+    };
   return tfjsRow({ backend: 'tensorflow-gpu', models: KEYS, nativeModulesPath: NODE_GPU });
 }
 
@@ -74,11 +93,19 @@ async function main(): Promise<void> {
   const rows: Row[] = adapters.map((adapter) => tfjsRow({ backend: 'webgpu', models: KEYS, adapter }));
   rows.push(nodeGpuRow(), tfjsRow({ backend: 'wasm', threads: 1, models: KEYS }));
   const cores = os.cpus().length;
-  rows.push(...torchRows([{ device: 'cpu', threads: 1 }, ...(cores > 1 ? [{ device: 'cpu' as const, threads: cores }] : []), { device: 'cuda', threads: 1 }], KEYS));
+  rows.push(
+    ...torchRows(
+      [{ device: 'cpu', threads: 1 }, ...(cores > 1 ? [{ device: 'cpu' as const, threads: cores }] : []), { device: 'cuda', threads: 1 }],
+      KEYS,
+    ),
+  );
 
   const cpu = fastestTorchCpu(rows, 'conv64');
   const cuda = rows.find((r) => r.kind === 'torch-cuda' && imagesPerSecond(r, 'conv64') !== undefined);
-  const refs = [...(cpu ? [{ name: `PyTorch CPU ${cpu.threads}t`, row: cpu }] : []), ...(cuda ? [{ name: 'PyTorch CUDA', row: cuda }] : [])];
+  const refs = [
+    ...(cpu ? [{ name: `PyTorch CPU ${cpu.threads}t`, row: cpu }] : []),
+    ...(cuda ? [{ name: 'PyTorch CUDA', row: cuda }] : []),
+  ];
   const table = markdownTable(rows, KEYS, refs);
   const goalLine = goal(rows, cpu, cuda);
   const intro =

@@ -48,7 +48,7 @@ async function main(): Promise<void> {
     try {
       parts.push((await (await load()).run()).trim(), '');
     } catch (err) {
-      parts.push(`## ${title}`, '', `Failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`, '');
+      parts.push(`## ${title}`, '', `Failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`, '');
     }
     process.stderr.write(`bench: ${title} took ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
   }

@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import * as path from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { initBackend } from '../src/engine/backend';
-import { gatherBatch, range } from '../src/engine/core-batches';
-import { buildVae, decodeRaw, encodeBatch, type VaeModel } from '../src/engine/model';
-import { elboEstimate, trainingLoss } from '../src/engine/objective';
+import { initBackend } from '../src/engine/backends/ladder';
+import { gatherBatch, range } from '../src/engine/model/batches';
+import { buildVae, decodeRaw, encodeBatch, type VaeModel } from '../src/engine/model/model';
+import { elboEstimate, trainingLoss } from '../src/engine/model/objective';
 import type { Tensor2D, Tf } from '../src/engine/tf';
-import { evaluate, trainVae, type TrainData } from '../src/engine/trainer';
+import { evaluate, trainVae, type TrainData } from '../src/engine/model/trainer';
 import { DEFAULT_MODEL, type BackendName, type ModelConfig, type TrainingConfig } from '../src/protocol/model';
 import { impliedImagesPerSecond, measureMatmul, type MatmulFigures } from './matmul';
 
@@ -65,7 +65,8 @@ export function ensureTorch(): string | null {
     }
   };
   if (hasTorch() && hasBlas()) return null;
-  if (process.getuid?.() !== 0) return 'python3-torch or libopenblas0-pthread is missing; install them with `sudo apt-get install python3-torch libopenblas0-pthread`.';
+  if (process.getuid?.() !== 0)
+    return 'python3-torch or libopenblas0-pthread is missing; install them with `sudo apt-get install python3-torch libopenblas0-pthread`.';
   try {
     execFileSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
     execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'python3-torch', 'libopenblas0-pthread'], {
@@ -82,7 +83,13 @@ function loadSets(): { train: TrainData; test: TrainData } {
   const t = readIdx('train');
   const s = readIdx('t10k');
   return {
-    train: { images: t.images.subarray(0, TRAIN_IMAGES * 784), labels: t.labels.subarray(0, TRAIN_IMAGES), count: TRAIN_IMAGES, numLabels: 0, pre: PRE },
+    train: {
+      images: t.images.subarray(0, TRAIN_IMAGES * 784),
+      labels: t.labels.subarray(0, TRAIN_IMAGES),
+      count: TRAIN_IMAGES,
+      numLabels: 0,
+      pre: PRE,
+    },
     test: { ...s, numLabels: 0, pre: PRE },
   };
 }
@@ -100,17 +107,26 @@ async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
   const vae = buildVae(CLASSIC, PRE, 0, TRAINING.seed);
   const full = name !== 'cpu';
   const cpuCount = CPU_STEPS * TRAINING.batchSize;
-  const data = full ? train : { ...train, images: train.images.subarray(0, cpuCount * 784), labels: train.labels.subarray(0, cpuCount), count: cpuCount };
+  const data = full
+    ? train
+    : { ...train, images: train.images.subarray(0, cpuCount * 784), labels: train.labels.subarray(0, cpuCount), count: cpuCount };
   let images = 0;
   let seconds = 0;
-  await trainVae(vae, data, full ? TRAINING : { ...TRAINING, epochs: 1 }, {
-    onProgress: () => undefined,
-    onEpoch: async (s) => {
-      images += s.imagesPerSecond * s.seconds;
-      seconds += s.seconds;
+  await trainVae(
+    vae,
+    data,
+    full ? TRAINING : { ...TRAINING, epochs: 1 },
+    {
+      onProgress: () => undefined,
+      onEpoch: async (s) => {
+        images += s.imagesPerSecond * s.seconds;
+        seconds += s.seconds;
+      },
+      shouldStop: () => false,
     },
-    shouldStop: () => false,
-  }, undefined, { backend: name });
+    undefined,
+    { backend: name },
+  );
   let testFigures: EngineRow['test'] = null;
   if (full) {
     const t = (await evaluate(vae, test, { seed: 1 })).terms;
@@ -128,17 +144,26 @@ async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
 
 /** Kernel time of one training step by kernel name, to show where a step's time goes. */
 async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<string> {
-  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map((w) => w.read() as import('@tensorflow/tfjs').Variable);
+  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map(
+    (w) => w.read() as import('@tensorflow/tfjs').Variable,
+  );
   const optimizer = tf.train.adam(1e-3);
   const set = { images: train.images, count: train.count, labels: train.labels };
   const step = () =>
     tf.tidy(() => {
       const { x } = gatherBatch(vae, set, range(0, 128));
-      optimizer.minimize(() => {
-        const { mu, logVar } = encodeBatch(vae, x, undefined, true);
-        const eps = tf.randomNormal([128, 20], 0, 1, 'float32', 1) as Tensor2D;
-        return trainingLoss(elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, undefined, true), { likelihood: 'bernoulli', sigma: 1 }, eps), 1);
-      }, false, variables);
+      optimizer.minimize(
+        () => {
+          const { mu, logVar } = encodeBatch(vae, x, undefined, true);
+          const eps = tf.randomNormal([128, 20], 0, 1, 'float32', 1) as Tensor2D;
+          return trainingLoss(
+            elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, undefined, true), { likelihood: 'bernoulli', sigma: 1 }, eps),
+            1,
+          );
+        },
+        false,
+        variables,
+      );
     });
   step();
   const start = performance.now();
@@ -178,10 +203,14 @@ interface TorchResult {
 
 function torchRow(threads: number): { row: EngineRow; raw: TorchResult } {
   const script = path.join(__dirname, 'vae_torch.py');
-  const out = execFileSync(PYTHON, [script, '--epochs', String(EPOCHS), '--threads', String(threads), '--train-limit', String(TRAIN_IMAGES)], {
-    encoding: 'utf8',
-    maxBuffer: 16 * 2 ** 20,
-  });
+  const out = execFileSync(
+    PYTHON,
+    [script, '--epochs', String(EPOCHS), '--threads', String(threads), '--train-limit', String(TRAIN_IMAGES)],
+    {
+      encoding: 'utf8',
+      maxBuffer: 16 * 2 ** 20,
+    },
+  );
   const raw = JSON.parse(out) as TorchResult;
   return {
     raw,
@@ -207,7 +236,11 @@ export async function run(): Promise<string> {
   const rows: EngineRow[] = [];
   let profile = '';
   // Each tfjs row runs in its own process: a backend (and wasm's thread count) is chosen once per process.
-  for (const [name, threads] of [['wasm', 1], ['wasm', 2], ['cpu', 1]] as const) {
+  for (const [name, threads] of [
+    ['wasm', 1],
+    ['wasm', 2],
+    ['cpu', 1],
+  ] as const) {
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--row', name, String(threads)], {
       encoding: 'utf8',
       maxBuffer: 16 * 2 ** 20,
@@ -268,7 +301,10 @@ export async function run(): Promise<string> {
   const blasLibrary = libblasTarget();
   if (blasLibrary) lines.push(`PyTorch's BLAS (Debian's libblas.so.3 alternative): \`${blasLibrary}\``, '');
   if (torchConfig) {
-    const blas = torchConfig.split('\n').filter((l) => /BLAS|MKL|OpenMP|CPU capability/i.test(l)).map((l) => l.trim().slice(0, 160));
+    const blas = torchConfig
+      .split('\n')
+      .filter((l) => /BLAS|MKL|OpenMP|CPU capability/i.test(l))
+      .map((l) => l.trim().slice(0, 160));
     lines.push('PyTorch build (torch.__config__.show(), abridged):', '', ...blas.map((l) => `- \`${l}\``), '');
   }
   return lines.join('\n');

@@ -69,11 +69,14 @@ async function postPoints(page: Page, count: number): Promise<number> {
             const r = t.querySelector('line')!.getBoundingClientRect();
             return { v: Number(t.textContent!.replace('−', '-')), px: horizontal ? r.left + r.width / 2 : r.top + r.height / 2 };
           });
-        const fit = (ts: { v: number; px: number }[], v: number) => ts[0].px + ((v - ts[0].v) * (ts[ts.length - 1].px - ts[0].px)) / (ts[ts.length - 1].v - ts[0].v);
+        const fit = (ts: { v: number; px: number }[], v: number) =>
+          ts[0].px + ((v - ts[0].v) * (ts[ts.length - 1].px - ts[0].px)) / (ts[ts.length - 1].v - ts[0].v);
         const k = Math.floor(n / 3);
         const cx = fit(ticks('.scatter .axis-x', true), mu[2 * k]);
         const cy = fit(ticks('.scatter .axis-y', false), mu[2 * k + 1]);
-        document.querySelector('svg.overlay-layer')!.dispatchEvent(new PointerEvent('pointermove', { clientX: cx, clientY: cy, bubbles: true }));
+        document
+          .querySelector('svg.overlay-layer')!
+          .dispatchEvent(new PointerEvent('pointermove', { clientX: cx, clientY: cy, bubbles: true }));
         resolve(document.querySelector<HTMLElement>('.tooltip')!.hidden ? NaN : performance.now() - paintEnd);
       });
       observer.observe({ entryTypes: ['measure'] });
@@ -81,8 +84,14 @@ async function postPoints(page: Page, count: number): Promise<number> {
     const t0 = performance.now();
     performance.clearMeasures('scatter-draw');
     (window as unknown as { __harness: { postRaw(m: unknown): void } }).__harness.postRaw({
-      type: 'points', folder: `/bench/${n}`, files, uris: files.map((f) => `${location.origin}/img${f}`),
-      labels, labelNames: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'], dims: 2, mu,
+      type: 'points',
+      folder: `/bench/${n}`,
+      files,
+      uris: files.map((f) => `${location.origin}/img${f}`),
+      labels,
+      labelNames: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'],
+      dims: 2,
+      mu,
     });
     return t0;
   }, count);
@@ -149,19 +158,19 @@ async function hoverOnce(page: Page, i: number): Promise<{ sync: number; frame: 
   }, i);
   const [px, py] = await clientPositionFromAxes(page, x, y);
   const r = await page.evaluate(
-      async ([cx, cy]) => {
-        const svg = document.querySelector<SVGSVGElement>('svg.overlay-layer')!;
-        const tip = document.querySelector<HTMLElement>('.tooltip')!;
-        svg.dispatchEvent(new PointerEvent('pointerleave', { bubbles: false }));
-        const t0 = performance.now();
-        svg.dispatchEvent(new PointerEvent('pointermove', { clientX: cx, clientY: cy, bubbles: true }));
-        const t1 = performance.now();
-        const shown = !tip.hidden;
-        await new Promise<number>((res) => requestAnimationFrame(res));
-        return { shown, sync: t1 - t0, frame: performance.now() - t0 };
-      },
-      [px, py] as const,
-    );
+    async ([cx, cy]) => {
+      const svg = document.querySelector<SVGSVGElement>('svg.overlay-layer')!;
+      const tip = document.querySelector<HTMLElement>('.tooltip')!;
+      svg.dispatchEvent(new PointerEvent('pointerleave', { bubbles: false }));
+      const t0 = performance.now();
+      svg.dispatchEvent(new PointerEvent('pointermove', { clientX: cx, clientY: cy, bubbles: true }));
+      const t1 = performance.now();
+      const shown = !tip.hidden;
+      await new Promise<number>((res) => requestAnimationFrame(res));
+      return { shown, sync: t1 - t0, frame: performance.now() - t0 };
+    },
+    [px, py] as const,
+  );
   if (!r.shown) throw new Error(`bench/webview.ts: hovering point ${i} at (${px}, ${py}) showed no tooltip`);
   return r;
 }
@@ -198,7 +207,7 @@ async function measure(page: Page, count: number): Promise<SizeResult> {
 /** The same clustered points as the page's, built in Node. */
 function nodePoints(n: number): Float32Array {
   let seed = 12345;
-  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const mu = new Float32Array(n * 2);
   for (let i = 0; i < n; i++) {
     const angle = ((i % 8) / 8) * 2 * Math.PI;
@@ -225,7 +234,12 @@ function indexBuilds(n: number): { grid: number; quadtree: number } {
   const ids = Array.from({ length: n }, (_, i) => i);
   return {
     grid: time(() => GridIndex.build(c)),
-    quadtree: time(() => quadtree<number>().x((i) => c[2 * i]).y((i) => c[2 * i + 1]).addAll(ids)),
+    quadtree: time(() =>
+      quadtree<number>()
+        .x((i) => c[2 * i])
+        .y((i) => c[2 * i + 1])
+        .addAll(ids),
+    ),
   };
 }
 
@@ -263,13 +277,13 @@ export async function run(): Promise<string> {
     ...rows,
     '',
     'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the explorer starts handling it ' +
-      '(the difference is the browser\'s structured clone of the message, where the file paths and URIs dominate). ' +
-      'Draw: the webview\'s own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). ' +
+      "(the difference is the browser's structured clone of the message, where the file paths and URIs dominate). " +
+      "Draw: the webview's own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). " +
       'Frame interval: median time between animation frames while driving (headless Chromium paces frames at about 60 Hz when a frame fits). ' +
       'Hover uses a uniform grid index over data coordinates (one counting sort over typed arrays; queries scan the cells under the pick circle, so the nearest point is exact). ' +
       'It is built once per projection, starting 50 ms after the points arrive, in slices of about 8 ms between frames and events; until it is ready a hover scans every point (also exact). ' +
-      'The index columns give the longest single slice (the longest the main thread is blocked), the slices\' total, and the wall time from the start until the index is ready. ' +
-      'First hover: from the end of the first paint to the tooltip shown, for a pointermove dispatched as soon as the paint\'s measure is observed (it waits for whatever still blocks the main thread). ' +
+      "The index columns give the longest single slice (the longest the main thread is blocked), the slices' total, and the wall time from the start until the index is ready. " +
+      "First hover: from the end of the first paint to the tooltip shown, for a pointermove dispatched as soon as the paint's measure is observed (it waits for whatever still blocks the main thread). " +
       'Hover: pointermove dispatch → tooltip filled (handler), and → the next animation frame, median of 15.',
     '',
     'Hover index built in one go in Node on the same points (median of 3), beside the d3-quadtree (`addAll`) the webview used before; the quadtree was built in one blocking pass, so its time was also the wait of a first hover:',

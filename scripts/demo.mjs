@@ -90,7 +90,18 @@ const port = await freePort(Number(option('--port', '8080')));
 // Its own process group, so Ctrl-C stops code-server and its file watcher together.
 const server = spawn(
   node24,
-  [codeServer, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', ...base, workspace],
+  [
+    codeServer,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    ...base,
+    workspace,
+  ],
   { env, detached: true, stdio: ['ignore', 'ignore', 'inherit'] },
 );
 const stop = () => {
@@ -116,7 +127,10 @@ server.on('exit', (code) => {
 });
 
 for (let i = 0; i < 150; i++) {
-  const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+  const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+    (r) => r.ok,
+    () => false,
+  );
   if (ok) break;
   await new Promise((r) => setTimeout(r, 200));
 }

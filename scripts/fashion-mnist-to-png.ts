@@ -14,7 +14,8 @@ function parseArgs(argv: string[]): { outDir: string; train: number; test: numbe
     const arg = argv[i];
     if (arg === '--train' || arg === '--test') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 0) throw new Error(`${arg} needs a whole number of images (0 or more), got ${argv[i] ?? 'nothing'}.\n${USAGE}`);
+      if (!Number.isInteger(n) || n < 0)
+        throw new Error(`${arg} needs a whole number of images (0 or more), got ${argv[i] ?? 'nothing'}.\n${USAGE}`);
       if (arg === '--train') train = n;
       else test = n;
     } else if (arg === '--help' || arg === '-h') {
@@ -32,7 +33,10 @@ function parseArgs(argv: string[]): { outDir: string; train: number; test: numbe
 
 async function main(): Promise<void> {
   const { outDir, train, test } = parseArgs(process.argv.slice(2));
-  for (const [split, n] of [['train', train], ['test', test]] as const) {
+  for (const [split, n] of [
+    ['train', train],
+    ['test', test],
+  ] as const) {
     if (n === 0) continue;
     const dir = join(outDir, split);
     const count = await writeFashionMnistPngs(dir, split, n, (done, total) => {

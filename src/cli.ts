@@ -69,7 +69,9 @@ function parse(args: string[], options: ParseArgsConfig['options'], positionals:
     throw new UsageError((err as Error).message);
   }
   if (parsed.positionals.length !== positionals) {
-    throw new UsageError(`expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`);
+    throw new UsageError(
+      `expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`,
+    );
   }
   return { values: parsed.values as Values, positionals: parsed.positionals };
 }
@@ -80,8 +82,16 @@ function num(values: Values, key: string, limit: Limit): number | undefined {
   if (raw === undefined) return undefined;
   const n = Number(raw);
   const bad =
-    typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || (limit.int && !Number.isInteger(n)) || n < limit.min || n > limit.max;
-  if (bad) throw new UsageError(`--${key} must be ${limit.int ? 'a whole number' : 'a number'} from ${limit.min} to ${limit.max}, got "${String(raw)}"`);
+    typeof raw !== 'string' ||
+    raw.trim() === '' ||
+    !Number.isFinite(n) ||
+    (limit.int && !Number.isInteger(n)) ||
+    n < limit.min ||
+    n > limit.max;
+  if (bad)
+    throw new UsageError(
+      `--${key} must be ${limit.int ? 'a whole number' : 'a number'} from ${limit.min} to ${limit.max}, got "${String(raw)}"`,
+    );
   return n;
 }
 
@@ -131,7 +141,12 @@ function today(): string {
 /** `<base>-<date>`, then `-2`, `-3`… so an existing run is never clobbered. */
 export async function freeRunDir(outDir: string, base: string): Promise<string> {
   // A valid run name (see runNameProblem): no leading dot, no "..".
-  const stem = `${base.replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/\.{2,}/g, '.').replace(/^\.+/, '') || 'run'}-${today()}`;
+  const stem = `${
+    base
+      .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+      .replace(/\.{2,}/g, '.')
+      .replace(/^\.+/, '') || 'run'
+  }-${today()}`;
   for (let i = 1; ; i++) {
     const dir = join(outDir, i === 1 ? stem : `${stem}-${i}`);
     try {
@@ -176,14 +191,19 @@ async function checkOutputFolder(what: string, dir: string): Promise<void> {
   try {
     await fs.access(existing, constants.W_OK);
   } catch (err) {
-    throw new FileSystemError(`Cannot write in ${existing} (${(err as NodeJS.ErrnoException).code}): make it writable or pick another folder for ${what}.`);
+    throw new FileSystemError(
+      `Cannot write in ${existing} (${(err as NodeJS.ErrnoException).code}): make it writable or pick another folder for ${what}.`,
+    );
   }
 }
 
 /** A failed write of a run: the engine says "resume the run"; add the command that does it. */
 async function withResumeCommand(err: unknown, runDir: string): Promise<unknown> {
   if ((err as EngineError)?.code !== 'file-system') return err;
-  const isRun = await fs.access(join(runDir, RUN_FILE)).then(() => true, () => false);
+  const isRun = await fs.access(join(runDir, RUN_FILE)).then(
+    () => true,
+    () => false,
+  );
   return isRun ? new EngineError('file-system', `${(err as Error).message}\nContinue with: latent-atlas resume ${shellWord(runDir)}`) : err;
 }
 
@@ -191,7 +211,11 @@ async function withResumeCommand(err: unknown, runDir: string): Promise<unknown>
  * Runs one long request with Ctrl-C wired to cancel it (a second Ctrl-C exits at once).
  * `interrupted`: Ctrl-C was pressed, even if the engine finished before the cancel reached it.
  */
-async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(client: EngineClient, body: RequestBody<T>, view: ProgressView) {
+async function runCancellable<T extends 'train' | 'resume' | 'encodeFolder'>(
+  client: EngineClient,
+  body: RequestBody<T>,
+  view: ProgressView,
+) {
   const { id, result } = client.begin<T>(body, view.onEvent);
   let interrupts = 0;
   const onSigint = () => {
@@ -216,10 +240,22 @@ async function train(args: string[], view: ProgressView): Promise<number> {
   const { values, positionals } = parse(
     args,
     {
-      demo: { type: 'boolean' }, epochs: { type: 'string' }, out: { type: 'string' }, name: { type: 'string' },
-      latent: { type: 'string' }, arch: { type: 'string' }, likelihood: { type: 'string' }, sigma: { type: 'string' },
-      beta: { type: 'string' }, conditional: { type: 'boolean' }, batch: { type: 'string' }, lr: { type: 'string' },
-      val: { type: 'string' }, seed: { type: 'string' }, size: { type: 'string' }, channels: { type: 'string' },
+      demo: { type: 'boolean' },
+      epochs: { type: 'string' },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      latent: { type: 'string' },
+      arch: { type: 'string' },
+      likelihood: { type: 'string' },
+      sigma: { type: 'string' },
+      beta: { type: 'string' },
+      conditional: { type: 'boolean' },
+      batch: { type: 'string' },
+      lr: { type: 'string' },
+      val: { type: 'string' },
+      seed: { type: 'string' },
+      size: { type: 'string' },
+      channels: { type: 'string' },
       iwae: { type: 'string' },
     },
     args.includes('--demo') ? 0 : 1,
@@ -261,8 +297,14 @@ async function train(args: string[], view: ProgressView): Promise<number> {
     const { result, interrupted } = await runCancellable<'train'>(
       client,
       {
-        type: 'train', runDir, name: basename(runDir), dataset: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
-        model, training, preprocessing, iwaeSamples,
+        type: 'train',
+        runDir,
+        name: basename(runDir),
+        dataset: folder ? { kind: 'folder', path: folder } : { kind: 'demo' },
+        model,
+        training,
+        preprocessing,
+        iwaeSamples,
       },
       view,
     );
@@ -287,7 +329,9 @@ function finishTraining(res: TrainResult, interrupted: boolean, view: ProgressVi
     view.line(`Training stopped after its last epoch had finished: all ${m.epochsCompleted} epochs are saved in ${runDir}`);
     view.line(`Train it further with: ${resume} --epochs ${m.epochsCompleted + 10}`);
   } else if (m.checkpoint) {
-    view.line(`Training cancelled after ${m.epochsCompleted} of ${m.training.epochs} epochs; the run keeps its last good checkpoint (epoch ${m.epochsCompleted}): ${runDir}`);
+    view.line(
+      `Training cancelled after ${m.epochsCompleted} of ${m.training.epochs} epochs; the run keeps its last good checkpoint (epoch ${m.epochsCompleted}): ${runDir}`,
+    );
     view.line(`Continue it with: ${resume}`);
   } else {
     view.line(`Training cancelled before its first epoch ended; no checkpoint was saved: ${runDir}`);
@@ -336,7 +380,11 @@ async function encode(args: string[], view: ProgressView): Promise<number> {
 }
 
 async function sample(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { n: { type: 'string', short: 'n' }, out: { type: 'string' }, label: { type: 'string' }, seed: { type: 'string' } }, 1);
+  const { values, positionals } = parse(
+    args,
+    { n: { type: 'string', short: 'n' }, out: { type: 'string' }, label: { type: 'string' }, seed: { type: 'string' } },
+    1,
+  );
   const count = num(values, 'n', SAMPLE_COUNT);
   if (count === undefined) throw new UsageError('sample needs -n N (how many images)');
   if (typeof values.out !== 'string') throw new UsageError('sample needs --out DIR (where the PNG files go)');

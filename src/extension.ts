@@ -4,7 +4,14 @@
 import * as vscode from 'vscode';
 import { CommandHost } from './host/commands/host';
 import { encodeFolder, encodeFolderCommand } from './host/commands/encode';
-import { exportProjectorCommand, loadModelCommand, loadRunFolderCommand, openExplorerCommand, sampleCommand, type SampleOptions } from './host/commands/model';
+import {
+  exportProjectorCommand,
+  loadModelCommand,
+  loadRunFolderCommand,
+  openExplorerCommand,
+  sampleCommand,
+  type SampleOptions,
+} from './host/commands/model';
 import { stopTrainingCommand, trainCommand, type TrainOptions } from './host/commands/train';
 import { EXPLORER_VIEW_TYPE, ExplorerPanel } from './host/explorerPanel';
 import { errorText } from './host/feedback';

@@ -54,7 +54,16 @@ export class ElboPanel {
       { class: 'elbo-panel', 'aria-label': 'Training' },
       el('div', { class: 'row' }, this.statusLine, this.stopButton),
       this.figures,
-      el('h3', {}, 'Per step (nats/image) — ', el('span', { class: 'legend-train' }, '● train epoch'), ' ', el('span', { class: 'legend-val' }, '◆ validation'), ' ', el('span', { class: 'legend-logpx' }, '▲ −log p(x)')),
+      el(
+        'h3',
+        {},
+        'Per step (nats/image) — ',
+        el('span', { class: 'legend-train' }, '● train epoch'),
+        ' ',
+        el('span', { class: 'legend-val' }, '◆ validation'),
+        ' ',
+        el('span', { class: 'legend-logpx' }, '▲ −log p(x)'),
+      ),
       this.charts,
       el('h3', {}, 'KL per latent dimension'),
       this.bars,
@@ -141,9 +150,15 @@ export class ElboPanel {
       ['Validation −ELBO', formatNats(lastEpoch?.validation ? -lastEpoch.validation.elbo : null), 'val-elbo'],
       ['log p(x)', lastEpoch?.logPx ? `${formatNats(lastEpoch.logPx.value)} (k=${lastEpoch.logPx.k})` : '–', 'logpx'],
       ['Active units', lastEpoch ? `${lastEpoch.activeUnits ?? countActive(klPerDim)} / ${klPerDim.length}` : '–', 'active'],
-      ['Images/s', formatRate((live ? lastStep?.imagesPerSecond ?? s?.imagesPerSecond : undefined) ?? lastEpoch?.imagesPerSecond ?? lastStep?.imagesPerSecond), 'rate'],
+      [
+        'Images/s',
+        formatRate(
+          (live ? (lastStep?.imagesPerSecond ?? s?.imagesPerSecond) : undefined) ?? lastEpoch?.imagesPerSecond ?? lastStep?.imagesPerSecond,
+        ),
+        'rate',
+      ],
       ['ETA', s?.state === 'running' ? formatDuration(s.eta) : '–', 'eta'],
-      ['Backend', this.backend ? backendText(this.backend) : lastEpoch?.backend ?? '–', 'backend'],
+      ['Backend', this.backend ? backendText(this.backend) : (lastEpoch?.backend ?? '–'), 'backend'],
     ];
     select(this.figures)
       .selectAll<HTMLDivElement, [string, string, string]>('div')
@@ -165,7 +180,9 @@ export class ElboPanel {
     const margin = { left: 48, right: 8, top: 6, bottom: 18 };
     const steps = this.steps;
     const maxStep = Math.max(1, steps[steps.length - 1]?.step ?? 0, this.epochs[this.epochs.length - 1]?.step ?? 0);
-    const x = scaleLinear().domain([0, maxStep]).range([margin.left, width - margin.right]);
+    const x = scaleLinear()
+      .domain([0, maxStep])
+      .range([margin.left, width - margin.right]);
     const chart = select(this.charts)
       .selectAll<SVGSVGElement, { key: Term; title: string }>('svg')
       .data(TERMS)
@@ -175,7 +192,11 @@ export class ElboPanel {
         svg.append('g').attr('class', 'axis axis-y');
         svg.append('path').attr('class', 'series');
         svg.append('g').attr('class', 'epoch-marks');
-        svg.append('text').attr('class', 'chart-title').attr('x', margin.left + 6).attr('y', 16);
+        svg
+          .append('text')
+          .attr('class', 'chart-title')
+          .attr('x', margin.left + 6)
+          .attr('y', 16);
         return svg;
       })
       .attr('width', width)
@@ -195,13 +216,27 @@ export class ElboPanel {
       const lo = all.length ? Math.min(...all) : 0;
       const hi = all.length ? Math.max(...all) : 1;
       const pad = (hi - lo) * 0.08 || Math.abs(hi) * 0.05 || 1;
-      const y = scaleLinear().domain([lo - pad, hi + pad]).range([height - margin.bottom, margin.top]).nice();
-      svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`).call(axisBottom(x).ticks(5).tickFormat((v) => formatStep(Number(v))).tickSizeOuter(0));
+      const y = scaleLinear()
+        .domain([lo - pad, hi + pad])
+        .range([height - margin.bottom, margin.top])
+        .nice();
+      svg
+        .select<SVGGElement>('.axis-x')
+        .attr('transform', `translate(0,${height - margin.bottom})`)
+        .call(
+          axisBottom(x)
+            .ticks(5)
+            .tickFormat((v) => formatStep(Number(v)))
+            .tickSizeOuter(0),
+        );
       svg.select<SVGGElement>('.axis-y').attr('transform', `translate(${margin.left},0)`).call(axisLeft(y).ticks(4).tickSizeOuter(0));
       const path = line<number>()
         .x((k) => x(steps[k].step))
         .y((k) => y(ys[k]));
-      svg.select('path.series').attr('d', keep.length ? path(keep) : null).attr('data-points', keep.length);
+      svg
+        .select('path.series')
+        .attr('d', keep.length ? path(keep) : null)
+        .attr('data-points', keep.length);
       svg
         .select('.epoch-marks')
         .selectAll<SVGPathElement, (typeof marks)[number]>('path')
@@ -221,8 +256,14 @@ export class ElboPanel {
     const width = Math.max(240, Math.floor(this.bars.getBoundingClientRect().width || 360));
     const height = 90;
     const margin = { left: 48, right: 8, top: 6, bottom: 18 };
-    const x = scaleBand<number>().domain(kl.map((_, i) => i)).range([margin.left, width - margin.right]).padding(0.15);
-    const y = scaleLinear().domain([0, Math.max(0.05, ...kl)]).range([height - margin.bottom, margin.top]).nice();
+    const x = scaleBand<number>()
+      .domain(kl.map((_, i) => i))
+      .range([margin.left, width - margin.right])
+      .padding(0.15);
+    const y = scaleLinear()
+      .domain([0, Math.max(0.05, ...kl)])
+      .range([height - margin.bottom, margin.top])
+      .nice();
     const svg = select(this.bars)
       .selectAll<SVGSVGElement, number>('svg')
       .data([0])
@@ -235,8 +276,14 @@ export class ElboPanel {
       })
       .attr('width', width)
       .attr('height', height);
-    svg.select<SVGGElement>('.axis-x').attr('transform', `translate(0,${height - margin.bottom})`)
-      .call(axisBottom(x).tickValues(kl.length > 16 ? kl.map((_, i) => i).filter((i) => i % Math.ceil(kl.length / 16) === 0) : kl.map((_, i) => i)).tickSizeOuter(0));
+    svg
+      .select<SVGGElement>('.axis-x')
+      .attr('transform', `translate(0,${height - margin.bottom})`)
+      .call(
+        axisBottom(x)
+          .tickValues(kl.length > 16 ? kl.map((_, i) => i).filter((i) => i % Math.ceil(kl.length / 16) === 0) : kl.map((_, i) => i))
+          .tickSizeOuter(0),
+      );
     svg.select<SVGGElement>('.axis-y').attr('transform', `translate(${margin.left},0)`).call(axisLeft(y).ticks(3).tickSizeOuter(0));
     svg
       .select('.bars')
@@ -267,4 +314,3 @@ function symbol(kind: 'train' | 'val' | 'logpx'): string {
   if (kind === 'val') return 'M0,-4.5L4.5,0L0,4.5L-4.5,0Z';
   return 'M0,-4.5L4.5,3.5L-4.5,3.5Z';
 }
-

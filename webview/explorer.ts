@@ -75,7 +75,11 @@ export class Explorer {
       gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
       traverse: () => this.traverse(),
     });
-    this.requests = new ImageRequests(this.images, (id, latents) => this.decode(id, latents), (text) => this.toolbar.showMessage(text));
+    this.requests = new ImageRequests(
+      this.images,
+      (id, latents) => this.decode(id, latents),
+      (text) => this.toolbar.showMessage(text),
+    );
     this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }));
     this.manifold = new ManifoldController({
       scatter: this.scatter,
@@ -213,7 +217,8 @@ export class Explorer {
     const shown = this.projection.coords(p);
     this.coords = shown.coords;
     this.scatter.setPoints(this.coords, labelColourIndex(pts.labels), keepView);
-    if (!(p.kind === 'umap' && !this.projection.hasUmap())) this.toolbar.info.textContent = `${pts.files.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
+    if (!(p.kind === 'umap' && !this.projection.hasUmap()))
+      this.toolbar.info.textContent = `${pts.files.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
     this.recomputeSelection();
     this.refreshLegend();
     this.refreshMarks();
@@ -350,9 +355,17 @@ export class Explorer {
 
   private refreshMarks(): void {
     const ends = this.state.endpoints;
-    this.scatter.setMarks({ endpoints: ends.map((z) => this.projection.project(this.state.projection, z)).filter((p): p is Point2 => p !== null) });
-    const fmt = (z: number[]) => `(${z.slice(0, 4).map((v) => v.toFixed(2)).join(', ')}${z.length > 4 ? ', …' : ''})`;
-    this.images.setEndpoints(ends.length === 0 ? 'No endpoints yet.' : ends.map((z, i) => `${i === 0 ? 'A' : 'B'} ${fmt(z)}`).join('  →  '));
+    this.scatter.setMarks({
+      endpoints: ends.map((z) => this.projection.project(this.state.projection, z)).filter((p): p is Point2 => p !== null),
+    });
+    const fmt = (z: number[]) =>
+      `(${z
+        .slice(0, 4)
+        .map((v) => v.toFixed(2))
+        .join(', ')}${z.length > 4 ? ', …' : ''})`;
+    this.images.setEndpoints(
+      ends.length === 0 ? 'No endpoints yet.' : ends.map((z, i) => `${i === 0 ? 'A' : 'B'} ${fmt(z)}`).join('  →  '),
+    );
   }
 
   private decodeStrip(): void {

@@ -19,8 +19,7 @@ export interface ImagesPanelActions {
   traverse(): void;
 }
 
-const button = (text: string, cls: string, secondary = false) =>
-  el('vscode-button', { class: cls, secondary }, text);
+const button = (text: string, cls: string, secondary = false) => el('vscode-button', { class: cls, secondary }, text);
 
 export class ImagesPanel {
   readonly root: HTMLElement;
@@ -42,9 +41,23 @@ export class ImagesPanel {
   private readonly traverseButton: HTMLElement;
 
   constructor(actions: ImagesPanelActions) {
-    this.stepsField = el('vscode-textfield', { type: 'number', min: 2, max: 32, value: 8, class: 'steps-field', 'aria-label': 'Interpolation steps' });
+    this.stepsField = el('vscode-textfield', {
+      type: 'number',
+      min: 2,
+      max: 32,
+      value: 8,
+      class: 'steps-field',
+      'aria-label': 'Interpolation steps',
+    });
     this.stepsField.addEventListener('change', () => actions.stepsChanged(this.steps()));
-    this.countField = el('vscode-textfield', { type: 'number', min: 1, max: 64, value: 16, class: 'count-field', 'aria-label': 'Number of samples' });
+    this.countField = el('vscode-textfield', {
+      type: 'number',
+      min: 1,
+      max: 64,
+      value: 16,
+      class: 'count-field',
+      'aria-label': 'Number of samples',
+    });
     this.labelSelect = el('select', { class: 'label-select', 'aria-label': 'Label to sample' });
     const sampleLabel = button('Sample for label', 'sample-label', true);
     this.labelRow = el('div', { class: 'row', hidden: true }, this.labelSelect, sampleLabel);

@@ -41,7 +41,14 @@ export class Legend {
     const names = points?.labelNames ?? [];
     const counts = new Array<number>(names.length).fill(0);
     if (points) for (const l of points.labels) if (l >= 0 && l < counts.length) counts[l]++;
-    renderLegend(this.root, names, names.map((_, i) => colours[i % colours.length]), hidden, counts, toggle);
+    renderLegend(
+      this.root,
+      names,
+      names.map((_, i) => colours[i % colours.length]),
+      hidden,
+      counts,
+      toggle,
+    );
   }
 }
 
@@ -62,7 +69,13 @@ export function renderLegend(
       const name = names[i];
       const item = el(
         'div',
-        { class: `legend-item${hidden.has(i) ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!hidden.has(i)), 'data-label': i },
+        {
+          class: `legend-item${hidden.has(i) ? ' off' : ''}`,
+          role: 'button',
+          tabindex: 0,
+          'aria-pressed': String(!hidden.has(i)),
+          'data-label': i,
+        },
         swatch(colours[i]),
         el('span', { class: 'name' }, name),
         el('span', { class: 'count' }, String(counts[i] ?? 0)),

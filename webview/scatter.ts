@@ -246,14 +246,26 @@ export class Scatter {
     this.svg
       .select<SVGGElement>('.axis-x')
       .attr('transform', `translate(0,${this.height - 20})`)
-      .call(axisBottom(x).ticks(Math.max(2, Math.floor(this.width / 90))).tickSizeOuter(0));
+      .call(
+        axisBottom(x)
+          .ticks(Math.max(2, Math.floor(this.width / 90)))
+          .tickSizeOuter(0),
+      );
     this.svg
       .select<SVGGElement>('.axis-y')
       .attr('transform', 'translate(40,0)')
-      .call(axisLeft(y).ticks(Math.max(2, Math.floor(this.height / 70))).tickSizeOuter(0));
+      .call(
+        axisLeft(y)
+          .ticks(Math.max(2, Math.floor(this.height / 70)))
+          .tickSizeOuter(0),
+      );
     // Labels that would sit on the other axis or off the edge are left out.
-    this.svg.selectAll<SVGGElement, number>('.axis-x .tick').attr('visibility', (v) => (x(v) < 56 || x(v) > this.width - 12 ? 'hidden' : null));
-    this.svg.selectAll<SVGGElement, number>('.axis-y .tick').attr('visibility', (v) => (y(v) > this.height - 30 || y(v) < 8 ? 'hidden' : null));
+    this.svg
+      .selectAll<SVGGElement, number>('.axis-x .tick')
+      .attr('visibility', (v) => (x(v) < 56 || x(v) > this.width - 12 ? 'hidden' : null));
+    this.svg
+      .selectAll<SVGGElement, number>('.axis-y .tick')
+      .attr('visibility', (v) => (y(v) > this.height - 30 || y(v) < 8 ? 'hidden' : null));
   }
 
   private drawMarks(): void {
@@ -378,8 +390,6 @@ export class Scatter {
   private drawDragOutline(path: Point2[]): void {
     const x = this.zoomedX();
     const y = this.zoomedY();
-    this.svg
-      .select('.drag-outline')
-      .attr('d', path.length ? 'M' + path.map((p) => `${x(p[0])},${y(p[1])}`).join('L') + 'Z' : null);
+    this.svg.select('.drag-outline').attr('d', path.length ? 'M' + path.map((p) => `${x(p[0])},${y(p[1])}`).join('L') + 'Z' : null);
   }
 }

@@ -39,7 +39,12 @@ export class Toolbar {
   private readonly conditionGroup: HTMLElement;
 
   constructor(actions: ToolbarActions) {
-    this.searchField = el('vscode-textfield', { type: 'search', placeholder: 'Search file names', class: 'search', 'aria-label': 'Search file names' });
+    this.searchField = el('vscode-textfield', {
+      type: 'search',
+      placeholder: 'Search file names',
+      class: 'search',
+      'aria-label': 'Search file names',
+    });
     this.searchField.addEventListener('input', () => actions.search((this.searchField as HTMLInputElement).value ?? ''));
     const modes = el('div', { class: 'modes', role: 'group', 'aria-label': 'Pointer mode' });
     for (const m of MODES) {
@@ -53,25 +58,33 @@ export class Toolbar {
     isolate.addEventListener('click', () => actions.isolate());
     clear.addEventListener('click', () => actions.clearSelection());
 
-    this.projectionSelect = el('select', { class: 'projection', 'aria-label': 'Projection' },
+    this.projectionSelect = el(
+      'select',
+      { class: 'projection', 'aria-label': 'Projection' },
       el('option', { value: 'pca' }, 'PCA'),
       el('option', { value: 'umap' }, 'UMAP'),
-      el('option', { value: 'dims' }, 'Two dimensions'));
+      el('option', { value: 'dims' }, 'Two dimensions'),
+    );
     this.dimX = el('select', { class: 'dim-x', 'aria-label': 'Horizontal latent dimension' });
     this.dimY = el('select', { class: 'dim-y', 'aria-label': 'Vertical latent dimension' });
     this.dimsGroup = el('span', { class: 'dims', hidden: true }, this.dimX, ' × ', this.dimY);
     const projectionChanged = () => {
       const kind = this.projectionSelect.value;
       this.dimsGroup.hidden = kind !== 'dims';
-      actions.projection(kind === 'dims' ? { kind, x: Number(this.dimX.value), y: Number(this.dimY.value) } : { kind: kind as 'pca' | 'umap' });
+      actions.projection(
+        kind === 'dims' ? { kind, x: Number(this.dimX.value), y: Number(this.dimY.value) } : { kind: kind as 'pca' | 'umap' },
+      );
     };
     for (const s of [this.projectionSelect, this.dimX, this.dimY]) s.addEventListener('change', projectionChanged);
 
     this.manifoldBox = el('vscode-checkbox', { class: 'manifold-toggle', label: 'Decoded manifold' });
     this.manifoldBox.addEventListener('change', () => actions.manifold(Boolean((this.manifoldBox as HTMLInputElement).checked)));
-    this.manifoldGrid = el('select', { class: 'manifold-grid', 'aria-label': 'Manifold grid', title: 'Where the decoded grid sits in latent space' },
+    this.manifoldGrid = el(
+      'select',
+      { class: 'manifold-grid', 'aria-label': 'Manifold grid', title: 'Where the decoded grid sits in latent space' },
       el('option', { value: 'view' }, 'Visible region'),
-      el('option', { value: 'prior' }, 'Prior quantiles (inverse CDF)'));
+      el('option', { value: 'prior' }, 'Prior quantiles (inverse CDF)'),
+    );
     this.manifoldGrid.addEventListener('change', () => actions.manifoldGrid(this.manifoldGrid.value === 'prior'));
     this.conditionSelect = el('select', { class: 'condition', 'aria-label': 'Label used when decoding' });
     this.conditionSelect.addEventListener('change', () => actions.conditionLabel(Number(this.conditionSelect.value)));

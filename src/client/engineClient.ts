@@ -4,19 +4,10 @@
 // CLI, so it must not import 'vscode'.
 
 import { fork, type ChildProcess } from 'node:child_process';
-import type {
-  EngineEvent,
-  EngineRequest,
-  EngineResults,
-  ReadyEvent,
-  RequestBody,
-  WorkerMessage,
-  WorkerOptions,
-} from '../protocol/engine';
+import type { EngineEvent, EngineRequest, EngineResults, ReadyEvent, RequestBody, WorkerMessage, WorkerOptions } from '../protocol/engine';
 import type { BackendReport } from '../protocol/model';
 import { TypedEmitter } from './typedEmitter';
 import { EngineError } from '../protocol/errors';
-
 
 export interface EngineClientOptions {
   /** Path of the bundled worker (dist/worker.js). */

@@ -99,7 +99,6 @@ export function pca(points: Float32Array, dims: number): ProjectResult {
   return { coords, explained: [frac(0), frac(1)] };
 }
 
-
 export async function umap(points: Float32Array, dims: number, seed = 42, signal?: AbortSignal): Promise<ProjectResult> {
   const n = points.length / dims;
   if (n > UMAP_MAX_POINTS) {

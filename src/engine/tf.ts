@@ -1,5 +1,5 @@
 // The TensorFlow.js namespace the engine computes with. It is loaded at run time by
-// initBackend() (backend.ts), never imported statically for values: when a native backend
+// initBackend() (backends/ladder.ts), never imported statically for values: when a native backend
 // (@tensorflow/tfjs-node or -node-gpu) is in use, every op must come from that package's own
 // tfjs-core, and two core instances in one process break backend registration.
 
@@ -25,9 +25,7 @@ export function setTf(tf: Tf): void {
 /** The initialised TensorFlow.js namespace. */
 export function getTf(): Tf {
   if (!current) {
-    throw new Error(
-      'TensorFlow.js is not initialised yet: call initBackend() from src/engine/backend.ts before using the engine.',
-    );
+    throw new Error('TensorFlow.js is not initialised yet: call initBackend() from src/engine/backends/ladder.ts before using the engine.');
   }
   return current;
 }

@@ -8,12 +8,19 @@
 // start-up failure.
 
 import type { EngineEvent, EngineRequest, EngineResults, WorkerMessage, WorkerOptions } from '../protocol/engine';
-import { initBackend } from './backend';
+import { initBackend } from './backends/ladder';
 import { onDeviceLost } from './backends/webgpu';
-import { badRequest, engineInfo, toFailure, type Handler, type RequestContext } from './handlers-context';
-import { handleDecode, handleEncodeFolder, handleEstimateLogPx, handleReconstruct, handleSample, handleWriteSamples } from './handlers-model';
-import { handleLoadRun, handleProject, handleWriteDemoFolder, handleWriteImages } from './handlers-run';
-import { handleResume, handleTrain } from './handlers-train';
+import { badRequest, engineInfo, toFailure, type Handler, type RequestContext } from './handlers/context';
+import {
+  handleDecode,
+  handleEncodeFolder,
+  handleEstimateLogPx,
+  handleReconstruct,
+  handleSample,
+  handleWriteSamples,
+} from './handlers/model';
+import { handleLoadRun, handleProject, handleWriteDemoFolder, handleWriteImages } from './handlers/run';
+import { handleResume, handleTrain } from './handlers/train';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
 

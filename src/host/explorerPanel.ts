@@ -58,7 +58,12 @@ export class ExplorerPanel extends Disposable {
     this.updateOptions();
     const nonce = randomBytes(16).toString('hex');
     const asset = (name: string) => panel.webview.asWebviewUri(vscode.Uri.joinPath(context.extensionUri, 'dist', name)).toString();
-    panel.webview.html = webviewHtml({ scriptUri: asset('webview.js'), styleUri: asset('webview.css'), cspSource: panel.webview.cspSource, nonce });
+    panel.webview.html = webviewHtml({
+      scriptUri: asset('webview.js'),
+      styleUri: asset('webview.css'),
+      cspSource: panel.webview.cspSource,
+      nonce,
+    });
 
     this.register(panel.onDidDispose(() => this.dispose()));
     this.register(panel.webview.onDidReceiveMessage((m: FromWebviewMessage) => void this.onMessage(m)));
@@ -77,8 +82,7 @@ export class ExplorerPanel extends Disposable {
           this.post(this.initMessage());
           // Points encoded with another model do not belong to this one: clear them.
           if (!this.session.shownEncoding) this.post(this.emptyPoints());
-        }
-        else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
+        } else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
         else if (c.kind === 'training') this.post(c.message);
         else if (c.kind === 'series') this.post(this.session.series.replay());
         else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
@@ -95,7 +99,11 @@ export class ExplorerPanel extends Disposable {
     const ext = this.context.extensionUri;
     this.panel.webview.options = {
       enableScripts: true,
-      localResourceRoots: [vscode.Uri.joinPath(ext, 'dist'), vscode.Uri.joinPath(ext, 'media'), ...[...this.roots].map((r) => vscode.Uri.file(r))],
+      localResourceRoots: [
+        vscode.Uri.joinPath(ext, 'dist'),
+        vscode.Uri.joinPath(ext, 'media'),
+        ...[...this.roots].map((r) => vscode.Uri.file(r)),
+      ],
     };
   }
 
@@ -132,7 +140,16 @@ export class ExplorerPanel extends Disposable {
   }
 
   private emptyPoints(): PointsMessage {
-    return { type: 'points', folder: '', files: [], uris: [], labels: new Int32Array(0), labelNames: [], dims: this.session.activeModel?.manifest.model.latentSize ?? 2, mu: new Float32Array(0) };
+    return {
+      type: 'points',
+      folder: '',
+      files: [],
+      uris: [],
+      labels: new Int32Array(0),
+      labelNames: [],
+      dims: this.session.activeModel?.manifest.model.latentSize ?? 2,
+      mu: new Float32Array(0),
+    };
   }
 
   private pointsMessage(e: Encoding): PointsMessage {
@@ -178,12 +195,23 @@ export class ExplorerPanel extends Disposable {
       const runDir = model.runDir;
       switch (m.type) {
         case 'decode': {
-          const images = await engine.request<'decode'>({ type: 'decode', runDir, latents: m.latents, ...(m.label !== undefined ? { labels: [m.label] } : {}) });
+          const images = await engine.request<'decode'>({
+            type: 'decode',
+            runDir,
+            latents: m.latents,
+            ...(m.label !== undefined ? { labels: [m.label] } : {}),
+          });
           this.post({ type: 'images', requestId, images, latents: m.latents });
           break;
         }
         case 'sample': {
-          const r = await engine.request<'sample'>({ type: 'sample', runDir, count: m.count, mode: m.mode, seed: Math.floor(Math.random() * 2 ** 31) });
+          const r = await engine.request<'sample'>({
+            type: 'sample',
+            runDir,
+            count: m.count,
+            mode: m.mode,
+            seed: Math.floor(Math.random() * 2 ** 31),
+          });
           this.post({ type: 'images', requestId, images: r.images, latents: r.latents });
           break;
         }
@@ -200,7 +228,8 @@ export class ExplorerPanel extends Disposable {
           break;
         }
         case 'saveImages': {
-          if (!vscode.workspace.isTrusted) throw new Error('Saving images is disabled in Restricted Mode. Trust this workspace to write files.');
+          if (!vscode.workspace.isTrusted)
+            throw new Error('Saving images is disabled in Restricted Mode. Trust this workspace to write files.');
           const dir = samplesDir(model.manifest.name, dirname(runDir));
           if (!dir) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
           const stem = m.baseName.replace(/[^\w.-]+/g, '-') || 'image';

@@ -39,9 +39,10 @@ export async function showEngineError(e: unknown, log: vscode.LogOutputChannel, 
   switch (e.code) {
     case 'backend-unavailable': {
       // The engine's message names the missing package; add how to get it only when it does not.
-      const how = /npm install/.test(message) || !/tfjs-node/.test(message)
-        ? ''
-        : ' Install it yourself (e.g. `npm install @tensorflow/tfjs-node-gpu@4.22.0` in a folder of your choice, with CUDA for the GPU one) and set "vae.nativeModulesPath" to that folder.';
+      const how =
+        /npm install/.test(message) || !/tfjs-node/.test(message)
+          ? ''
+          : ' Install it yourself (e.g. `npm install @tensorflow/tfjs-node-gpu@4.22.0` in a folder of your choice, with CUDA for the GPU one) and set "vae.nativeModulesPath" to that folder.';
       const choice = await vscode.window.showErrorMessage(`${message}${how} Or set "vae.backend" to "auto".`, 'Open Settings');
       if (choice) await vscode.commands.executeCommand('workbench.action.openSettings', 'vae.');
       return;

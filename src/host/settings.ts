@@ -46,7 +46,8 @@ export function readSettings(get: SettingsGetter): HostSettings {
   const number = (key: string, fallback: number, min: number, max: number, integer: boolean, exclusiveMax = false) => {
     const v = get(key);
     if (v === undefined || v === null) return fallback;
-    const ok = typeof v === 'number' && Number.isFinite(v) && v >= min && (exclusiveMax ? v < max : v <= max) && (!integer || Number.isInteger(v));
+    const ok =
+      typeof v === 'number' && Number.isFinite(v) && v >= min && (exclusiveMax ? v < max : v <= max) && (!integer || Number.isInteger(v));
     if (ok) return v;
     bad(key, v, `${integer ? 'an integer' : 'a number'} from ${min} to ${exclusiveMax ? 'below ' : ''}${max}`, fallback);
     return fallback;

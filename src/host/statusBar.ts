@@ -30,7 +30,9 @@ export class StatusBar extends Disposable {
     tip.appendMarkdown('**Latent Atlas**\n\n');
     if (training && status) {
       this.item.text = `$(sync~spin) VAE ${training.name}: epoch ${status.epoch}/${status.epochs}${negElbo !== null ? ` · −ELBO ${negElbo.toFixed(1)}` : ''}`;
-      tip.appendMarkdown(`Training **${training.name}**: epoch ${status.epoch} of ${status.epochs}, step ${status.step}, ${Math.round(status.imagesPerSecond)} images/s.\n\n`);
+      tip.appendMarkdown(
+        `Training **${training.name}**: epoch ${status.epoch} of ${status.epochs}, step ${status.step}, ${Math.round(status.imagesPerSecond)} images/s.\n\n`,
+      );
     } else if (model) {
       this.item.text = `$(graph-scatter) VAE ${model}`;
       tip.appendMarkdown(`Active model **${model}**${negElbo !== null ? `, −ELBO ${negElbo.toFixed(2)} nats per image` : ''}.\n\n`);

@@ -37,14 +37,24 @@ export class TrainingSeries {
     this.epochs = [...history];
     const last = history.at(-1);
     this.current = history.length
-      ? { state, runName, epoch: last!.epoch, epochs: last!.epoch, step: last!.step, stepsPerEpoch: 0, imagesPerSecond: last!.imagesPerSecond, eta: null }
+      ? {
+          state,
+          runName,
+          epoch: last!.epoch,
+          epochs: last!.epoch,
+          step: last!.step,
+          stepsPerEpoch: 0,
+          imagesPerSecond: last!.imagesPerSecond,
+          eta: null,
+        }
       : null;
   }
 
   progress(e: ProgressEvent): { point: StepPoint; status: TrainingStatus } {
     const point: StepPoint = { step: e.step, epoch: e.epoch, terms: e.terms, imagesPerSecond: e.imagesPerSecond };
     // A resumed run replays its history's curve first; a step at or before its end starts over there.
-    if (this.steps.length && this.steps[this.steps.length - 1].step >= point.step) this.steps = this.steps.filter((p) => p.step < point.step);
+    if (this.steps.length && this.steps[this.steps.length - 1].step >= point.step)
+      this.steps = this.steps.filter((p) => p.step < point.step);
     this.steps.push(point);
     if (this.steps.length > this.maxSteps) this.thin();
     this.current = {

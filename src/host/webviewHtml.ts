@@ -16,7 +16,9 @@ export interface WebviewHtmlOptions {
 
 export function webviewHtml(o: WebviewHtmlOptions): string {
   if (!/^[A-Za-z0-9+/=_-]{16,}$/.test(o.nonce)) {
-    throw new Error('webviewHtml: the nonce must be at least 16 letters or digits; make one with crypto.randomBytes(16).toString("base64")');
+    throw new Error(
+      'webviewHtml: the nonce must be at least 16 letters or digits; make one with crypto.randomBytes(16).toString("base64")',
+    );
   }
   const csp = [
     `default-src 'none'`,

@@ -77,10 +77,7 @@ export interface DecodeRequest {
   labels?: number[];
 }
 
-export type SampleMode =
-  | { kind: 'prior' }
-  | { kind: 'around'; center: number[]; radius: number }
-  | { kind: 'label'; label: string };
+export type SampleMode = { kind: 'prior' } | { kind: 'around'; center: number[]; radius: number } | { kind: 'label'; label: string };
 
 export interface SampleRequest {
   type: 'sample';
@@ -373,4 +370,3 @@ export interface WorkerOptions {
 
 /** Distributes over the request union: a request without its id, for `EngineClient.request`. */
 export type RequestBody<T extends EngineRequest['type']> = Omit<Extract<EngineRequest, { type: T }>, 'id'>;
-

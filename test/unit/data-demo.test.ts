@@ -5,7 +5,17 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import sharp from 'sharp';
-import { DEMO_CLASSES, DEMO_FACTORS, demoImages, drawShape, encodePng, loadDataset, loadFolder, writeDemoFolder, writePngs } from '../../src/engine/data';
+import {
+  DEMO_CLASSES,
+  DEMO_FACTORS,
+  demoImages,
+  drawShape,
+  encodePng,
+  loadDataset,
+  loadFolder,
+  writeDemoFolder,
+  writePngs,
+} from '../../src/engine/data';
 import { tempDir } from '../fixtures/images';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -39,7 +49,10 @@ describe('demo set', () => {
     assert.deepEqual(demo.labelNames, ['circle', 'square', 'triangle']);
     const perClass = [0, 0, 0];
     for (const l of demo.labels) perClass[l]++;
-    assert.ok(perClass.every((c) => Math.abs(c - 10_000 / 3) < 2), `${perClass}`);
+    assert.ok(
+      perClass.every((c) => Math.abs(c - 10_000 / 3) < 2),
+      `${perClass}`,
+    );
     assert.equal(demo.files[1], 'square/00002.png');
   });
 
@@ -173,7 +186,9 @@ describe('PNG writing', () => {
 
   test('encodePng round-trips grey and colour pixels', async () => {
     const rgb = Uint8Array.from({ length: 4 * 3 * 3 }, (_, i) => (i * 23) % 256);
-    const { data, info } = await sharp(await encodePng(rgb, 4, 3, 3)).raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(await encodePng(rgb, 4, 3, 3))
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     assert.deepEqual([info.width, info.height, info.channels], [4, 3, 3]);
     assert.deepEqual(new Uint8Array(data), rgb);
     await assert.rejects(encodePng(rgb, 5, 3, 3), /36 bytes given for a 5×3×3 image/);
@@ -184,12 +199,21 @@ describe('PNG writing', () => {
     await fs.mkdir(dir, { recursive: true });
     await fs.writeFile(join(dir, 'sample-002.png'), 'keep me');
     const first = await writePngs(batch(3, 10), dir, 'sample');
-    assert.deepEqual(first.map((p) => p.slice(dir.length + 1)), ['sample-001.png', 'sample-003.png', 'sample-004.png']);
+    assert.deepEqual(
+      first.map((p) => p.slice(dir.length + 1)),
+      ['sample-001.png', 'sample-003.png', 'sample-004.png'],
+    );
     assert.equal(await fs.readFile(join(dir, 'sample-002.png'), 'utf8'), 'keep me');
     const second = await writePngs(batch(2, 200), dir, 'sample');
-    assert.deepEqual(second.map((p) => p.slice(dir.length + 1)), ['sample-005.png', 'sample-006.png']);
+    assert.deepEqual(
+      second.map((p) => p.slice(dir.length + 1)),
+      ['sample-005.png', 'sample-006.png'],
+    );
     const { data } = await sharp(first[0]).raw().toBuffer({ resolveWithObject: true });
-    assert.ok(data.every((v) => v === 10), 'first files keep their pixels');
+    assert.ok(
+      data.every((v) => v === 10),
+      'first files keep their pixels',
+    );
   });
 
   test('two writers at once never overwrite each other', async () => {
@@ -198,7 +222,10 @@ describe('PNG writing', () => {
     const all = [...a, ...b];
     assert.equal(new Set(all).size, 10);
     assert.equal((await fs.readdir(dir)).length, 10);
-    for (const [paths, value] of [[a, 1], [b, 2]] as const) {
+    for (const [paths, value] of [
+      [a, 1],
+      [b, 2],
+    ] as const) {
       for (const p of paths) {
         const { data } = await sharp(p).raw().toBuffer({ resolveWithObject: true });
         assert.equal(data[0], value, `${p} holds its own writer's pixels`);

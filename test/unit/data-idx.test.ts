@@ -5,7 +5,15 @@ import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
-import { FASHION_MNIST_CLASSES, loadFolder, parseIdx, prepareFashionMnistFolder, readFashionMnist, readIdxFile, readIdxImageSet } from '../../src/engine/data';
+import {
+  FASHION_MNIST_CLASSES,
+  loadFolder,
+  parseIdx,
+  prepareFashionMnistFolder,
+  readFashionMnist,
+  readIdxFile,
+  readIdxImageSet,
+} from '../../src/engine/data';
 import { tempDir } from '../fixtures/images';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -46,7 +54,10 @@ describe('IDX reader', () => {
   });
 
   test('damaged files give errors that say what is wrong', async () => {
-    assert.throws(() => parseIdx(Buffer.from([1, 0, 8, 1, 0, 0, 0, 1, 5]), 'x.idx'), /x\.idx: not an IDX file: the magic number must start with two zero bytes/);
+    assert.throws(
+      () => parseIdx(Buffer.from([1, 0, 8, 1, 0, 0, 0, 1, 5]), 'x.idx'),
+      /x\.idx: not an IDX file: the magic number must start with two zero bytes/,
+    );
     assert.throws(() => parseIdx(idx(0x0d, [1], [0, 0, 0, 0])), /type float32 is not supported/);
     assert.throws(() => parseIdx(idx(0x08, [2, 3], [1, 2, 3])), /IDX data truncated: dimensions 2×3 need 6 bytes, found 3/);
     assert.throws(() => parseIdx(idx(0x08, [2], [1, 2, 3])), /has trailing bytes/);

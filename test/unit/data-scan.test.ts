@@ -15,7 +15,10 @@ async function folder(names: string[]): Promise<string> {
   await fs.mkdir(dir, { recursive: true });
   for (const [i, name] of names.entries()) {
     await fs.mkdir(join(dir, name, '..'), { recursive: true });
-    await fs.writeFile(join(dir, name), greyPng(8, 8, () => i * 10));
+    await fs.writeFile(
+      join(dir, name),
+      greyPng(8, 8, () => i * 10),
+    );
   }
   return dir;
 }
@@ -65,7 +68,10 @@ describe('what is scanned', () => {
   test('hidden files and folders and node_modules are skipped', async () => {
     const dir = await folder(['a.png', '.hidden.png', '.git/b.png', 'node_modules/pkg/c.png', 'cls/.thumbs/d.png', 'cls/e.png']);
     const scan = await scanFolder(dir);
-    assert.deepEqual(scan.files.map((f) => f.path.slice(dir.length + 1)), ['a.png', 'cls/e.png']);
+    assert.deepEqual(
+      scan.files.map((f) => f.path.slice(dir.length + 1)),
+      ['a.png', 'cls/e.png'],
+    );
   });
 
   test('a symbolic link loop terminates and every image is counted once', async () => {
@@ -74,7 +80,10 @@ describe('what is scanned', () => {
     await fs.symlink(join(dir, 'a'), join(dir, 'b', 'to-a'));
     await fs.symlink(join(dir, 'b'), join(dir, 'b', 'self'));
     const scan = await scanFolder(dir);
-    assert.deepEqual(scan.files.map((f) => f.path.slice(dir.length + 1)), ['a/x.png', 'b/y.png']);
+    assert.deepEqual(
+      scan.files.map((f) => f.path.slice(dir.length + 1)),
+      ['a/x.png', 'b/y.png'],
+    );
   });
 
   test('symbolic links to folders and files elsewhere are followed', async () => {
@@ -83,7 +92,10 @@ describe('what is scanned', () => {
     await fs.symlink(outside, join(dir, 'linked'));
     await fs.symlink(join(outside, 'p.png'), join(dir, 'alias.png'));
     const scan = await scanFolder(dir);
-    assert.deepEqual(scan.files.map((f) => f.path.slice(dir.length + 1)), ['alias.png', 'linked/p.png', 'linked/q.png', 'own.png']);
+    assert.deepEqual(
+      scan.files.map((f) => f.path.slice(dir.length + 1)),
+      ['alias.png', 'linked/p.png', 'linked/q.png', 'own.png'],
+    );
     assert.deepEqual(scan.labelNames, ['linked']);
   });
 
@@ -102,7 +114,10 @@ describe('what is scanned', () => {
     const first = (await scanFolder(dir)).files.map((f) => f.path.slice(dir.length + 1));
     assert.deepEqual(first, ['B.png', 'a.b/1.png', 'a/10.png', 'a/3.png', 'b/2.png']);
     const loaded = await loadFolder(dir, { cacheDir: false });
-    assert.deepEqual(loaded.files.map((f) => f.slice(dir.length + 1)), first);
+    assert.deepEqual(
+      loaded.files.map((f) => f.slice(dir.length + 1)),
+      first,
+    );
   });
 
   test('sizes and modification times are recorded', async () => {

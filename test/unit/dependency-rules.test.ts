@@ -31,7 +31,8 @@ function placeOf(file: string): Place | null {
 /** Every module specifier a file imports, re-exports, requires or imports dynamically. */
 function specifiers(source: string): string[] {
   const found: string[] = [];
-  const pattern = /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
+  const pattern =
+    /(?:^|\n)\s*(?:import|export)\b[^'"`;]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)|(?:^|\n)\s*import\s*['"]([^'"]+)['"]/g;
   for (const m of source.matchAll(pattern)) found.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
   return found;
 }
@@ -82,11 +83,11 @@ describe('dependency rules between the places that run code', () => {
   }
 
   it('catches a forbidden import (the reader itself works)', () => {
-    assert.deepEqual(specifiers(`import { a } from '../engine/model';\nimport type { B } from "./x";\nconst c = require('vscode');\nawait import('../host/y');`), [
-      '../engine/model',
-      './x',
-      'vscode',
-      '../host/y',
-    ]);
+    assert.deepEqual(
+      specifiers(
+        `import { a } from '../engine/model';\nimport type { B } from "./x";\nconst c = require('vscode');\nawait import('../host/y');`,
+      ),
+      ['../engine/model', './x', 'vscode', '../host/y'],
+    );
   });
 });

@@ -3,7 +3,7 @@
 
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { initBackend } from '../../src/engine/backend';
+import { initBackend } from '../../src/engine/backends/ladder';
 import type { BackendName, Preprocessing } from '../../src/protocol/model';
 import type { Tf } from '../../src/engine/tf';
 

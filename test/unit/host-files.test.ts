@@ -15,9 +15,17 @@ after(() => rm(tmp, { recursive: true, force: true }));
 test('the projector export has one vector row and one metadata row per point', async () => {
   const folder = join(tmp, 'images');
   const encoding: Encoding = {
-    runDir: join(tmp, '.vae', 'r'), folder, files: [join(folder, 'cat', 'a.png'), join(folder, 'b\tc.png'), join(folder, 'dog', 'd.png')],
-    labels: Int32Array.from([0, -1, 1]), labelNames: ['cat', 'dog'], dims: 2, mu: Float32Array.from([0.5, -1, 2, 0.25, -3, 4]),
-    logVar: new Float32Array(6), skipped: [], encoded: 3, reused: 0,
+    runDir: join(tmp, '.vae', 'r'),
+    folder,
+    files: [join(folder, 'cat', 'a.png'), join(folder, 'b\tc.png'), join(folder, 'dog', 'd.png')],
+    labels: Int32Array.from([0, -1, 1]),
+    labelNames: ['cat', 'dog'],
+    dims: 2,
+    mu: Float32Array.from([0.5, -1, 2, 0.25, -3, 4]),
+    logVar: new Float32Array(6),
+    skipped: [],
+    encoded: 3,
+    reused: 0,
   };
   const t = projectorTables(encoding);
   assert.equal(t.vectors, '0.5\t-1\n2\t0.25\n-3\t4\n');

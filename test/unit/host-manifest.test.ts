@@ -20,8 +20,18 @@ test('every contributed command is in category VAE and registered by activate()'
   for (const id of ids) assert.match(source, new RegExp(`'${id.replace('.', '\\.')}':`), `${id} is registered in src/extension.ts`);
   const titles = Object.fromEntries(contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
   assert.deepEqual(
-    ['vae.train', 'vae.stopTraining', 'vae.loadModel', 'vae.encodeFolder', 'vae.openExplorer', 'vae.sample', 'vae.exportProjector'].map((id) => `VAE: ${titles[id]}`),
-    ['VAE: Train', 'VAE: Stop Training', 'VAE: Load Model', 'VAE: Encode Image Folder', 'VAE: Open Latent Explorer', 'VAE: Sample into Workspace', 'VAE: Export for Embedding Projector'],
+    ['vae.train', 'vae.stopTraining', 'vae.loadModel', 'vae.encodeFolder', 'vae.openExplorer', 'vae.sample', 'vae.exportProjector'].map(
+      (id) => `VAE: ${titles[id]}`,
+    ),
+    [
+      'VAE: Train',
+      'VAE: Stop Training',
+      'VAE: Load Model',
+      'VAE: Encode Image Folder',
+      'VAE: Open Latent Explorer',
+      'VAE: Sample into Workspace',
+      'VAE: Export for Embedding Projector',
+    ],
   );
 });
 
@@ -48,7 +58,11 @@ test('every setting the host reads is declared, described and bounded', () => {
     if (p.type === 'string' && p.enum) assert.ok(p.enum.includes(p.default), `vae.${key} default is one of its values`);
   }
   const declared = Object.keys(props).map((k) => k.slice('vae.'.length));
-  assert.deepEqual(declared.filter((k) => !read.includes(k)), [], 'no declared setting goes unused');
+  assert.deepEqual(
+    declared.filter((k) => !read.includes(k)),
+    [],
+    'no declared setting goes unused',
+  );
   assert.deepEqual(pkg.extensionKind, ['workspace']);
   assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
@@ -66,9 +80,16 @@ test('the extension bundle loads no TensorFlow.js and no native module at activa
     metafile: true,
   });
   const inputs = Object.keys(result.metafile.inputs);
-  assert.deepEqual(inputs.filter((i) => /tensorflow|sharp|engine\//.test(i)), [], 'nothing from tfjs, sharp or the engine');
+  assert.deepEqual(
+    inputs.filter((i) => /tensorflow|sharp|engine\//.test(i)),
+    [],
+    'nothing from tfjs, sharp or the engine',
+  );
   const requires = [...new Set(result.outputFiles[0].text.match(/require\("[^"]+"\)/g))].sort();
-  assert.ok(requires.every((r) => /require\("(vscode|node:[\w/]+)"\)/.test(r)), `only vscode and node built-ins: ${requires.join(', ')}`);
+  assert.ok(
+    requires.every((r) => /require\("(vscode|node:[\w/]+)"\)/.test(r)),
+    `only vscode and node built-ins: ${requires.join(', ')}`,
+  );
   assert.ok(result.outputFiles[0].contents.length < 150_000, `extension.js stays small (${result.outputFiles[0].contents.length} bytes)`);
   assert.deepEqual(pkg.activationEvents, ['onWebviewPanel:latentAtlas.explorer']);
 });

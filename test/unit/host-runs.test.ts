@@ -3,7 +3,18 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { checkRunName, checkSampleCount, defaultRunName, describeRun, findRuns, isInside, runRoot, sanitizeRunName, takenNames, uniqueName } from '../../src/host/runs';
+import {
+  checkRunName,
+  checkSampleCount,
+  defaultRunName,
+  describeRun,
+  findRuns,
+  isInside,
+  runRoot,
+  sanitizeRunName,
+  takenNames,
+  uniqueName,
+} from '../../src/host/runs';
 
 let tmp = '';
 before(async () => {
@@ -55,13 +66,36 @@ test('run locations resolve against the workspace folder; isInside catches escap
 
 async function writeRun(dir: string, fields: Record<string, unknown>) {
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'run.json'), JSON.stringify({ format: 'latent-atlas-run', version: 1, model: { latentSize: 2 }, training: { epochs: 5 }, checkpoint: 'checkpoints/epoch-0005', last: null, ...fields }));
+  await writeFile(
+    join(dir, 'run.json'),
+    JSON.stringify({
+      format: 'latent-atlas-run',
+      version: 1,
+      model: { latentSize: 2 },
+      training: { epochs: 5 },
+      checkpoint: 'checkpoints/epoch-0005',
+      last: null,
+      ...fields,
+    }),
+  );
 }
 
 test('run discovery finds runs in the run locations and in given run.json paths, newest first', async () => {
   const root = join(tmp, 'ws', '.vae');
-  await writeRun(join(root, 'old'), { name: 'old', state: 'complete', epochsCompleted: 5, updatedAt: '2026-01-01T00:00:00Z', last: { train: { elbo: -150.25 }, validation: { elbo: -152.5 } } });
-  await writeRun(join(root, 'new'), { name: 'new', state: 'cancelled', epochsCompleted: 0, updatedAt: '2026-02-01T00:00:00Z', checkpoint: null });
+  await writeRun(join(root, 'old'), {
+    name: 'old',
+    state: 'complete',
+    epochsCompleted: 5,
+    updatedAt: '2026-01-01T00:00:00Z',
+    last: { train: { elbo: -150.25 }, validation: { elbo: -152.5 } },
+  });
+  await writeRun(join(root, 'new'), {
+    name: 'new',
+    state: 'cancelled',
+    epochsCompleted: 0,
+    updatedAt: '2026-02-01T00:00:00Z',
+    checkpoint: null,
+  });
   await mkdir(join(root, 'not-a-run'), { recursive: true });
   await writeFile(join(root, 'stray.txt'), 'x');
   const elsewhere = join(tmp, 'ws', 'sub', '.vae', 'other');
@@ -69,8 +103,14 @@ test('run discovery finds runs in the run locations and in given run.json paths,
   await mkdir(join(tmp, 'ws', 'broken'), { recursive: true });
   await writeFile(join(tmp, 'ws', 'broken', 'run.json'), '{ torn');
 
-  const runs = await findRuns([root, join(tmp, 'missing')], [join(elsewhere, 'run.json'), join(tmp, 'ws', 'broken', 'run.json'), join(root, 'old', 'run.json')]);
-  assert.deepEqual(runs.map((r) => r.name), ['new', 'other', 'old']);
+  const runs = await findRuns(
+    [root, join(tmp, 'missing')],
+    [join(elsewhere, 'run.json'), join(tmp, 'ws', 'broken', 'run.json'), join(root, 'old', 'run.json')],
+  );
+  assert.deepEqual(
+    runs.map((r) => r.name),
+    ['new', 'other', 'old'],
+  );
   const old = runs[2];
   assert.equal(old.negElbo, 152.5);
   assert.equal(old.loadable, true);

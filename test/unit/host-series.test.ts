@@ -6,12 +6,36 @@ import type { ElboTerms, EpochSummary } from '../../src/protocol/model';
 
 const terms = (negElbo: number): ElboTerms => ({ reconstruction: negElbo - 5, kl: 5, elbo: -negElbo, bitsPerDim: 0 });
 const progress = (step: number, epoch: number, negElbo: number): ProgressEvent => ({
-  type: 'progress', requestId: 1, epoch, epochs: 3, step, stepInEpoch: step % 10, stepsPerEpoch: 10, terms: terms(negElbo), epochTerms: terms(negElbo + 3), imagesPerSecond: 1000, eta: 5,
+  type: 'progress',
+  requestId: 1,
+  epoch,
+  epochs: 3,
+  step,
+  stepInEpoch: step % 10,
+  stepsPerEpoch: 10,
+  terms: terms(negElbo),
+  epochTerms: terms(negElbo + 3),
+  imagesPerSecond: 1000,
+  eta: 5,
 });
 const summary = (epoch: number, negElbo: number): EpochSummary => ({
-  epoch, step: epoch * 10, train: terms(negElbo), validation: null, klPerDim: [2, 3], activeUnits: 2, imagesPerSecond: 1000, seconds: 1, backend: 'cpu', time: '',
+  epoch,
+  step: epoch * 10,
+  train: terms(negElbo),
+  validation: null,
+  klPerDim: [2, 3],
+  activeUnits: 2,
+  imagesPerSecond: 1000,
+  seconds: 1,
+  backend: 'cpu',
+  time: '',
 });
-const epochEvent = (epoch: number, negElbo: number): EpochEvent => ({ type: 'epoch', requestId: 1, runDir: '/r', summary: summary(epoch, negElbo) });
+const epochEvent = (epoch: number, negElbo: number): EpochEvent => ({
+  type: 'epoch',
+  requestId: 1,
+  runDir: '/r',
+  summary: summary(epoch, negElbo),
+});
 
 test('the series replays every step and epoch of the running training with its status', () => {
   const s = new TrainingSeries();
@@ -21,7 +45,10 @@ test('the series replays every step and epoch of the running training with its s
   const r = s.replay();
   assert.equal(r.type, 'series');
   assert.equal(r.steps.length, 10);
-  assert.deepEqual(r.epochs.map((e) => e.epoch), [1]);
+  assert.deepEqual(
+    r.epochs.map((e) => e.epoch),
+    [1],
+  );
   assert.equal(r.status?.state, 'running');
   assert.equal(r.status?.runName, 'shapes');
   assert.equal(r.status?.epoch, 1);
@@ -42,7 +69,10 @@ test('a new training forgets the previous series; a loaded run shows its history
   assert.equal(s.replay().steps.length, 0);
   s.showHistory('c', [summary(1, 120), summary(2, 110)]);
   const r = s.replay();
-  assert.deepEqual(r.epochs.map((e) => e.epoch), [1, 2]);
+  assert.deepEqual(
+    r.epochs.map((e) => e.epoch),
+    [1, 2],
+  );
   assert.equal(r.status?.state, 'complete');
   assert.equal(s.latestNegElbo(), 110);
   s.showHistory('d', []);
@@ -66,7 +96,10 @@ test('an epoch repeated (resume) replaces the earlier summary of that epoch', ()
   s.start('r', 3);
   s.epoch(epochEvent(1, 150));
   s.epoch(epochEvent(1, 140));
-  assert.deepEqual(s.replay().epochs.map((e) => -e.train.elbo), [140]);
+  assert.deepEqual(
+    s.replay().epochs.map((e) => -e.train.elbo),
+    [140],
+  );
 });
 
 test('a loaded run redraws its per-step chart from the curves in its history, and the figures are the last epoch’s', () => {
@@ -80,11 +113,22 @@ test('a loaded run redraws its per-step chart from the curves in its history, an
   });
   s.showHistory('loaded', [withCurve(1, 120), withCurve(2, 110)]);
   const r = s.replay();
-  assert.deepEqual(r.steps.map((p) => [p.step, p.epoch, -p.terms.elbo]), [[5, 1, 124], [10, 1, 118], [15, 2, 114], [20, 2, 108]]);
+  assert.deepEqual(
+    r.steps.map((p) => [p.step, p.epoch, -p.terms.elbo]),
+    [
+      [5, 1, 124],
+      [10, 1, 118],
+      [15, 2, 114],
+      [20, 2, 108],
+    ],
+  );
   assert.equal(s.latestNegElbo(), 110, 'a finished run shows its last epoch, not its last stretch');
   // Resuming after epoch 2 keeps that curve and continues it.
   s.start('loaded', 3, [withCurve(1, 120), withCurve(2, 110)]);
   s.progress(progress(25, 3, 105));
-  assert.deepEqual(s.replay().steps.map((p) => p.step), [5, 10, 15, 20, 25]);
+  assert.deepEqual(
+    s.replay().steps.map((p) => p.step),
+    [5, 10, 15, 20, 25],
+  );
   assert.equal(s.latestNegElbo(), 105);
 });

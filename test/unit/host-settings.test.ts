@@ -21,13 +21,39 @@ test('no settings give the protocol defaults and no problems', () => {
 test('settings a person chose reach the model and training config', () => {
   const s = readSettings(
     from({
-      latentSize: 8, architecture: 'conv', likelihood: 'gaussian', sigma: 0.05, beta: 4, conditional: true,
-      epochs: 3, batchSize: 64, learningRate: 0.0005, validationSplit: 0, seed: 7, hiddenUnits: [512, 256],
-      imageSize: '32x24', channels: 'colour', backend: 'wasm', nativeModulesPath: ' /opt/tf ', wasmThreads: 2,
-      workerMemoryMB: 4096, runFolder: 'runs', iwaeSamples: 100, encodeAfterTraining: false,
+      latentSize: 8,
+      architecture: 'conv',
+      likelihood: 'gaussian',
+      sigma: 0.05,
+      beta: 4,
+      conditional: true,
+      epochs: 3,
+      batchSize: 64,
+      learningRate: 0.0005,
+      validationSplit: 0,
+      seed: 7,
+      hiddenUnits: [512, 256],
+      imageSize: '32x24',
+      channels: 'colour',
+      backend: 'wasm',
+      nativeModulesPath: ' /opt/tf ',
+      wasmThreads: 2,
+      workerMemoryMB: 4096,
+      runFolder: 'runs',
+      iwaeSamples: 100,
+      encodeAfterTraining: false,
     }),
   );
-  assert.deepEqual(s.model, { architecture: 'conv', latentSize: 8, hiddenUnits: [512, 256], convFilters: [32, 64], likelihood: 'gaussian', sigma: 0.05, beta: 4, conditional: true });
+  assert.deepEqual(s.model, {
+    architecture: 'conv',
+    latentSize: 8,
+    hiddenUnits: [512, 256],
+    convFilters: [32, 64],
+    likelihood: 'gaussian',
+    sigma: 0.05,
+    beta: 4,
+    conditional: true,
+  });
   assert.deepEqual(s.training, { epochs: 3, batchSize: 64, learningRate: 0.0005, validationSplit: 0, seed: 7 });
   assert.deepEqual(s.preprocessing, { width: 32, height: 24, channels: 3 });
   assert.deepEqual(s.worker, { backend: 'wasm', nativeModulesPath: '/opt/tf', threads: 2, maxMemoryMB: 4096 });
@@ -38,7 +64,19 @@ test('settings a person chose reach the model and training config', () => {
 });
 
 test('out-of-bounds and mistyped values fall back to defaults, each named in a problem', () => {
-  const s = readSettings(from({ latentSize: 0, epochs: 2.5, sigma: -1, architecture: 'transformer', hiddenUnits: [], batchSize: '64', validationSplit: 0.95, imageSize: '28 by 28', conditional: 'yes' }));
+  const s = readSettings(
+    from({
+      latentSize: 0,
+      epochs: 2.5,
+      sigma: -1,
+      architecture: 'transformer',
+      hiddenUnits: [],
+      batchSize: '64',
+      validationSplit: 0.95,
+      imageSize: '28 by 28',
+      conditional: 'yes',
+    }),
+  );
   assert.equal(s.model.latentSize, DEFAULT_MODEL.latentSize);
   assert.equal(s.training.epochs, DEFAULT_TRAINING.epochs);
   assert.equal(s.model.sigma, DEFAULT_MODEL.sigma);
@@ -48,8 +86,21 @@ test('out-of-bounds and mistyped values fall back to defaults, each named in a p
   assert.equal(s.training.validationSplit, DEFAULT_TRAINING.validationSplit);
   assert.equal(s.model.conditional, false);
   assert.deepEqual(s.preprocessing, {});
-  for (const key of ['latentSize', 'epochs', 'sigma', 'architecture', 'hiddenUnits', 'batchSize', 'validationSplit', 'imageSize', 'conditional']) {
-    assert.ok(s.problems.some((p) => p.startsWith(`Setting vae.${key} `)), `a problem names vae.${key}: ${s.problems.join(' | ')}`);
+  for (const key of [
+    'latentSize',
+    'epochs',
+    'sigma',
+    'architecture',
+    'hiddenUnits',
+    'batchSize',
+    'validationSplit',
+    'imageSize',
+    'conditional',
+  ]) {
+    assert.ok(
+      s.problems.some((p) => p.startsWith(`Setting vae.${key} `)),
+      `a problem names vae.${key}: ${s.problems.join(' | ')}`,
+    );
   }
   assert.equal(s.problems.length, 9);
 });

@@ -12,7 +12,7 @@ import {
   toUint8Images,
   vaeFromLayers,
   type VaeModel,
-} from '../../src/engine/model';
+} from '../../src/engine/model/model';
 import type { LayersModel, Tensor, Tf } from '../../src/engine/tf';
 import { DEFAULT_MODEL, type ModelConfig, type Preprocessing } from '../../src/protocol/model';
 import { useBackend } from './engine-fixtures';
@@ -43,7 +43,13 @@ describe('buildVae', () => {
   it('builds the classic MLP: 784 → 400 → (μ, log σ²) of the latent size, decoder back to 784 pixels', async () => {
     const vae = buildVae({ ...DEFAULT_MODEL, latentSize: 20 }, grey28, 0, 1);
     assert.deepEqual(vae.encoder.inputs[0].shape, [null, 784]);
-    assert.deepEqual(vae.encoder.outputs.map((o) => o.shape), [[null, 20], [null, 20]]);
+    assert.deepEqual(
+      vae.encoder.outputs.map((o) => o.shape),
+      [
+        [null, 20],
+        [null, 20],
+      ],
+    );
     assert.deepEqual(vae.decoder.outputs[0].shape, [null, 784]);
     // 784·400+400 + 2·(400·20+20) encoder, 20·400+400 + 400·784+784 decoder.
     assert.equal(vae.encoder.countParams() + vae.decoder.countParams(), 314_000 + 16_040 + 8_400 + 314_384);
@@ -66,8 +72,20 @@ describe('buildVae', () => {
   it('adds a one-hot label input to encoder and decoder of a conditional model, and the label changes the output', async () => {
     const vae = buildVae({ ...DEFAULT_MODEL, conditional: true, hiddenUnits: [64] }, grey28, 4, 1);
     assert.equal(vae.numLabels, 4);
-    assert.deepEqual(vae.encoder.inputs.map((i) => i.shape), [[null, 784], [null, 4]]);
-    assert.deepEqual(vae.decoder.inputs.map((i) => i.shape), [[null, 2], [null, 4]]);
+    assert.deepEqual(
+      vae.encoder.inputs.map((i) => i.shape),
+      [
+        [null, 784],
+        [null, 4],
+      ],
+    );
+    assert.deepEqual(
+      vae.decoder.inputs.map((i) => i.shape),
+      [
+        [null, 2],
+        [null, 4],
+      ],
+    );
     const z = new Float32Array([0.5, -0.5]);
     const a = await decodeLatents(vae, z, 1, [0]);
     const b = await decodeLatents(vae, z, 1, [3]);
@@ -107,10 +125,12 @@ describe('outputs', () => {
 describe('save and load', () => {
   async function saveAndLoad(model: LayersModel): Promise<LayersModel> {
     let saved: import('@tensorflow/tfjs').io.ModelArtifacts | undefined;
-    await model.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await model.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     assert.ok(saved);
     // Through JSON text, as model.json is on disk.
     const topology = JSON.parse(JSON.stringify(saved.modelTopology));
@@ -126,10 +146,7 @@ describe('save and load', () => {
 
   it('refuses layers that do not fit the manifest', async () => {
     const vae = buildVae(DEFAULT_MODEL, grey28, 0, 5);
-    assert.throws(
-      () => vaeFromLayers(vae.encoder, vae.decoder, { ...DEFAULT_MODEL, latentSize: 3 }, grey28, 0),
-      /do not match run.json/,
-    );
+    assert.throws(() => vaeFromLayers(vae.encoder, vae.decoder, { ...DEFAULT_MODEL, latentSize: 3 }, grey28, 0), /do not match run.json/);
     assert.throws(() => vaeFromLayers(vae.encoder, vae.decoder, DEFAULT_MODEL, { ...grey28, width: 32 }, 0), /encoder input/);
   });
 });

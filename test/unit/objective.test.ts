@@ -15,7 +15,7 @@ import {
   logMeanExp,
   logNormalDiagonal,
   logStandardNormal,
-} from '../../src/engine/objective';
+} from '../../src/engine/model/objective';
 import { createRng } from '../../src/engine/rng';
 import type { Tensor, Tensor2D, Tf } from '../../src/engine/tf';
 import { useBackend } from './engine-fixtures';
@@ -96,7 +96,17 @@ describe('log-likelihoods', () => {
   });
 
   it('log-mean-exp does not overflow', () => {
-    const got = tf.tidy(() => values(logMeanExp(tf.tensor2d([[1000, 1000], [-1000, -1000]]), 1)));
+    const got = tf.tidy(() =>
+      values(
+        logMeanExp(
+          tf.tensor2d([
+            [1000, 1000],
+            [-1000, -1000],
+          ]),
+          1,
+        ),
+      ),
+    );
     assert.ok(Math.abs(got[0] - 1000) < 1e-3 && Math.abs(got[1] + 1000) < 1e-3, String(got));
   });
 });

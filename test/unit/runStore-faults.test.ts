@@ -24,8 +24,8 @@ import {
   runFolder,
   saveCheckpoint,
   trainingOwner,
-} from '../../src/engine/runStore';
-import { optimizerWeights, type OptimizerWeight } from '../../src/engine/trainer';
+} from '../../src/engine/runStore/runStore';
+import { optimizerWeights, type OptimizerWeight } from '../../src/engine/model/trainer';
 import { writePngs } from '../../src/engine/data/png';
 import { REPO, TSX_IMPORT, tempDir } from './worker-fixtures';
 import { EngineError } from '../../src/protocol/errors';
@@ -141,7 +141,7 @@ function output(child: ChildProcess, done: (out: string) => boolean): Promise<st
 // and keeps a won lock alive until its stdin closes.
 const LOCK_CHILD = `
 import { existsSync } from 'node:fs';
-import { acquireTrainingLock, releaseTrainingLock } from ${JSON.stringify(join(REPO, 'src', 'engine', 'runStore.ts'))};
+import { acquireTrainingLock, releaseTrainingLock } from ${JSON.stringify(join(REPO, 'src', 'engine', 'runStore', 'runStore.ts'))};
 const [runDir, go] = process.argv.slice(2);
 void (async () => {
   process.stdout.write('ready\\n');
@@ -184,7 +184,7 @@ async function endAll(children: ChildProcess[]): Promise<void> {
 }
 
 describe('training.lock', () => {
-  test('concurrent acquisitions in one process: exactly one wins, on a free run and on a dead trainer\'s lock', async () => {
+  test("concurrent acquisitions in one process: exactly one wins, on a free run and on a dead trainer's lock", async () => {
     const runDir = join(root, 'lock-inproc');
     await createRun(runDir, manifest('lock-inproc'));
     const lockFile = join(runDir, 'training.lock');
@@ -193,15 +193,20 @@ describe('training.lock', () => {
       const outcomes = await Promise.allSettled(Array.from({ length: 8 }, () => acquireTrainingLock(runDir)));
       const won = outcomes.filter((o) => o.status === 'fulfilled').length;
       assert.equal(won, 1, `${stale ? 'stale lock' : 'free run'}: ${won} of 8 concurrent acquisitions succeeded`);
-      for (const o of outcomes) if (o.status === 'rejected') assert.match((o.reason as Error).message, /being trained by process|right now/);
+      for (const o of outcomes)
+        if (o.status === 'rejected') assert.match((o.reason as Error).message, /being trained by process|right now/);
       assert.equal(JSON.parse(await fs.readFile(lockFile, 'utf8')).pid, process.pid);
       await releaseTrainingLock(runDir);
       await assert.rejects(fs.stat(lockFile), { code: 'ENOENT' });
     }
-    assert.deepEqual((await fs.readdir(runDir)).filter((f) => f.includes('lock')), [], 'no takeover markers left');
+    assert.deepEqual(
+      (await fs.readdir(runDir)).filter((f) => f.includes('lock')),
+      [],
+      'no takeover markers left',
+    );
   });
 
-  test('a release by a process that does not hold the lock leaves the holder\'s lock in place', async () => {
+  test("a release by a process that does not hold the lock leaves the holder's lock in place", async () => {
     const runDir = join(root, 'lock-foreign');
     await createRun(runDir, manifest('lock-foreign'));
     const lockFile = join(runDir, 'training.lock');
@@ -212,7 +217,7 @@ describe('training.lock', () => {
     assert.equal(await fs.readFile(lockFile, 'utf8'), theirs);
   });
 
-  test('processes racing for one run: exactly one wins; the losers\' releases leave its lock; a stale lock is taken over by one', async () => {
+  test("processes racing for one run: exactly one wins; the losers' releases leave its lock; a stale lock is taken over by one", async () => {
     const runDir = join(root, 'lock-race');
     await createRun(runDir, manifest('lock-race'));
     const lockFile = join(runDir, 'training.lock');
@@ -244,15 +249,24 @@ describe('history.jsonl', () => {
     await fs.appendFile(join(runDir, 'history.jsonl'), '{"epoch":2}\n');
     const warnings: string[] = [];
     const history = await readHistory(runDir, m, (w) => warnings.push(w));
-    assert.deepEqual(history.map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      history.map((s) => s.epoch),
+      [1, 2],
+    );
     assert.equal(history[1]!.train.elbo, summary(2).train.elbo, 'epoch 2 is the real record');
     assert.equal(warnings.length, 1);
     assert.match(warnings[0]!, /history\.jsonl, line 3, is not a complete epoch summary/);
 
     // The rewrite before a resume keeps the good epoch-2 record and drops the bad line.
     await normaliseHistory(runDir, m);
-    const lines = (await fs.readFile(join(runDir, 'history.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as EpochSummary);
-    assert.deepEqual(lines.map((s) => s.epoch), [1, 2]);
+    const lines = (await fs.readFile(join(runDir, 'history.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as EpochSummary);
+    assert.deepEqual(
+      lines.map((s) => s.epoch),
+      [1, 2],
+    );
     assert.equal(lines[1]!.train.elbo, summary(2).train.elbo);
     assert.equal(lines[1]!.klPerDim.length, 2);
   });
@@ -278,14 +292,34 @@ describe('history.jsonl', () => {
 describe('run names', () => {
   test('names that would leave the parent folder are refused, saying what is allowed', async () => {
     const parent = join(root, 'names');
-    for (const bad of ['../../x', '..', '.', 'a/b', 'a\\b', '.hidden', 'a..b', 'x:y', 'what?', 'con', 'LPT1.txt', 'trailing.', ' ', '', 'tab\tname']) {
-      assert.throws(() => runFolder(parent, bad), (err: EngineError) => {
-        assert.ok(err instanceof EngineError, `${JSON.stringify(bad)} → ${String(err)}`);
-        assert.equal(err.code, 'bad-request');
-        assert.ok(err.message.includes(`"${bad}"`), err.message);
-        assert.match(err.message, /letters, digits, spaces, "-", "_" and "\." are fine/);
-        return true;
-      }, JSON.stringify(bad));
+    for (const bad of [
+      '../../x',
+      '..',
+      '.',
+      'a/b',
+      'a\\b',
+      '.hidden',
+      'a..b',
+      'x:y',
+      'what?',
+      'con',
+      'LPT1.txt',
+      'trailing.',
+      ' ',
+      '',
+      'tab\tname',
+    ]) {
+      assert.throws(
+        () => runFolder(parent, bad),
+        (err: EngineError) => {
+          assert.ok(err instanceof EngineError, `${JSON.stringify(bad)} → ${String(err)}`);
+          assert.equal(err.code, 'bad-request');
+          assert.ok(err.message.includes(`"${bad}"`), err.message);
+          assert.match(err.message, /letters, digits, spaces, "-", "_" and "\." are fine/);
+          return true;
+        },
+        JSON.stringify(bad),
+      );
     }
     for (const good of ['shapes-2025-01-31', 'My run 2', 'résumé_v1.2', 'a.b']) assert.equal(runFolder(parent, good), join(parent, good));
     // createRun checks the manifest's name too (the extension sends its own name).
@@ -295,7 +329,21 @@ describe('run names', () => {
 
   test('CLI: train --out DIR --name ../../x exits 2 and writes nothing outside DIR', async () => {
     const out = join(root, 'cli', 'a', 'runs');
-    const child = runTsx([join(REPO, 'src', 'cli.ts'), 'train', '--demo', '--out', out, '--name', '../../x', '--epochs', '1', '--size', '8x8', '--backend', 'cpu']);
+    const child = runTsx([
+      join(REPO, 'src', 'cli.ts'),
+      'train',
+      '--demo',
+      '--out',
+      out,
+      '--name',
+      '../../x',
+      '--epochs',
+      '1',
+      '--size',
+      '8x8',
+      '--backend',
+      'cpu',
+    ]);
     child.stdin!.end();
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
@@ -322,7 +370,10 @@ describe('checkpoints', () => {
     const loaded = await loadCheckpoint(runDir, m, true);
     assert.equal(loaded.encoder.outputs.length, 2);
     assert.ok(loaded.optimizer && loaded.optimizer.length > 0);
-    assert.deepEqual((await readHistory(runDir, m)).map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      (await readHistory(runDir, m)).map((s) => s.epoch),
+      [1, 2],
+    );
 
     // With no earlier checkpoint left: a plain-words error, not a stack of tfjs internals.
     await fs.rm(join(runDir, 'checkpoints', 'epoch-0002'), { recursive: true });
@@ -346,7 +397,12 @@ describe('checkpoints', () => {
         assert.ok(err instanceof EngineError, String(err));
         assert.equal(err.code, 'corrupt-run');
         assert.ok(err.message.includes(`${path} is damaged`), err.message);
-        assert.ok(err.message.includes(`Remove the folder ${join(runDir, 'checkpoints', 'epoch-0002')} to go back to the previous checkpoint (checkpoints/epoch-0001)`), err.message);
+        assert.ok(
+          err.message.includes(
+            `Remove the folder ${join(runDir, 'checkpoints', 'epoch-0002')} to go back to the previous checkpoint (checkpoints/epoch-0001)`,
+          ),
+          err.message,
+        );
         return true;
       });
       // Doing what it says works: the run loads at epoch 1.
@@ -370,24 +426,34 @@ writePngs({ count: 1, width: 256, height: 256, channels: 3, pixels }, process.ar
 `;
 
 describe('sample PNGs', () => {
-  test('a write that fails part-way (a file size limit, as on a full disk) leaves no partial sample file', { skip: process.platform === 'win32' && 'ulimit' }, async () => {
-    const dir = join(root, 'samples-full');
-    await fs.mkdir(dir);
-    const script = join(root, 'png-child.ts');
-    await fs.writeFile(script, PNG_CHILD);
-    // Files may grow to 64 KB in the child: the PNG write fails with EFBIG after 64 KB, like ENOSPC.
-    const child = runTsx([script, dir], { ulimitKb: 64 });
-    child.stdin!.end();
-    const out = JSON.parse((await output(child, (o) => o.includes('\n'))).trim()) as { code?: string; files?: string[] };
-    assert.equal(out.code, 'EFBIG', `the write was expected to fail: ${JSON.stringify(out)}`);
-    assert.deepEqual(await fs.readdir(dir), [], 'no sample-001.png (nor a temporary file) is left');
-  });
+  test(
+    'a write that fails part-way (a file size limit, as on a full disk) leaves no partial sample file',
+    { skip: process.platform === 'win32' && 'ulimit' },
+    async () => {
+      const dir = join(root, 'samples-full');
+      await fs.mkdir(dir);
+      const script = join(root, 'png-child.ts');
+      await fs.writeFile(script, PNG_CHILD);
+      // Files may grow to 64 KB in the child: the PNG write fails with EFBIG after 64 KB, like ENOSPC.
+      const child = runTsx([script, dir], { ulimitKb: 64 });
+      child.stdin!.end();
+      const out = JSON.parse((await output(child, (o) => o.includes('\n'))).trim()) as { code?: string; files?: string[] };
+      assert.equal(out.code, 'EFBIG', `the write was expected to fail: ${JSON.stringify(out)}`);
+      assert.deepEqual(await fs.readdir(dir), [], 'no sample-001.png (nor a temporary file) is left');
+    },
+  );
 
   test('samples are never overwritten: a second batch takes the next names', async () => {
     const dir = join(root, 'samples-twice');
     const batch = { count: 2, width: 4, height: 4, channels: 1 as const, pixels: new Uint8Array(32).fill(200) };
-    assert.deepEqual((await writePngs(batch, dir, 'sample')).map((p) => p.slice(dir.length + 1)), ['sample-001.png', 'sample-002.png']);
-    assert.deepEqual((await writePngs(batch, dir, 'sample')).map((p) => p.slice(dir.length + 1)), ['sample-003.png', 'sample-004.png']);
+    assert.deepEqual(
+      (await writePngs(batch, dir, 'sample')).map((p) => p.slice(dir.length + 1)),
+      ['sample-001.png', 'sample-002.png'],
+    );
+    assert.deepEqual(
+      (await writePngs(batch, dir, 'sample')).map((p) => p.slice(dir.length + 1)),
+      ['sample-003.png', 'sample-004.png'],
+    );
     assert.deepEqual((await fs.readdir(dir)).sort(), ['sample-001.png', 'sample-002.png', 'sample-003.png', 'sample-004.png']);
   });
 });

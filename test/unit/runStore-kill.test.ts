@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { setTf } from '../../src/engine/tf';
-import { loadCheckpoint, readHistory, readManifest } from '../../src/engine/runStore';
+import { loadCheckpoint, readHistory, readManifest } from '../../src/engine/runStore/runStore';
 import type { EngineClient } from '../../src/client/engineClient';
 import { client, demoFolder, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
@@ -39,8 +39,7 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
   const training = { ...SMALL_TRAINING, epochs: 10_000, batchSize: 30, validationSplit: 0 };
   let leftovers = 0;
   for (const [round, delay] of KILL_DELAYS_MS.entries()) {
-    const body =
-      round === 0 ? trainBody(runDir, images, { training }) : { type: 'resume' as const, runDir, epochs: 10_000 };
+    const body = round === 0 ? trainBody(runDir, images, { training }) : { type: 'resume' as const, runDir, epochs: 10_000 };
     let epochsSeen = 0;
     const killed = new Promise<void>((resolve) => {
       const job = engine.begin(body as never, (e) => {
@@ -72,7 +71,10 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
     saved.encoder.dispose();
     saved.decoder.dispose();
     const history = await readHistory(runDir, manifest);
-    assert.deepEqual(history.map((s) => s.epoch), Array.from({ length: manifest.epochsCompleted }, (_, i) => i + 1));
+    assert.deepEqual(
+      history.map((s) => s.epoch),
+      Array.from({ length: manifest.epochsCompleted }, (_, i) => i + 1),
+    );
     const entries = await fs.readdir(join(runDir, 'checkpoints'));
     if (entries.some((e) => e.startsWith('.tmp-') || `checkpoints/${e}` > manifest.checkpoint!)) leftovers++;
   }
@@ -83,5 +85,8 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
   assert.equal(decoded.count, 1);
   t.diagnostic(`kills that left an uncommitted checkpoint behind: ${leftovers}/${KILL_DELAYS_MS.length}`);
   // The test means something only if kills landed mid-write (8 of 8 do here); most must.
-  assert.ok(leftovers >= KILL_DELAYS_MS.length / 2, `only ${leftovers} of ${KILL_DELAYS_MS.length} kills landed while a checkpoint was being written`);
+  assert.ok(
+    leftovers >= KILL_DELAYS_MS.length / 2,
+    `only ${leftovers} of ${KILL_DELAYS_MS.length} kills landed while a checkpoint was being written`,
+  );
 });

@@ -22,9 +22,9 @@ import {
   saveCheckpoint,
   trainingOwner,
   writeManifest,
-} from '../../src/engine/runStore';
-import { optimizerWeights, type OptimizerWeight } from '../../src/engine/trainer';
-import { listEncodings, readEncoding, writeEncoding } from '../../src/engine/runStore-encodings';
+} from '../../src/engine/runStore/runStore';
+import { optimizerWeights, type OptimizerWeight } from '../../src/engine/model/trainer';
+import { listEncodings, readEncoding, writeEncoding } from '../../src/engine/runStore/encodings';
 import { EngineError } from '../../src/protocol/errors';
 
 let root: string;
@@ -103,7 +103,11 @@ describe('run store', () => {
     await createRun(runDir, manifest('roundtrip'));
     const { encoder, decoder } = tinyModels();
     const optimizer = await adamState(encoder);
-    const committed = await saveCheckpoint(runDir, { encoder, decoder }, optimizer, { ...manifest('roundtrip'), epochsCompleted: 1, step: 1 });
+    const committed = await saveCheckpoint(runDir, { encoder, decoder }, optimizer, {
+      ...manifest('roundtrip'),
+      epochsCompleted: 1,
+      step: 1,
+    });
     assert.equal(committed.checkpoint, 'checkpoints/epoch-0001');
     const onDisk = await readManifest(runDir);
     assert.equal(onDisk.checkpoint, 'checkpoints/epoch-0001');
@@ -113,10 +117,16 @@ describe('run store', () => {
     const b = loaded.encoder.getWeights();
     assert.equal(a.length, b.length);
     for (let i = 0; i < a.length; i++) assert.deepEqual(await b[i]!.data(), await a[i]!.data());
-    const z = tf.tensor2d([[0.3, -1.2], [2, 0.5]]);
+    const z = tf.tensor2d([
+      [0.3, -1.2],
+      [2, 0.5],
+    ]);
     assert.deepEqual(await (loaded.decoder.predict(z) as tf.Tensor).data(), await (decoder.predict(z) as tf.Tensor).data());
     assert.ok(loaded.optimizer);
-    assert.deepEqual(loaded.optimizer.map((w) => w.name), optimizer.map((w) => w.name));
+    assert.deepEqual(
+      loaded.optimizer.map((w) => w.name),
+      optimizer.map((w) => w.name),
+    );
     assert.ok(optimizer.length >= 3, 'Adam has a step counter and two moments per variable');
     assert.deepEqual(loaded.optimizer, optimizer);
   });
@@ -172,11 +182,20 @@ describe('run store', () => {
     await appendHistory(runDir, summary(2));
     await fs.appendFile(join(runDir, 'history.jsonl'), '{"epoch":3,"step":15,"tra');
     const m = { ...manifest('history'), epochsCompleted: 3 };
-    assert.deepEqual((await readHistory(runDir, m)).map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      (await readHistory(runDir, m)).map((s) => s.epoch),
+      [1, 2],
+    );
     await appendHistory(runDir, summary(3));
-    assert.deepEqual((await readHistory(runDir, m)).map((s) => s.epoch), [1, 2, 3]);
+    assert.deepEqual(
+      (await readHistory(runDir, m)).map((s) => s.epoch),
+      [1, 2, 3],
+    );
     // Epochs beyond the committed checkpoint (written just before a crash) are not reported.
-    assert.deepEqual((await readHistory(runDir, { ...m, epochsCompleted: 2 })).map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      (await readHistory(runDir, { ...m, epochsCompleted: 2 })).map((s) => s.epoch),
+      [1, 2],
+    );
   });
 
   test('unknown format version, a foreign folder and a missing checkpoint give plain-words errors', async () => {
@@ -201,7 +220,7 @@ describe('run store', () => {
     await assert.rejects(createRun(fresh, manifest('fresh')), (err: EngineError) => err.code === 'run-exists');
   });
 
-  test('a run trained by another live process is refused; a dead trainer\'s lock is taken over', async () => {
+  test("a run trained by another live process is refused; a dead trainer's lock is taken over", async () => {
     const runDir = join(root, 'locked');
     await createRun(runDir, manifest('locked'));
     const lockFile = join(runDir, 'training.lock');
@@ -244,7 +263,16 @@ describe('run store', () => {
     assert.deepEqual(back.mu, enc.mu);
     assert.deepEqual(back.logVar, enc.logVar);
     assert.deepEqual(await listEncodings(runDir), [folder]);
-    const stored = JSON.parse(await fs.readFile(join(runDir, 'encodings', (await fs.readdir(join(runDir, 'encodings'))).find((f) => f.endsWith('.json'))!), 'utf8'));
+    const stored = JSON.parse(
+      await fs.readFile(
+        join(
+          runDir,
+          'encodings',
+          (await fs.readdir(join(runDir, 'encodings'))).find((f) => f.endsWith('.json'))!,
+        ),
+        'utf8',
+      ),
+    );
     assert.equal(stored.files[0].path, 'a/x.png');
     const bin = (await fs.readdir(join(runDir, 'encodings'))).find((f) => f.endsWith('.bin'))!;
     await fs.writeFile(join(runDir, 'encodings', bin), new Uint8Array(32));

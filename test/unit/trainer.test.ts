@@ -4,8 +4,8 @@
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
-import { buildVae, type VaeModel } from '../../src/engine/model';
-import { estimateLogPx, evaluate, trainVae, type TrainData, type TrainHooks, type TrainState } from '../../src/engine/trainer';
+import { buildVae, type VaeModel } from '../../src/engine/model/model';
+import { estimateLogPx, evaluate, trainVae, type TrainData, type TrainHooks, type TrainState } from '../../src/engine/model/trainer';
 import type { Tf } from '../../src/engine/tf';
 import { DEFAULT_MODEL, type EpochSummary, type ModelConfig, type TrainingConfig } from '../../src/protocol/model';
 import type { ProgressEvent } from '../../src/protocol/engine';
@@ -138,11 +138,17 @@ describe('training on a Fashion-MNIST subset', () => {
     const rest = recorder();
     const outcome = await trainVae(vae, data, TRAINING, rest.hooks, saved, { backend: 'wasm' });
     assert.equal(outcome.state, 'complete');
-    assert.deepEqual(rest.rec.summaries.map((s) => s.epoch), [2, 3]);
+    assert.deepEqual(
+      rest.rec.summaries.map((s) => s.epoch),
+      [2, 3],
+    );
     for (let i = 0; i < 2; i++) {
       const [a, b] = [rest.rec.summaries[i], reference.summaries[i + 1]];
       assert.equal(a.step, b.step);
-      assert.ok(Math.abs(a.validation!.elbo - b.validation!.elbo) < 1e-3, `epoch ${a.epoch}: ${a.validation!.elbo} vs ${b.validation!.elbo}`);
+      assert.ok(
+        Math.abs(a.validation!.elbo - b.validation!.elbo) < 1e-3,
+        `epoch ${a.epoch}: ${a.validation!.elbo} vs ${b.validation!.elbo}`,
+      );
       assert.ok(Math.abs(a.train.kl - b.train.kl) < 1e-3);
     }
   });

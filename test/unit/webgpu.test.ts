@@ -11,17 +11,23 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { adapterName, onDeviceLost, softwareAdapterReason, type AdapterDescription } from '../../src/engine/backends/webgpu';
-import { initBackend } from '../../src/engine/backend';
-import { buildVae, decodeRaw, encodeBatch, imagesToInput, labelsToInput, type VaeModel } from '../../src/engine/model';
-import { elboEstimate, trainingLoss } from '../../src/engine/objective';
-import { estimateLogPx, evaluate, trainVae, type TrainData } from '../../src/engine/trainer';
+import { initBackend } from '../../src/engine/backends/ladder';
+import { buildVae, decodeRaw, encodeBatch, imagesToInput, labelsToInput, type VaeModel } from '../../src/engine/model/model';
+import { elboEstimate, trainingLoss } from '../../src/engine/model/objective';
+import { estimateLogPx, evaluate, trainVae, type TrainData } from '../../src/engine/model/trainer';
 import type { Tf, Tensor2D } from '../../src/engine/tf';
 import { DEFAULT_MODEL, type BackendReport, type ModelConfig, type Preprocessing } from '../../src/protocol/model';
 import { FASHION_PRE, readFashionMnist } from './engine-fixtures';
 
 // What adapters say about themselves (GPUAdapterInfo as Dawn and browsers report it).
 const HARDWARE: Record<string, AdapterDescription> = {
-  'NVIDIA on Vulkan': { vendor: 'nvidia', architecture: 'ampere', device: '', description: 'NVIDIA GeForce RTX 3080', isFallbackAdapter: false },
+  'NVIDIA on Vulkan': {
+    vendor: 'nvidia',
+    architecture: 'ampere',
+    device: '',
+    description: 'NVIDIA GeForce RTX 3080',
+    isFallbackAdapter: false,
+  },
   'AMD on Vulkan': { vendor: 'amd', architecture: 'rdna-2', description: 'AMD Radeon RX 6800 (RADV NAVI21)' },
   'Intel on D3D12': { vendor: 'intel', architecture: 'gen-12lp', description: 'Intel(R) Iris(R) Xe Graphics' },
   'Apple on Metal': { vendor: 'apple', architecture: 'metal-3', description: 'Apple M2 Pro' },
@@ -61,16 +67,18 @@ before(async () => {
 });
 
 describe('the webgpu backend on this machine', () => {
-  it('auto passes over this machine\'s software adapter and says which it was', async () => {
+  it("auto passes over this machine's software adapter and says which it was", async () => {
     // A fresh process: a backend starts once per process.
     const dir = mkdtempSync(path.join(tmpdir(), 'latent-atlas-webgpu-'));
     const script = path.join(dir, 'auto.ts');
     writeFileSync(
       script,
-      `import { initBackend } from ${JSON.stringify(path.resolve(__dirname, '../../src/engine/backend'))};
+      `import { initBackend } from ${JSON.stringify(path.resolve(__dirname, '../../src/engine/backends/ladder'))};
        initBackend({ backend: 'auto' }).then(({ report }) => process.stdout.write(JSON.stringify(report)));`,
     );
-    const auto = JSON.parse(execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 120_000 })) as BackendReport;
+    const auto = JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 120_000 }),
+    ) as BackendReport;
     rmSync(dir, { recursive: true, force: true });
     assert.notEqual(auto.name, 'webgpu');
     const skipped = auto.skipped.find((s) => s.name === 'webgpu');
@@ -91,12 +99,36 @@ describe('the webgpu backend on this machine', () => {
 const PRE_COLOUR: Preprocessing = { width: 16, height: 16, channels: 3, fit: 'fill' };
 const VARIANTS: { name: string; model: ModelConfig; pre: Preprocessing; labels: number }[] = [
   { name: 'MLP, Bernoulli', model: { ...DEFAULT_MODEL, latentSize: 8, hiddenUnits: [64] }, pre: FASHION_PRE, labels: 0 },
-  { name: 'MLP, Gaussian σ 0.2, β 4', model: { ...DEFAULT_MODEL, latentSize: 4, hiddenUnits: [64], likelihood: 'gaussian', sigma: 0.2, beta: 4 }, pre: FASHION_PRE, labels: 0 },
-  { name: 'MLP, conditional', model: { ...DEFAULT_MODEL, latentSize: 2, hiddenUnits: [32], conditional: true }, pre: FASHION_PRE, labels: 10 },
-  { name: 'conv, Bernoulli', model: { ...DEFAULT_MODEL, architecture: 'conv', latentSize: 4, convFilters: [8, 16], hiddenUnits: [32] }, pre: FASHION_PRE, labels: 0 },
+  {
+    name: 'MLP, Gaussian σ 0.2, β 4',
+    model: { ...DEFAULT_MODEL, latentSize: 4, hiddenUnits: [64], likelihood: 'gaussian', sigma: 0.2, beta: 4 },
+    pre: FASHION_PRE,
+    labels: 0,
+  },
+  {
+    name: 'MLP, conditional',
+    model: { ...DEFAULT_MODEL, latentSize: 2, hiddenUnits: [32], conditional: true },
+    pre: FASHION_PRE,
+    labels: 10,
+  },
+  {
+    name: 'conv, Bernoulli',
+    model: { ...DEFAULT_MODEL, architecture: 'conv', latentSize: 4, convFilters: [8, 16], hiddenUnits: [32] },
+    pre: FASHION_PRE,
+    labels: 0,
+  },
   {
     name: 'conv, Gaussian, colour, conditional',
-    model: { ...DEFAULT_MODEL, architecture: 'conv', latentSize: 3, convFilters: [4, 8], hiddenUnits: [16], likelihood: 'gaussian', sigma: 0.1, conditional: true },
+    model: {
+      ...DEFAULT_MODEL,
+      architecture: 'conv',
+      latentSize: 3,
+      convFilters: [4, 8],
+      hiddenUnits: [16],
+      likelihood: 'gaussian',
+      sigma: 0.1,
+      conditional: true,
+    },
     pre: PRE_COLOUR,
     labels: 3,
   },
@@ -109,16 +141,27 @@ interface LossAndGrads {
 }
 
 /** The training loss, every gradient and a 4-sample IWAE estimate for one fixed batch, on `backend`. */
-async function lossAndGrads(backend: 'cpu' | 'webgpu', vae: VaeModel, images: Uint8Array, labels: Int32Array, count: number): Promise<LossAndGrads> {
+async function lossAndGrads(
+  backend: 'cpu' | 'webgpu',
+  vae: VaeModel,
+  images: Uint8Array,
+  labels: Int32Array,
+  count: number,
+): Promise<LossAndGrads> {
   assert.ok(await tf.setBackend(backend));
   const dec = { likelihood: vae.model.likelihood, sigma: vae.model.sigma };
-  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map((w) => w.read() as import('@tensorflow/tfjs').Variable);
+  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map(
+    (w) => w.read() as import('@tensorflow/tfjs').Variable,
+  );
   const { value, grads } = tf.variableGrads(() => {
     const x = imagesToInput(vae, images, count);
     const y = labelsToInput(vae, labels, count);
     const { mu, logVar } = encodeBatch(vae, x, y, true);
     const eps = tf.randomNormal([count, vae.model.latentSize], 0, 1, 'float32', 5) as Tensor2D;
-    return trainingLoss(elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, y, true), dec, eps), vae.model.beta);
+    return trainingLoss(
+      elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, y, true), dec, eps),
+      vae.model.beta,
+    );
   }, variables);
   const out: LossAndGrads = { loss: (await value.data())[0], grads: new Map(), logPx: 0 };
   for (const [name, g] of Object.entries(grads)) out.grads.set(name, (await g.data()) as Float32Array);

@@ -17,7 +17,10 @@ test('minMaxIndices thins a long series but keeps its extremes and ends', () => 
   assert.equal(keep[0], 0);
   assert.equal(keep[keep.length - 1], 9999);
   assert.ok(keep.includes(4321) && keep.includes(7777));
-  assert.ok(keep.every((v, i) => i === 0 || v > keep[i - 1]), 'indices increase');
+  assert.ok(
+    keep.every((v, i) => i === 0 || v > keep[i - 1]),
+    'indices increase',
+  );
   assert.deepEqual(minMaxIndices([3, 1, 2], 500), [0, 1, 2]);
 });
 
@@ -45,14 +48,20 @@ test('theme colours parse and pack for a little-endian ImageData view', () => {
 test('LatestOnly keeps one request in flight and only the newest wish', () => {
   const sent: [number, string][] = [];
   let next = 10;
-  const gate = new LatestOnly<string>((id, p) => sent.push([id, p]), () => next++);
+  const gate = new LatestOnly<string>(
+    (id, p) => sent.push([id, p]),
+    () => next++,
+  );
   gate.request('a');
   gate.request('b');
   gate.request('c');
   assert.deepEqual(sent, [[10, 'a']]);
   assert.equal(gate.settle(99), false, 'unknown ids are ignored');
   assert.equal(gate.settle(10), false, 'a stale reply is not drawn');
-  assert.deepEqual(sent, [[10, 'a'], [11, 'c']]);
+  assert.deepEqual(sent, [
+    [10, 'a'],
+    [11, 'c'],
+  ]);
   assert.equal(gate.settle(11), true);
   assert.equal(gate.busy, false);
 });
@@ -61,10 +70,17 @@ test('restoreViewState keeps valid fields and drops damaged ones', () => {
   assert.deepEqual(restoreViewState(undefined), DEFAULT_VIEW_STATE);
   const s = restoreViewState({
     transform: { k: 2, x: 10, y: -5 },
-    selection: [[0, 0], [1, 0], [1, 1]],
+    selection: [
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ],
     isolate: true,
     mode: 'lasso',
-    endpoints: [[1, 2], [3, 4]],
+    endpoints: [
+      [1, 2],
+      [3, 4],
+    ],
     steps: 12,
     projection: { kind: 'dims', x: 0, y: 3 },
     tab: 'training',
@@ -73,7 +89,14 @@ test('restoreViewState keeps valid fields and drops damaged ones', () => {
   assert.equal(s.isolate, true);
   assert.equal(s.mode, 'lasso');
   assert.deepEqual(s.projection, { kind: 'dims', x: 0, y: 3 });
-  const bad = restoreViewState({ transform: { k: -1, x: 0, y: 0 }, selection: [[0, 0]], isolate: true, mode: 'fly', steps: 1000, endpoints: [[1, 'x']] });
+  const bad = restoreViewState({
+    transform: { k: -1, x: 0, y: 0 },
+    selection: [[0, 0]],
+    isolate: true,
+    mode: 'fly',
+    steps: 1000,
+    endpoints: [[1, 'x']],
+  });
   assert.deepEqual(bad.transform, DEFAULT_VIEW_STATE.transform);
   assert.equal(bad.selection, null);
   assert.equal(bad.isolate, false, 'isolate without a selection is meaningless');

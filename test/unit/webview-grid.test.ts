@@ -33,7 +33,7 @@ test('gaussianGrid is symmetric and spaced by equal prior mass', () => {
   assert.ok(Math.abs(xs[0] + xs[4]) < 1e-6);
   assert.ok(Math.abs(xs[0] - inverseNormalCdf(0.05)) < 1e-6);
   // Top row has the largest y.
-  assert.ok(g[1] > g[(n * (n - 1)) * 2 + 1]);
+  assert.ok(g[1] > g[n * (n - 1) * 2 + 1]);
   // Cells widen away from the centre.
   assert.ok(xs[1] - xs[0] > xs[2] - xs[1]);
 });

@@ -6,16 +6,19 @@ import { LatestOnly } from '../../webview/core/latestOnly';
 /** Deterministic clustered points with a few far outliers, duplicates and a NaN. */
 function cloud(n: number): Float32Array {
   let seed = 7;
-  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   const c = new Float32Array(n * 2);
   for (let i = 0; i < n; i++) {
     const k = i % 5;
     c[2 * i] = k * 3 + (random() - 0.5) * (k + 1);
     c[2 * i + 1] = Math.sin(k) * 4 + (random() - 0.5) * 0.5;
   }
-  c[0] = 500; c[1] = -800; // outliers far outside the central range
-  c[2] = -1e6; c[3] = 3;
-  c[4] = c[10]; c[5] = c[11]; // a duplicate of point 5
+  c[0] = 500;
+  c[1] = -800; // outliers far outside the central range
+  c[2] = -1e6;
+  c[3] = 3;
+  c[4] = c[10];
+  c[5] = c[11]; // a duplicate of point 5
   c[6] = NaN;
   return c;
 }
@@ -45,7 +48,7 @@ test('GridIndex finds exactly the nearest accepted point within the radius, as a
   assert.ok(index.cols * index.rows > 1000, `a real grid, not one cell (${index.cols}×${index.rows})`);
   const hidden = (i: number) => i % 7 !== 3;
   let seed = 99;
-  const random = () => ((seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  const random = () => (seed = (seed * 1664525 + 1013904223) >>> 0) / 2 ** 32;
   let found = 0;
   for (let q = 0; q < 600; q++) {
     const x = -3 + random() * 18;
@@ -70,7 +73,10 @@ test('GridIndex copes with no points and with all points on one spot', () => {
   assert.equal(GridIndex.build(new Float32Array(0)).nearest(0, 0, 10), null);
   const same = GridIndex.build(new Float32Array([1, 1, 1, 1, 1, 1]));
   assert.equal(same.nearest(1.5, 1, 1), 0);
-  assert.equal(same.nearest(1, 1, 1, (i) => i === 2), 2);
+  assert.equal(
+    same.nearest(1, 1, 1, (i) => i === 2),
+    2,
+  );
 });
 
 test('LatestOnly gives a request up after its timeout, so the next view is decoded', () => {
@@ -80,7 +86,11 @@ test('LatestOnly gives a request up after its timeout, so the next view is decod
     const sent: [number, string][] = [];
     const timedOut: number[] = [];
     let next = 1;
-    const gate = new LatestOnly<string>((id, p) => sent.push([id, p]), () => next++, { timeoutMs: 15_000, onTimeout: (id) => timedOut.push(id) });
+    const gate = new LatestOnly<string>(
+      (id, p) => sent.push([id, p]),
+      () => next++,
+      { timeoutMs: 15_000, onTimeout: (id) => timedOut.push(id) },
+    );
     gate.request('a');
     gate.request('b');
     mock.timers.tick(14_000);
@@ -88,7 +98,10 @@ test('LatestOnly gives a request up after its timeout, so the next view is decod
     mock.timers.tick(1_000);
     // 'a' never answered: its slot freed and the waiting wish 'b' went out.
     assert.deepEqual(timedOut, [1]);
-    assert.deepEqual(sent, [[1, 'a'], [2, 'b']]);
+    assert.deepEqual(sent, [
+      [1, 'a'],
+      [2, 'b'],
+    ]);
     assert.equal(gate.settle(1), false, 'a late answer to the abandoned request is not drawn');
     assert.equal(gate.settle(2), true);
     mock.timers.tick(30_000);
@@ -98,7 +111,10 @@ test('LatestOnly gives a request up after its timeout, so the next view is decod
     mock.timers.tick(15_000);
     assert.equal(gate.busy, false);
     gate.request('d');
-    assert.deepEqual(sent.slice(-2), [[3, 'c'], [4, 'd']]);
+    assert.deepEqual(sent.slice(-2), [
+      [3, 'c'],
+      [4, 'd'],
+    ]);
     assert.equal(gate.settle(4), true);
   } finally {
     mock.timers.reset();

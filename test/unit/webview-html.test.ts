@@ -24,7 +24,10 @@ test('the page carries the strict CSP with the nonce on every script and style',
 });
 
 test('codicons are linked when given, and a weak nonce is refused', () => {
-  assert.match(webviewHtml({ ...opts, codiconsUri: 'https://x/codicon.css' }), /id="vscode-codicon-stylesheet"[^>]+href="https:\/\/x\/codicon\.css"/);
+  assert.match(
+    webviewHtml({ ...opts, codiconsUri: 'https://x/codicon.css' }),
+    /id="vscode-codicon-stylesheet"[^>]+href="https:\/\/x\/codicon\.css"/,
+  );
   assert.throws(() => webviewHtml({ ...opts, nonce: 'abc' }), /nonce must be at least 16/);
 });
 

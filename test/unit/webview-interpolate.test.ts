@@ -3,7 +3,10 @@ import { test } from 'node:test';
 import { interpolationLatents, lerp, slerp } from '../../webview/core/interpolate';
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, eps = 1e-6) =>
-  assert.ok(Array.from(a).every((v, i) => Math.abs(v - b[i]) < eps), `${Array.from(a)} ≠ ${Array.from(b)}`);
+  assert.ok(
+    Array.from(a).every((v, i) => Math.abs(v - b[i]) < eps),
+    `${Array.from(a)} ≠ ${Array.from(b)}`,
+  );
 const norm = (v: ArrayLike<number>) => Math.hypot(...Array.from(v));
 
 test('lerp and slerp hit both endpoints', () => {

@@ -3,7 +3,14 @@ import { test } from 'node:test';
 import { baseName, pointInPolygon, pointsInPolygon, rectPolygon, searchFileNames } from '../../webview/core/hitTest';
 
 test('pointInPolygon on a concave (L-shaped) lasso', () => {
-  const l: [number, number][] = [[0, 0], [2, 0], [2, 1], [1, 1], [1, 2], [0, 2]];
+  const l: [number, number][] = [
+    [0, 0],
+    [2, 0],
+    [2, 1],
+    [1, 1],
+    [1, 2],
+    [0, 2],
+  ];
   assert.equal(pointInPolygon(0.5, 0.5, l), true);
   assert.equal(pointInPolygon(0.5, 1.5, l), true);
   assert.equal(pointInPolygon(1.5, 1.5, l), false, 'the notch of the L is outside');
@@ -14,7 +21,16 @@ test('pointsInPolygon returns the indices inside a brush rectangle', () => {
   const coords = Float32Array.from([0, 0, 1, 1, 2, 2, -1, 0.5, 0.5, 0.5]);
   const rect = rectPolygon([1.5, 1.5], [-0.5, -0.5]);
   assert.deepEqual(Array.from(pointsInPolygon(coords, rect)), [0, 1, 4]);
-  assert.deepEqual(Array.from(pointsInPolygon(coords, [[0, 0], [1, 1]])), [], 'fewer than 3 corners selects nothing');
+  assert.deepEqual(
+    Array.from(
+      pointsInPolygon(coords, [
+        [0, 0],
+        [1, 1],
+      ]),
+    ),
+    [],
+    'fewer than 3 corners selects nothing',
+  );
 });
 
 test('file-name search matches base names case-insensitively', () => {

@@ -34,7 +34,10 @@ describe('engine worker', () => {
     const kinds = new Set(events.map((e) => e.type));
     for (const k of ['status', 'progress', 'epoch'] as const) assert.ok(kinds.has(k), `a ${k} event arrived`);
     const epochs = events.filter((e): e is EpochEvent => e.type === 'epoch').map((e) => e.summary);
-    assert.deepEqual(epochs.map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      epochs.map((s) => s.epoch),
+      [1, 2],
+    );
     for (const s of epochs) {
       assert.ok(Number.isFinite(s.train.reconstruction) && Number.isFinite(s.train.kl), 'both terms reported');
       assert.ok(s.validation, 'validation figures with a 0.2 split');
@@ -51,7 +54,10 @@ describe('engine worker', () => {
     assert.equal(manifest.backend, engine.backend!.name);
 
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
-    assert.deepEqual(info.history.map((s) => s.epoch), [1, 2]);
+    assert.deepEqual(
+      info.history.map((s) => s.epoch),
+      [1, 2],
+    );
     assert.equal(info.manifest.last?.epoch, 2);
 
     await assert.rejects(engine.request<'train'>(trainBody(runDir, images)), (err: EngineError) => {
@@ -76,7 +82,10 @@ describe('engine worker', () => {
     const resumed = await engine.request<'resume'>({ type: 'resume', runDir, epochs: total });
     assert.equal(resumed.state, 'complete');
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
-    assert.deepEqual(info.history.map((s) => s.epoch), Array.from({ length: total }, (_, i) => i + 1));
+    assert.deepEqual(
+      info.history.map((s) => s.epoch),
+      Array.from({ length: total }, (_, i) => i + 1),
+    );
     const stepsPerEpoch = info.history[0]!.step;
     assert.ok(stepsPerEpoch > 0);
     info.history.forEach((s, i) => assert.equal(s.step, (i + 1) * stepsPerEpoch, `epoch ${s.epoch} continues the step count`));
@@ -98,7 +107,7 @@ describe('engine worker', () => {
     assert.equal(live.manifest.state, 'training');
     const now = live.training;
     assert.ok(now?.state === 'running', JSON.stringify(now));
-    assert.equal(now.pid, engine.workerPid, 'held by this engine\'s own worker');
+    assert.equal(now.pid, engine.workerPid, "held by this engine's own worker");
     assert.equal(await engine.cancel(job.id), true);
     assert.equal((await job.result).state, 'cancelled');
   });
@@ -122,8 +131,14 @@ describe('engine worker', () => {
     // The sub-folder is one of the run's classes, so it is numbered as the run numbers it.
     assert.deepEqual(first.labelNames, ['circle', 'square', 'triangle']);
     assert.ok(first.labels.every((l) => l === 0));
-    assert.ok(first.skipped.some((p) => p.file.endsWith('broken.png')), 'the broken file is in the result');
-    assert.ok(warnings.some((w) => w.type === 'warning' && w.file?.endsWith('broken.png')), 'and was reported as a warning');
+    assert.ok(
+      first.skipped.some((p) => p.file.endsWith('broken.png')),
+      'the broken file is in the result',
+    );
+    assert.ok(
+      warnings.some((w) => w.type === 'warning' && w.file?.endsWith('broken.png')),
+      'and was reported as a warning',
+    );
 
     const again = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder });
     assert.equal(again.reused, 12);
@@ -155,7 +170,7 @@ describe('engine worker', () => {
     });
   });
 
-  test('sample writes N images of the run\'s shape; decode and PCA projection answer', async () => {
+  test("sample writes N images of the run's shape; decode and PCA projection answer", async () => {
     const runDir = join(root, 'runs', 'first');
     const s = await engine.request<'sample'>({ type: 'sample', runDir, count: 5, mode: { kind: 'prior' }, seed: 7 });
     assert.deepEqual([s.images.count, s.images.width, s.images.height, s.images.channels], [5, 28, 28, 1]);
@@ -166,7 +181,12 @@ describe('engine worker', () => {
     const decoded = await engine.request<'decode'>({ type: 'decode', runDir, latents: s.latents });
     assert.deepEqual(decoded.pixels, s.images.pixels);
     await assert.rejects(engine.request<'decode'>({ type: 'decode', runDir, latents: new Float32Array(3) }), /not a whole number/);
-    const p = await engine.request<'project'>({ type: 'project', points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]), dims: 2, method: 'pca' });
+    const p = await engine.request<'project'>({
+      type: 'project',
+      points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]),
+      dims: 2,
+      method: 'pca',
+    });
     assert.equal(p.coords.length, 8);
     assert.ok(p.explained![0] > 0.7 && p.explained![0] + p.explained![1] > 0.999);
     // Saving samples into the workspace goes through the worker; an existing file is never replaced.
@@ -174,13 +194,27 @@ describe('engine worker', () => {
     await fs.mkdir(out, { recursive: true });
     await fs.writeFile(join(out, 'sample-002.png'), 'mine');
     const { files } = await engine.request<'writeImages'>({ type: 'writeImages', images: s.images, dir: out, stem: 'sample' });
-    assert.deepEqual(files.map((f) => f.slice(out.length + 1)), ['sample-001.png', 'sample-003.png', 'sample-004.png', 'sample-005.png', 'sample-006.png']);
+    assert.deepEqual(
+      files.map((f) => f.slice(out.length + 1)),
+      ['sample-001.png', 'sample-003.png', 'sample-004.png', 'sample-005.png', 'sample-006.png'],
+    );
     assert.equal(await fs.readFile(join(out, 'sample-002.png'), 'utf8'), 'mine');
     const png = await fs.readFile(files[0]);
     assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
     // Sampling into files in one request: the same draws as `sample`, written next to the others.
-    const written = await engine.request<'writeSamples'>({ type: 'writeSamples', runDir, count: 5, mode: { kind: 'prior' }, seed: 7, dir: out, stem: 'sample' });
-    assert.deepEqual(written.files.map((f) => f.slice(out.length + 1)), ['sample-007.png', 'sample-008.png', 'sample-009.png', 'sample-010.png', 'sample-011.png']);
+    const written = await engine.request<'writeSamples'>({
+      type: 'writeSamples',
+      runDir,
+      count: 5,
+      mode: { kind: 'prior' },
+      seed: 7,
+      dir: out,
+      stem: 'sample',
+    });
+    assert.deepEqual(
+      written.files.map((f) => f.slice(out.length + 1)),
+      ['sample-007.png', 'sample-008.png', 'sample-009.png', 'sample-010.png', 'sample-011.png'],
+    );
     assert.deepEqual(await fs.readFile(written.files[0]), png, 'a seed reproduces the draws');
     await assert.rejects(
       engine.request<'writeSamples'>({ type: 'writeSamples', runDir, count: 1, mode: { kind: 'prior' }, dir: out, stem: '../escape' }),
@@ -193,7 +227,9 @@ describe('engine worker', () => {
   test('reconstruct and estimateLogPx answer with finite figures; UMAP is seeded', async () => {
     const runDir = join(root, 'runs', 'first');
     // One image of each class, so their reconstructions should differ.
-    const files = await Promise.all(['circle', 'square', 'triangle'].map(async (c) => join(images, c, (await fs.readdir(join(images, c)))[0])));
+    const files = await Promise.all(
+      ['circle', 'square', 'triangle'].map(async (c) => join(images, c, (await fs.readdir(join(images, c)))[0])),
+    );
     const rec = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [...files, join(root, 'missing.png')] });
     assert.equal(rec.originals.count, 3);
     assert.equal(rec.reconstructions.pixels.length, 3 * 28 * 28);
@@ -204,7 +240,10 @@ describe('engine worker', () => {
     // that has.
     const trainedDir = join(root, 'runs', 'reconstructs');
     await engine.request<'train'>(
-      trainBody(trainedDir, images, { model: { ...SMALL_MODEL, latentSize: 8, hiddenUnits: [256] }, training: { ...SMALL_TRAINING, epochs: 25, validationSplit: 0 } }),
+      trainBody(trainedDir, images, {
+        model: { ...SMALL_MODEL, latentSize: 8, hiddenUnits: [256] },
+        training: { ...SMALL_TRAINING, epochs: 25, validationSplit: 0 },
+      }),
     );
     const good = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir: trainedDir, files });
     const px = 28 * 28;
@@ -220,7 +259,7 @@ describe('engine worker', () => {
     }
     assert.equal(rec.skipped.length, 1);
     const lp = await engine.request<'estimateLogPx'>({ type: 'estimateLogPx', runDir, k: 20 });
-    assert.equal(lp.count, 48, 'the run\'s validation images (20% of 240)');
+    assert.equal(lp.count, 48, "the run's validation images (20% of 240)");
     assert.ok(lp.logPx >= lp.elbo, `IWAE bound ${lp.logPx} ≥ ELBO ${lp.elbo}`);
     const enc = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
     const a = await engine.request<'project'>({ type: 'project', points: enc.mu, dims: enc.dims, method: 'umap', seed: 5 });
@@ -254,7 +293,10 @@ describe('engine worker', () => {
       const j = whole.files.indexOf(file);
       assert.equal(whole.labels[j], squareIndex);
       for (let d = 0; d < dims; d++) {
-        assert.ok(Math.abs(squares.mu[i * dims + d] - whole.mu[j * dims + d]) < 1e-5, `${file}: z${d} ${squares.mu[i * dims + d]} vs ${whole.mu[j * dims + d]}`);
+        assert.ok(
+          Math.abs(squares.mu[i * dims + d] - whole.mu[j * dims + d]) < 1e-5,
+          `${file}: z${d} ${squares.mu[i * dims + d]} vs ${whole.mu[j * dims + d]}`,
+        );
       }
     }
     await assert.rejects(
@@ -286,7 +328,7 @@ describe('engine worker', () => {
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
     // A small heap and a UMAP layout far too big for it: a real V8 heap exhaustion in the worker.
     const small = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], maxOldSpaceMb: 200 });
-    const points = new Float32Array(20_000 * 256).map((_, i) => (i * 7919) % 1000 / 1000);
+    const points = new Float32Array(20_000 * 256).map((_, i) => ((i * 7919) % 1000) / 1000);
     await assert.rejects(small.request<'project'>({ type: 'project', points, dims: 256, method: 'umap' }), (err: EngineError) => {
       assert.equal(err.code, 'out-of-memory');
       assert.match(err.message, /ran out of memory while projecting points; try fewer images or points/);

@@ -129,7 +129,14 @@ test('hovering the known point shows its file name and image; clicking opens it'
   // openFile from the empty click would have been posted before it.
   await page.mouse.click(kx + 2, ky + 1);
   const all = await waitForPosted(page, 'openFile', 2);
-  assert.deepEqual(all, [{ type: 'openFile', file: KNOWN.file }, { type: 'openFile', file: KNOWN.file }], 'a click on empty space opens nothing');
+  assert.deepEqual(
+    all,
+    [
+      { type: 'openFile', file: KNOWN.file },
+      { type: 'openFile', file: KNOWN.file },
+    ],
+    'a click on empty space opens nothing',
+  );
 });
 
 test('brush selection, Isolate and Clear', async () => {
@@ -171,7 +178,12 @@ test('lasso selects the points inside the drawn shape', async () => {
   await page.keyboard.press('-');
   await frameDrawn(page);
   await page.click('vscode-button.mode-lasso');
-  const corners = [[-3.2, 3.2], [-0.8, 3.2], [-0.8, 0.8], [-3.2, 0.8]] as const;
+  const corners = [
+    [-3.2, 3.2],
+    [-0.8, 3.2],
+    [-0.8, 0.8],
+    [-3.2, 0.8],
+  ] as const;
   const screen = await Promise.all(corners.map(([x, y]) => clientPositionFromAxes(page, x, y)));
   await page.mouse.move(screen[0][0], screen[0][1]);
   await page.mouse.down();
@@ -281,13 +293,14 @@ test('the decoded manifold sends one decode per burst of zooms, and only the lat
   await page.clock.runFor(1_000);
   await frameDrawn(page);
   assert.equal((await decodes()).length, 2, 'exactly one decode for the whole burst');
-  const manifoldDrawn = () => page.evaluate(() => {
-    const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    let n = 0;
-    for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
-    return n;
-  });
+  const manifoldDrawn = () =>
+    page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]) n++;
+      return n;
+    });
   assert.equal(await manifoldDrawn(), 0, 'the stale grid must not be drawn');
   const second = all[1];
   // The second grid covers the zoomed-in view: a smaller latent extent than the first.
@@ -331,9 +344,23 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
   assert.equal(await figure('eta'), '2 min 05 s');
   assert.match((await figure('backend')) ?? '', /wasm \(SIMD on, 1 thread\)/);
   // A WebGPU worker names its adapter, and says when it is a software one.
-  const adapter = { vendor: 'mesa', architecture: 'software', device: 'llvmpipe', description: 'llvmpipe: Mesa 25.0.7', software: true, limits: { maxBufferSize: 2 ** 32 - 1, maxStorageBufferBindingSize: 2 ** 27, maxComputeWorkgroupStorageSize: 32768, maxComputeInvocationsPerWorkgroup: 1024 } };
+  const adapter = {
+    vendor: 'mesa',
+    architecture: 'software',
+    device: 'llvmpipe',
+    description: 'llvmpipe: Mesa 25.0.7',
+    software: true,
+    limits: {
+      maxBufferSize: 2 ** 32 - 1,
+      maxStorageBufferBindingSize: 2 ** 27,
+      maxComputeWorkgroupStorageSize: 32768,
+      maxComputeInvocationsPerWorkgroup: 1024,
+    },
+  };
   await postToWebview(page, { type: 'backend', backend: { name: 'webgpu', skipped: [], adapter } });
-  await page.waitForFunction(() => /webgpu on llvmpipe: Mesa 25\.0\.7 \(software adapter\)/.test(document.querySelector('[data-figure="backend"] dd')?.textContent ?? ''));
+  await page.waitForFunction(() =>
+    /webgpu on llvmpipe: Mesa 25\.0\.7 \(software adapter\)/.test(document.querySelector('[data-figure="backend"] dd')?.textContent ?? ''),
+  );
   await postToWebview(page, { type: 'backend', backend: initMessage().backend! });
   await screenshot(page, '07-elbo');
 
@@ -347,7 +374,13 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
 
   // Once the run has ended, the figures are its last epoch's means, not the last stretch of steps.
   const lastEpoch = series.epochs[series.epochs.length - 1];
-  const epochEnd = { ...lastEpoch, epoch: 6, step: 3001, train: { reconstruction: 55, kl: 9, elbo: -64, bitsPerDim: 1.44 }, imagesPerSecond: 1650 };
+  const epochEnd = {
+    ...lastEpoch,
+    epoch: 6,
+    step: 3001,
+    train: { reconstruction: 55, kl: 9, elbo: -64, bitsPerDim: 1.44 },
+    imagesPerSecond: 1650,
+  };
   await postToWebview(page, { type: 'epoch', summary: epochEnd, status: { ...status, epoch: 6 } });
   await postToWebview(page, { type: 'status', status: { ...status, epoch: 6, state: 'complete', eta: null } });
   await page.waitForFunction(() => document.querySelector('[data-figure="neg-elbo"] dd')?.textContent === '64.00');
@@ -403,7 +436,10 @@ test('zoom, selection and endpoints survive a reload', async () => {
   // may end gestures of their own on a slow machine): wait until the saved zoom is the one drawn.
   const k = (await pxPerUnit()) / fitted;
   assert.ok(k > 1.1, `three notches zoomed in by ${k}`);
-  await page.waitForFunction((k) => Math.abs(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform?.k / k - 1) < 0.01, k);
+  await page.waitForFunction(
+    (k) => Math.abs(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform?.k / k - 1) < 0.01,
+    k,
+  );
   await page.click('vscode-button.mode-brush');
   const [x0, y0] = await clientPositionFromAxes(page, 1.2, -1.2);
   const [x1, y1] = await clientPositionFromAxes(page, 2.2, -2.2);
@@ -473,10 +509,19 @@ test('reconstruction, sampling and the prior grid ask the host and show the repl
     type: 'reconstruction',
     requestId: recon.requestId,
     file: KNOWN.file,
-    result: { originals: greyImages(1), reconstructions: { ...greyImages(1), pixels: new Uint8Array(64).fill(200) }, terms: [terms], skipped: [] },
+    result: {
+      originals: greyImages(1),
+      reconstructions: { ...greyImages(1), pixels: new Uint8Array(64).fill(200) },
+      terms: [terms],
+      skipped: [],
+    },
   });
-  await page.waitForFunction(() => /−ELBO 86\.00 = reconstruction 80\.00 \+ KL 6\.00/.test(document.querySelector('.recon-terms')?.textContent ?? ''));
-  const reconPixel = await page.evaluate(() => Array.from(document.querySelector<HTMLCanvasElement>('canvas.recon-decoded')!.getContext('2d')!.getImageData(5, 5, 1, 1).data));
+  await page.waitForFunction(() =>
+    /−ELBO 86\.00 = reconstruction 80\.00 \+ KL 6\.00/.test(document.querySelector('.recon-terms')?.textContent ?? ''),
+  );
+  const reconPixel = await page.evaluate(() =>
+    Array.from(document.querySelector<HTMLCanvasElement>('canvas.recon-decoded')!.getContext('2d')!.getImageData(5, 5, 1, 1).data),
+  );
   assert.deepEqual(reconPixel, [200, 200, 200, 255]);
 
   await page.click('vscode-button.sample-prior');

@@ -6,7 +6,12 @@ import type { ElboTerms, EpochSummary } from '../../src/protocol/model';
 import type { InitMessage, PointsMessage, SeriesMessage, StepPoint } from '../../src/protocol/webview';
 
 export const LABELS = ['birds', 'cats', 'dogs', 'fish'];
-export const CENTRES: [number, number][] = [[-2, -2], [2, -2], [-2, 2], [2, 2]];
+export const CENTRES: [number, number][] = [
+  [-2, -2],
+  [2, -2],
+  [-2, 2],
+  [2, 2],
+];
 export const KNOWN = { file: '/data/cats/known-cat.png', x: 0.5, y: 0.25, label: 1 };
 
 function rng(seed: number): () => number {
@@ -48,12 +53,27 @@ export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): Poi
 export function initMessage(latentSize = 2): InitMessage {
   return {
     type: 'init',
-    model: { runName: 'demo', runDir: '/ws/.vae/demo', latentSize, width: 8, height: 8, channels: 1, likelihood: 'bernoulli', conditional: false, labels: LABELS },
+    model: {
+      runName: 'demo',
+      runDir: '/ws/.vae/demo',
+      latentSize,
+      width: 8,
+      height: 8,
+      channels: 1,
+      likelihood: 'bernoulli',
+      conditional: false,
+      labels: LABELS,
+    },
     backend: { name: 'wasm', skipped: [{ name: 'tensorflow', reason: 'not installed' }], simd: true, threads: 1 },
   };
 }
 
-const terms = (rec: number, kl: number): ElboTerms => ({ reconstruction: rec, kl, elbo: -(rec + kl), bitsPerDim: (rec + kl) / (Math.LN2 * 64) });
+const terms = (rec: number, kl: number): ElboTerms => ({
+  reconstruction: rec,
+  kl,
+  elbo: -(rec + kl),
+  bitsPerDim: (rec + kl) / (Math.LN2 * 64),
+});
 
 export function seriesMessage(stepCount = 3000, epochs = 5): SeriesMessage {
   const steps: StepPoint[] = [];
@@ -67,15 +87,32 @@ export function seriesMessage(stepCount = 3000, epochs = 5): SeriesMessage {
     const step = Math.round((e * stepCount) / epochs);
     const last = steps[step - 1].terms;
     summaries.push({
-      epoch: e, step, train: last, validation: terms(last.reconstruction + 2, last.kl),
-      klPerDim: [5.1, 0.004], activeUnits: 1, logPx: { k: 50, value: last.elbo + 1.5 },
-      imagesPerSecond: 1500, seconds: 10, backend: 'wasm', time: '2026-11-25T12:00:00Z',
+      epoch: e,
+      step,
+      train: last,
+      validation: terms(last.reconstruction + 2, last.kl),
+      klPerDim: [5.1, 0.004],
+      activeUnits: 1,
+      logPx: { k: 50, value: last.elbo + 1.5 },
+      imagesPerSecond: 1500,
+      seconds: 10,
+      backend: 'wasm',
+      time: '2026-11-25T12:00:00Z',
     });
   }
   const latest = steps[steps.length - 1];
   return {
     type: 'series',
-    status: { state: 'running', runName: 'demo', epoch: epochs, epochs: epochs + 5, step: stepCount, stepsPerEpoch: stepCount / epochs, imagesPerSecond: latest.imagesPerSecond, eta: 125 },
+    status: {
+      state: 'running',
+      runName: 'demo',
+      epoch: epochs,
+      epochs: epochs + 5,
+      step: stepCount,
+      stepsPerEpoch: stepCount / epochs,
+      imagesPerSecond: latest.imagesPerSecond,
+      eta: 125,
+    },
     steps,
     epochs: summaries,
   };

@@ -276,7 +276,14 @@ export async function startHarness(): Promise<Harness> {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   return {
     url,
@@ -314,7 +321,14 @@ export function encodeTyped(v: unknown): Encoded {
 }
 
 function decodeTyped(v: unknown): unknown {
-  const ctors: Record<string, new (d: number[]) => unknown> = { Float32Array, Float64Array, Int32Array, Uint8Array, Uint32Array, Uint8ClampedArray };
+  const ctors: Record<string, new (d: number[]) => unknown> = {
+    Float32Array,
+    Float64Array,
+    Int32Array,
+    Uint8Array,
+    Uint32Array,
+    Uint8ClampedArray,
+  };
   if (Array.isArray(v)) return v.map(decodeTyped);
   if (v && typeof v === 'object') {
     const o = v as Record<string, unknown>;

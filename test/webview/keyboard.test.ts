@@ -6,7 +6,18 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import { KNOWN, initMessage, pointsMessage } from './fixtures';
-import { clientPositionFromAxes, frameDrawn, pageProblems, postToWebview, savedTransform, screenshot, setTheme, startHarness, waitForPosted, type Harness } from './harness';
+import {
+  clientPositionFromAxes,
+  frameDrawn,
+  pageProblems,
+  postToWebview,
+  savedTransform,
+  screenshot,
+  setTheme,
+  startHarness,
+  waitForPosted,
+  type Harness,
+} from './harness';
 
 let harness: Harness;
 let page: Page;
@@ -40,9 +51,13 @@ async function open(): Promise<Page> {
 /** Marks every visible, enabled control with data-kb="n" in document order and returns the count. */
 function markControls(): Promise<number> {
   return page.evaluate(() => {
-    const selector = 'vscode-button, vscode-checkbox, vscode-textfield, select, input, button, [tabindex="0"], vscode-tab-header[aria-selected="true"]';
+    const selector =
+      'vscode-button, vscode-checkbox, vscode-textfield, select, input, button, [tabindex="0"], vscode-tab-header[aria-selected="true"]';
     const controls = Array.from(document.querySelectorAll<HTMLElement>(selector)).filter(
-      (e) => e.getClientRects().length > 0 && !e.hasAttribute('disabled') && !e.parentElement?.closest('vscode-button, vscode-checkbox, vscode-textfield'),
+      (e) =>
+        e.getClientRects().length > 0 &&
+        !e.hasAttribute('disabled') &&
+        !e.parentElement?.closest('vscode-button, vscode-checkbox, vscode-textfield'),
     );
     controls.forEach((e, i) => e.setAttribute('data-kb', String(i)));
     return controls.length;
@@ -51,7 +66,9 @@ function markControls(): Promise<number> {
 
 /** data-kb of the focused control (the shadow host, for vscode-elements). */
 function focusedMark(): Promise<string | null> {
-  return page.evaluate(() => document.activeElement?.closest('[data-kb]')?.getAttribute('data-kb') ?? document.activeElement?.getAttribute('data-kb') ?? null);
+  return page.evaluate(
+    () => document.activeElement?.closest('[data-kb]')?.getAttribute('data-kb') ?? document.activeElement?.getAttribute('data-kb') ?? null,
+  );
 }
 
 test('Tab reaches every control, in order, and the side tabs switch with the arrow keys', async () => {
@@ -67,14 +84,25 @@ test('Tab reaches every control, in order, and the side tabs switch with the arr
     const m = await focusedMark();
     if (m !== null && reached[reached.length - 1] !== m) reached.push(m);
   }
-  const names = await page.evaluate(() => Array.from(document.querySelectorAll('[data-kb]')).map((e) => `${e.tagName.toLowerCase()}.${String(e.getAttribute('class') ?? '').split(' ').join('.')}`));
+  const names = await page.evaluate(() =>
+    Array.from(document.querySelectorAll('[data-kb]')).map(
+      (e) =>
+        `${e.tagName.toLowerCase()}.${String(e.getAttribute('class') ?? '')
+          .split(' ')
+          .join('.')}`,
+    ),
+  );
   const missing = names.filter((_, i) => !reached.includes(String(i)));
   assert.deepEqual(missing, [], 'controls Tab never reaches');
   // Tab starts after the last focused control and wraps around the page in document order.
   const steps = reached.slice(1).map((m, i) => [Number(reached[i]), Number(m)]);
   const jumps = steps.filter(([a, b]) => b !== (a + 1) % count);
   assert.deepEqual(jumps, [], `Tab follows the reading order (${reached.join(' ')})`);
-  assert.ok(names.some((n) => n.includes('manifold-grid')) && names.some((n) => n.startsWith('svg')) && names.some((n) => n.includes('legend-item')));
+  assert.ok(
+    names.some((n) => n.includes('manifold-grid')) &&
+      names.some((n) => n.startsWith('svg')) &&
+      names.some((n) => n.includes('legend-item')),
+  );
 
   // The side tabs: arrow keys move between headers, Enter opens one. Enter toggles a legend entry.
   await page.locator('vscode-tab-header.tab-images').focus();
@@ -123,7 +151,7 @@ test('arrow keys pan and + / − zoom the focused scatter, with a visible focus 
   await page.keyboard.press('+');
   await frameDrawn(page);
   const [x3, y3] = await at();
-  assert.ok(Math.abs((x3 - cx) - 1.25 * (x2 - cx)) < 2 && Math.abs((y3 - cy) - 1.25 * (y2 - cy)) < 2, `+ zooms in: ${x2},${y2} → ${x3},${y3}`);
+  assert.ok(Math.abs(x3 - cx - 1.25 * (x2 - cx)) < 2 && Math.abs(y3 - cy - 1.25 * (y2 - cy)) < 2, `+ zooms in: ${x2},${y2} → ${x3},${y3}`);
   await page.keyboard.press('-');
   await frameDrawn(page);
   const [x4, y4] = await at();
@@ -136,6 +164,9 @@ test('arrow keys pan and + / − zoom the focused scatter, with a visible focus 
   const reset = JSON.stringify(await savedTransform(page));
   await page.keyboard.press('ArrowLeft');
   // A key pan comes to rest at once and the view is saved then: wait for the saved view to change.
-  await page.waitForFunction((before) => JSON.stringify(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform ?? null) !== before, reset);
+  await page.waitForFunction(
+    (before) => JSON.stringify(JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform ?? null) !== before,
+    reset,
+  );
   assert.deepEqual(await savedTransform(page), { k: 1, x: 40, y: 0 }, 'the panned view is saved in the webview state');
 });

@@ -8,7 +8,18 @@ import type { Page } from 'playwright-core';
 import type { DecodeLatentsMessage } from '../../src/protocol/webview';
 import { gaussianEdges, inverseNormalCdf } from '../../webview/core/grid';
 import { greyImages, initMessage, pointsMessage } from './fixtures';
-import { clientPositionFromAxes, frameDrawn, pageProblems, postToWebview, postedMessages, savedTransform, screenshot, startHarness, waitForPosted, type Harness } from './harness';
+import {
+  clientPositionFromAxes,
+  frameDrawn,
+  pageProblems,
+  postToWebview,
+  postedMessages,
+  savedTransform,
+  screenshot,
+  startHarness,
+  waitForPosted,
+  type Harness,
+} from './harness';
 
 let harness: Harness;
 let page: Page;
@@ -42,12 +53,15 @@ async function decodes(): Promise<DecodeLatentsMessage[]> {
 
 /** RGBA of the manifold canvas under a client position. */
 async function manifoldPixel(clientX: number, clientY: number): Promise<number[]> {
-  return page.evaluate(([x, y]) => {
-    const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
-    const box = c.getBoundingClientRect();
-    const d = window.devicePixelRatio;
-    return Array.from(c.getContext('2d')!.getImageData(Math.round((x - box.left) * d), Math.round((y - box.top) * d), 1, 1).data);
-  }, [clientX, clientY] as const);
+  return page.evaluate(
+    ([x, y]) => {
+      const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
+      const box = c.getBoundingClientRect();
+      const d = window.devicePixelRatio;
+      return Array.from(c.getContext('2d')!.getImageData(Math.round((x - box.left) * d), Math.round((y - box.top) * d), 1, 1).data);
+    },
+    [clientX, clientY] as const,
+  );
 }
 
 async function manifoldCoverage(): Promise<number> {
@@ -78,10 +92,20 @@ test('a manifold decode that never gets an answer frees its slot after 15 s, and
   assert.notEqual(next.requestId, lost.requestId);
   assert.match((await page.locator('.toolbar .message').textContent()) ?? '', /no answer within 15 s/);
   // The lost request's late answer is not drawn; the newest one is.
-  await postToWebview(page, { type: 'images', requestId: lost.requestId, images: greyImages(lost.latents.length / 2), latents: lost.latents });
+  await postToWebview(page, {
+    type: 'images',
+    requestId: lost.requestId,
+    images: greyImages(lost.latents.length / 2),
+    latents: lost.latents,
+  });
   await page.clock.runFor(100);
   assert.equal(await manifoldCoverage(), 0, 'a late answer to an abandoned request is not drawn');
-  await postToWebview(page, { type: 'images', requestId: next.requestId, images: greyImages(next.latents.length / 2), latents: next.latents });
+  await postToWebview(page, {
+    type: 'images',
+    requestId: next.requestId,
+    images: greyImages(next.latents.length / 2),
+    latents: next.latents,
+  });
   await page.clock.runFor(100);
   await page.waitForFunction(() => {
     const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
@@ -98,14 +122,22 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
   await open({ clock: true });
   await page.locator('vscode-checkbox.manifold-toggle').click();
   const [view] = await waitForPosted(page, 'decode');
-  await postToWebview(page, { type: 'images', requestId: view.requestId, images: greyImages(view.latents.length / 2), latents: view.latents });
+  await postToWebview(page, {
+    type: 'images',
+    requestId: view.requestId,
+    images: greyImages(view.latents.length / 2),
+    latents: view.latents,
+  });
   await page.locator('select.manifold-grid').selectOption('prior');
   const [, prior] = await waitForPosted(page, 'decode', 2);
   const n = 15;
   assert.equal(prior.latents.length, n * n * 2, 'a 15 × 15 grid of 2-D latents');
   // Row-major from the top: cell (0, 0) is at the 5 % quantile in x and the 95 % quantile in y.
   const q05 = inverseNormalCdf(0.05);
-  assert.ok(Math.abs(prior.latents[0] - q05) < 1e-5 && Math.abs(prior.latents[1] + q05) < 1e-5, `first latent ${prior.latents[0]}, ${prior.latents[1]}`);
+  assert.ok(
+    Math.abs(prior.latents[0] - q05) < 1e-5 && Math.abs(prior.latents[1] + q05) < 1e-5,
+    `first latent ${prior.latents[0]}, ${prior.latents[1]}`,
+  );
   const centre = (7 * n + 7) * 2;
   assert.ok(Math.abs(prior.latents[centre]) < 1e-6 && Math.abs(prior.latents[centre + 1]) < 1e-6);
   // Image i has grey 20·i + 10 (mod 256): the tile under each latent must be that latent's image.
@@ -115,7 +147,12 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
     const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
     return c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data[3] === 255;
   });
-  for (const [r, c] of [[0, 0], [7, 7], [3, 11], [14, 14]]) {
+  for (const [r, c] of [
+    [0, 0],
+    [7, 7],
+    [3, 11],
+    [14, 14],
+  ]) {
     const i = r * n + c;
     const [px, py] = await clientPositionFromAxes(page, prior.latents[2 * i], prior.latents[2 * i + 1]);
     assert.deepEqual(await manifoldPixel(px, py), [grey(i), grey(i), grey(i), 255], `tile (${r}, ${c}) at its latent`);

@@ -10,7 +10,10 @@ export interface Frame {
 }
 
 export function fitFrame(coords: Float32Array, widthPx: number, heightPx: number, padding = 0.06): Frame {
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (let i = 0; i < coords.length; i += 2) {
     const x = coords[i];
     const y = coords[i + 1];
@@ -21,7 +24,10 @@ export function fitFrame(coords: Float32Array, widthPx: number, heightPx: number
     if (y > maxY) maxY = y;
   }
   if (minX > maxX) {
-    minX = -3; maxX = 3; minY = -3; maxY = 3;
+    minX = -3;
+    maxX = 3;
+    minY = -3;
+    maxY = 3;
   }
   const cx = (minX + maxX) / 2;
   const cy = (minY + maxY) / 2;

@@ -113,7 +113,13 @@ export class GridIndex {
 }
 
 /** The same answer as GridIndex#nearest by scanning every point: for hovers before the index is built. */
-export function nearestByScan(coords: Float32Array, x: number, y: number, radius: number, accept: (index: number) => boolean = () => true): number | null {
+export function nearestByScan(
+  coords: Float32Array,
+  x: number,
+  y: number,
+  radius: number,
+  accept: (index: number) => boolean = () => true,
+): number | null {
   if (!(radius >= 0) || !Number.isFinite(x) || !Number.isFinite(y)) return null;
   const n = coords.length >> 1;
   let best: number | null = null;

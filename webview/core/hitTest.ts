@@ -17,13 +17,21 @@ export function pointInPolygon(x: number, y: number, polygon: readonly Point2[])
 export function rectPolygon(a: Point2, b: Point2): Point2[] {
   const [x0, x1] = a[0] < b[0] ? [a[0], b[0]] : [b[0], a[0]];
   const [y0, y1] = a[1] < b[1] ? [a[1], b[1]] : [b[1], a[1]];
-  return [[x0, y0], [x1, y0], [x1, y1], [x0, y1]];
+  return [
+    [x0, y0],
+    [x1, y0],
+    [x1, y1],
+    [x0, y1],
+  ];
 }
 
 /** Indices of the points (count × 2 coords) inside the polygon; a bounding-box test first. */
 export function pointsInPolygon(coords: Float32Array, polygon: readonly Point2[]): Uint32Array {
   if (polygon.length < 3) return new Uint32Array(0);
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (const [x, y] of polygon) {
     if (x < minX) minX = x;
     if (x > maxX) maxX = x;

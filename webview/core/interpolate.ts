@@ -36,12 +36,7 @@ export function slerp(a: ArrayLike<number>, b: ArrayLike<number>, t: number): Fl
 }
 
 /** `steps` latents from a to b inclusive, row-major steps × dims. */
-export function interpolationLatents(
-  a: ArrayLike<number>,
-  b: ArrayLike<number>,
-  steps: number,
-  kind: InterpolationKind,
-): Float32Array {
+export function interpolationLatents(a: ArrayLike<number>, b: ArrayLike<number>, steps: number, kind: InterpolationKind): Float32Array {
   if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolation: steps must be an integer ≥ 2, got ${steps}`);
   const dims = a.length;
   const out = new Float32Array(steps * dims);

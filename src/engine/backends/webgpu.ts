@@ -93,7 +93,11 @@ function loadDawn(): GPU {
 export async function listAdapters(): Promise<GpuAdapterReport[]> {
   const g = loadDawn();
   const seen = new Map<string, GpuAdapterReport>();
-  for (const options of [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }] as GPURequestAdapterOptions[]) {
+  for (const options of [
+    { powerPreference: 'high-performance' },
+    { powerPreference: 'low-power' },
+    { forceFallbackAdapter: true },
+  ] as GPURequestAdapterOptions[]) {
     const adapter = await g.requestAdapter(options);
     if (!adapter) continue;
     const report = describeAdapter(adapter);
@@ -142,7 +146,11 @@ create([]).requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
     const env = { ...process.env, ELECTRON_RUN_AS_NODE: '1' };
     execFile(process.execPath, ['-e', script], { env, timeout: PROBE_TIMEOUT_MS, encoding: 'utf8' }, (err, stdout, stderr) => {
       if (err) {
-        const how = err.killed ? `did not answer within ${PROBE_TIMEOUT_MS / 1000} s` : err.signal ? `crashed (${err.signal})` : `failed (${lastLine(stderr) || err.message})`;
+        const how = err.killed
+          ? `did not answer within ${PROBE_TIMEOUT_MS / 1000} s`
+          : err.signal
+            ? `crashed (${err.signal})`
+            : `failed (${lastLine(stderr) || err.message})`;
         reject(new Error(`probing the GPU through Dawn ${how}; check the GPU driver`));
         return;
       }
@@ -154,7 +162,10 @@ create([]).requestAdapter({ powerPreference: 'high-performance' }).then((a) => {
 }
 
 function lastLine(text: string): string {
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('Warning:'));
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('Warning:'));
   return lines[lines.length - 1] ?? '';
 }
 

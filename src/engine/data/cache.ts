@@ -176,7 +176,11 @@ function choicePath(cacheDir: string, root: string): string {
 
 export async function readChoice(cacheDir: string, root: string, listingKey: string): Promise<Preprocessing | null> {
   try {
-    const saved = JSON.parse(await fs.readFile(choicePath(cacheDir, root), 'utf8')) as { root: string; listingKey: string; pre: Preprocessing };
+    const saved = JSON.parse(await fs.readFile(choicePath(cacheDir, root), 'utf8')) as {
+      root: string;
+      listingKey: string;
+      pre: Preprocessing;
+    };
     return saved.root === root && saved.listingKey === listingKey ? saved.pre : null;
   } catch {
     return null;

@@ -46,14 +46,21 @@ function megabytes(bytes: number): string {
 }
 
 /** Reads a file with the size guards; a string is the reason it cannot be used. */
-async function readGuarded(path: string): Promise<{ buf: Buffer; size: number; mtimeMs: number } | { reason: string; cacheable: boolean; size?: number; mtimeMs?: number }> {
+async function readGuarded(
+  path: string,
+): Promise<{ buf: Buffer; size: number; mtimeMs: number } | { reason: string; cacheable: boolean; size?: number; mtimeMs?: number }> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(path, 'r');
     const st = await handle.stat();
     if (st.size === 0) return { reason: 'empty file (0 bytes)', cacheable: true, size: 0, mtimeMs: st.mtimeMs };
     if (st.size > MAX_FILE_BYTES) {
-      return { reason: `too large: ${megabytes(st.size)}, above the ${megabytes(MAX_FILE_BYTES)} file-size limit`, cacheable: true, size: st.size, mtimeMs: st.mtimeMs };
+      return {
+        reason: `too large: ${megabytes(st.size)}, above the ${megabytes(MAX_FILE_BYTES)} file-size limit`,
+        cacheable: true,
+        size: st.size,
+        mtimeMs: st.mtimeMs,
+      };
     }
     const buf = await handle.readFile();
     return { buf, size: st.size, mtimeMs: st.mtimeMs };
@@ -115,7 +122,13 @@ export async function decodeImage(path: string, pre: Preprocessing): Promise<Dec
     const { data, info } = await pipeline(buf, pre).toBuffer({ resolveWithObject: true });
     const expected = pre.width * pre.height * pre.channels;
     if (info.width !== pre.width || info.height !== pre.height || info.channels !== pre.channels || data.length !== expected) {
-      return { ok: false, reason: `could not be converted to ${pre.width}×${pre.height}×${pre.channels} (got ${info.width}×${info.height}×${info.channels})`, cacheable: true, size, mtimeMs };
+      return {
+        ok: false,
+        reason: `could not be converted to ${pre.width}×${pre.height}×${pre.channels} (got ${info.width}×${info.height}×${info.channels})`,
+        cacheable: true,
+        size,
+        mtimeMs,
+      };
     }
     return { ok: true, pixels: new Uint8Array(data.buffer, data.byteOffset, data.length), size, mtimeMs };
   } catch (err) {

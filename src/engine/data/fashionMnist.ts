@@ -7,7 +7,16 @@ import { encodePng } from './png';
 
 export const FASHION_MNIST_DIR = process.env.FASHION_MNIST_DIR ?? '/usr/share/datasets/fashion-mnist';
 export const FASHION_MNIST_CLASSES = [
-  'T-shirt_top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle_boot',
+  'T-shirt_top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle_boot',
 ] as const;
 
 export type Split = 'train' | 'test';
@@ -24,7 +33,8 @@ export async function readFashionMnist(split: Split, dir = FASHION_MNIST_DIR): P
   }
   const set = await readIdxImageSet(files.images, files.labels);
   for (let i = 0; i < set.count; i++) {
-    if (set.labels[i] >= FASHION_MNIST_CLASSES.length) throw new Error(`${files.labels}: label ${set.labels[i]} at index ${i} is not a Fashion-MNIST class (0–9).`);
+    if (set.labels[i] >= FASHION_MNIST_CLASSES.length)
+      throw new Error(`${files.labels}: label ${set.labels[i]} at index ${i} is not a Fashion-MNIST class (0–9).`);
   }
   return set;
 }
@@ -33,7 +43,12 @@ export async function readFashionMnist(split: Split, dir = FASHION_MNIST_DIR): P
  * Writes the first `n` images of a split as `<outDir>/<class>/<index>.png` (index 1-based, the
  * image's row in the IDX file, 5 digits). Returns how many were written.
  */
-export async function writeFashionMnistPngs(outDir: string, split: Split, n: number, onProgress?: (done: number, total: number) => void): Promise<number> {
+export async function writeFashionMnistPngs(
+  outDir: string,
+  split: Split,
+  n: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<number> {
   const set = await readFashionMnist(split);
   const count = Math.min(Math.max(0, Math.floor(n)), set.count);
   for (const cls of FASHION_MNIST_CLASSES) await fs.mkdir(join(outDir, cls), { recursive: true });

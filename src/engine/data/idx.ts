@@ -25,7 +25,8 @@ export function parseIdx(buf: Uint8Array, name = 'IDX data'): IdxArray {
   }
   if (ndims < 1) throw new Error(`${name}: IDX header declares 0 dimensions.`);
   const headerBytes = 4 + 4 * ndims;
-  if (buf.length < headerBytes) throw new Error(`${name}: truncated IDX header: ${ndims} dimensions need ${headerBytes} bytes, the file has ${buf.length}.`);
+  if (buf.length < headerBytes)
+    throw new Error(`${name}: truncated IDX header: ${ndims} dimensions need ${headerBytes} bytes, the file has ${buf.length}.`);
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const dims = Array.from({ length: ndims }, (_, i) => view.getUint32(4 + 4 * i, false));
   const expected = dims.reduce((a, b) => a * b, 1);
@@ -72,10 +73,14 @@ export interface IdxImageSet {
 /** An images file (3-D) and its labels file (1-D) with matching counts. */
 export async function readIdxImageSet(imagesPath: string, labelsPath: string): Promise<IdxImageSet> {
   const [images, labels] = await Promise.all([readIdxFile(imagesPath), readIdxFile(labelsPath)]);
-  if (images.dims.length !== 3) throw new Error(`${imagesPath}: expected 3 dimensions (count × rows × columns), found ${images.dims.length}; is this a labels file?`);
-  if (labels.dims.length !== 1) throw new Error(`${labelsPath}: expected 1 dimension (count), found ${labels.dims.length}; is this an images file?`);
+  if (images.dims.length !== 3)
+    throw new Error(`${imagesPath}: expected 3 dimensions (count × rows × columns), found ${images.dims.length}; is this a labels file?`);
+  if (labels.dims.length !== 1)
+    throw new Error(`${labelsPath}: expected 1 dimension (count), found ${labels.dims.length}; is this an images file?`);
   if (images.dims[0] !== labels.dims[0]) {
-    throw new Error(`${imagesPath} holds ${images.dims[0]} images but ${labelsPath} holds ${labels.dims[0]} labels; use the files of the same split.`);
+    throw new Error(
+      `${imagesPath} holds ${images.dims[0]} images but ${labelsPath} holds ${labels.dims[0]} labels; use the files of the same split.`,
+    );
   }
   return { count: images.dims[0], height: images.dims[1], width: images.dims[2], images: images.data, labels: labels.data };
 }

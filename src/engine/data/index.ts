@@ -12,7 +12,13 @@ export { loadFolder, loadFiles } from './load';
 export { demoImages, drawShape, writeDemoFolder, DEMO_CLASSES, DEMO_FACTORS, type DemoImages } from './demo';
 export { encodePng, writePngs } from './png';
 export { parseIdx, readIdxFile, readIdxImageSet, type IdxArray, type IdxImageSet } from './idx';
-export { FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, prepareFashionMnistFolder, readFashionMnist, writeFashionMnistPngs } from './fashionMnist';
+export {
+  FASHION_MNIST_CLASSES,
+  FASHION_MNIST_DIR,
+  prepareFashionMnistFolder,
+  readFashionMnist,
+  writeFashionMnistPngs,
+} from './fashionMnist';
 export { defaultCacheDir } from './cache';
 export { flushImageCache, releaseImageCache } from './packStore';
 export { MAX_FILE_BYTES, MAX_INPUT_PIXELS, type ImageFile, type LoadOptions, type LoadedImages, type ScanResult } from './types';
@@ -34,5 +40,8 @@ export async function loadDataset(source: DatasetSource, opts: LoadOptions = {})
   }
   const root = resolve(source.path);
   const { loaded, fingerprint } = await loadFolderWithFingerprint(root, opts);
-  return { ...loaded, summary: { source: { kind: 'folder', path: root }, count: loaded.count, skipped: loaded.skipped.length, fingerprint } };
+  return {
+    ...loaded,
+    summary: { source: { kind: 'folder', path: root }, count: loaded.count, skipped: loaded.skipped.length, fingerprint },
+  };
 }

@@ -35,7 +35,10 @@ export async function loadFolder(root: string, opts: LoadOptions = {}): Promise<
 }
 
 /** loadFolder, plus the sha256 over sorted relative paths, sizes and mtimes of the images used. */
-export async function loadFolderWithFingerprint(root: string, opts: LoadOptions = {}): Promise<{ loaded: LoadedImages; fingerprint: string }> {
+export async function loadFolderWithFingerprint(
+  root: string,
+  opts: LoadOptions = {},
+): Promise<{ loaded: LoadedImages; fingerprint: string }> {
   const absRoot = resolve(root);
   const scan = await scanFolder(absRoot, { signal: opts.signal });
   for (const p of scan.problems) opts.onProblem?.(p);
@@ -72,13 +75,21 @@ export async function loadFiles(files: string[], pre: Preprocessing, opts: LoadO
     return parts.length > 1 && parts[0] !== '..' ? parts[0] : null;
   };
   const labelNames =
-    opts.labelNames ?? (labelRoot === undefined ? [] : [...new Set(paths.map(labelOf).filter((l): l is string => l !== null))].sort(compareCodeUnits));
+    opts.labelNames ??
+    (labelRoot === undefined ? [] : [...new Set(paths.map(labelOf).filter((l): l is string => l !== null))].sort(compareCodeUnits));
   const labelIndex = new Map(labelNames.map((name, i) => [name, i]));
   const packRoot = labelRoot ?? commonFolder(paths);
 
   const items: LoadItem[] = [];
   const statProblems: FileProblem[] = [];
-  const stats = await Promise.all(paths.map((path) => fs.stat(path).then((st) => st, (err: unknown) => err)));
+  const stats = await Promise.all(
+    paths.map((path) =>
+      fs.stat(path).then(
+        (st) => st,
+        (err: unknown) => err,
+      ),
+    ),
+  );
   paths.forEach((path, i) => {
     const st = stats[i];
     if (!(st instanceof Stats)) {
@@ -88,7 +99,13 @@ export async function loadFiles(files: string[], pre: Preprocessing, opts: LoadO
       return;
     }
     const label = labelOf(path);
-    items.push({ path, rel: relative(packRoot, path), label: label === null ? -1 : (labelIndex.get(label) ?? -1), size: st.size, mtimeMs: st.mtimeMs });
+    items.push({
+      path,
+      rel: relative(packRoot, path),
+      label: label === null ? -1 : (labelIndex.get(label) ?? -1),
+      size: st.size,
+      mtimeMs: st.mtimeMs,
+    });
   });
   const loaded = await loadItems(items, valid, [...labelNames], packRoot, true, opts);
   loaded.skipped.unshift(...statProblems);
@@ -106,7 +123,11 @@ async function resolvePreprocessing(root: string, items: LoadItem[], opts: LoadO
   const listingKey = listing.digest('hex');
   const remembered = cacheDir === null ? null : await readChoice(cacheDir, root, listingKey);
   if (remembered) return validatePreprocessing(remembered);
-  const pre = await choosePreprocessing(items.map((i) => i.path), g, decodeConcurrency());
+  const pre = await choosePreprocessing(
+    items.map((i) => i.path),
+    g,
+    decodeConcurrency(),
+  );
   if (cacheDir !== null) await writeChoice(cacheDir, root, listingKey, pre);
   return pre;
 }

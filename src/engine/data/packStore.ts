@@ -59,7 +59,16 @@ export async function openPack(file: string, root: string, pre: Preprocessing, m
   const entries = await readPack(file, root, pre);
   // Entries this process has not written yet survive another writer's newer file.
   if (mine) for (const key of mine.unwritten) entries.set(key, mine.entries.get(key)!);
-  await remember({ file, root, pre, entries, stamp: await stampOf(file), unwritten: mine?.unwritten ?? new Set(), maxBytes, timer: mine?.timer });
+  await remember({
+    file,
+    root,
+    pre,
+    entries,
+    stamp: await stampOf(file),
+    unwritten: mine?.unwritten ?? new Set(),
+    maxBytes,
+    timer: mine?.timer,
+  });
   return entries;
 }
 

@@ -3,11 +3,13 @@ import { promises as fs } from 'node:fs';
 import { join, resolve } from 'node:path';
 import sharp from 'sharp';
 import type { ImageBatch } from '../../protocol/engine';
-import { writeNewFileAtomic } from '../runStore-fs';
+import { writeNewFileAtomic } from '../runStore/fs';
 
 export async function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Promise<Buffer> {
   if (pixels.length !== width * height * channels) {
-    throw new Error(`encodePng: ${pixels.length} bytes given for a ${width}×${height}×${channels} image (${width * height * channels} expected).`);
+    throw new Error(
+      `encodePng: ${pixels.length} bytes given for a ${width}×${height}×${channels} image (${width * height * channels} expected).`,
+    );
   }
   return sharp(pixels, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
 }
@@ -23,7 +25,9 @@ export async function writePngs(batch: ImageBatch, dir: string, stem: string): P
   await fs.mkdir(absDir, { recursive: true });
   const pixelBytes = batch.width * batch.height * batch.channels;
   if (batch.pixels.length < batch.count * pixelBytes) {
-    throw new Error(`writePngs: the batch holds ${batch.pixels.length} bytes, ${batch.count * pixelBytes} expected for ${batch.count} images.`);
+    throw new Error(
+      `writePngs: the batch holds ${batch.pixels.length} bytes, ${batch.count * pixelBytes} expected for ${batch.count} images.`,
+    );
   }
   const written: string[] = [];
   let n = 1;

@@ -39,7 +39,11 @@ export async function scanFolder(root: string, opts: { signal?: AbortSignal } = 
   let rootReal: string;
   try {
     const st = await fs.stat(absRoot);
-    if (!st.isDirectory()) throw new EngineError('no-images', `No usable images in ${absRoot}: it is a file, not a folder. Choose the folder that holds the images.`);
+    if (!st.isDirectory())
+      throw new EngineError(
+        'no-images',
+        `No usable images in ${absRoot}: it is a file, not a folder. Choose the folder that holds the images.`,
+      );
     rootReal = await fs.realpath(absRoot);
   } catch (err) {
     if (err instanceof EngineError) throw err;
@@ -100,7 +104,14 @@ export async function scanFolder(root: string, opts: { signal?: AbortSignal } = 
       }
     }
     // Sizes and times of a folder's images are read together: large folders scan much faster.
-    const stats = await Promise.all(imagePaths.map((path) => fs.stat(path).then((st) => st, (err: unknown) => err)));
+    const stats = await Promise.all(
+      imagePaths.map((path) =>
+        fs.stat(path).then(
+          (st) => st,
+          (err: unknown) => err,
+        ),
+      ),
+    );
     imagePaths.forEach((path, i) => {
       const st = stats[i];
       if (!(st instanceof Stats)) {

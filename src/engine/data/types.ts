@@ -60,7 +60,6 @@ export interface LoadOptions {
   onProgress?(done: number, total: number): void;
 }
 
-
 /** Decompression-bomb guards. */
 export const MAX_INPUT_PIXELS = 40_000_000;
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;

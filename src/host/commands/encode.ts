@@ -13,10 +13,18 @@ async function pickFolder(): Promise<string | undefined> {
     ...folders.map((f) => ({ label: `$(folder) ${f.name}`, description: f.uri.fsPath, path: f.uri.fsPath as string | undefined })),
     { label: '$(folder-opened) Choose a folder…', description: '', path: undefined },
   ];
-  const choice = await vscode.window.showQuickPick(items, { title: 'VAE: Encode Image Folder', placeHolder: 'Which folder of images? (Tip: right-click a folder in the Explorer.)' });
+  const choice = await vscode.window.showQuickPick(items, {
+    title: 'VAE: Encode Image Folder',
+    placeHolder: 'Which folder of images? (Tip: right-click a folder in the Explorer.)',
+  });
   if (!choice) return undefined;
   if (choice.path) return choice.path;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Encode this folder', defaultUri: folders[0]?.uri });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Encode this folder',
+    defaultUri: folders[0]?.uri,
+  });
   return picked?.[0]?.fsPath;
 }
 
@@ -40,7 +48,11 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
     log.warn(file ? `Skipped ${file}: ${reason}` : reason);
   };
   return vscode.window.withProgress(
-    { location: vscode.ProgressLocation.Notification, title: `Encoding ${folderLabel(folder)} with "${model.manifest.name}"`, cancellable: true },
+    {
+      location: vscode.ProgressLocation.Notification,
+      title: `Encoding ${folderLabel(folder)} with "${model.manifest.name}"`,
+      cancellable: true,
+    },
     async (progress, token) => {
       let lastPercent = 0;
       const onEvent = (e: EngineEvent) => {
@@ -53,7 +65,10 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
           lastPercent = Math.max(lastPercent, percent);
         }
       };
-      const { id, result } = engine.begin<'encodeFolder'>({ type: 'encodeFolder', runDir: model.runDir, folder, incremental: true }, onEvent);
+      const { id, result } = engine.begin<'encodeFolder'>(
+        { type: 'encodeFolder', runDir: model.runDir, folder, incremental: true },
+        onEvent,
+      );
       token.onCancellationRequested(() => void engine.cancel(id));
       let encoding: Encoding;
       try {
@@ -64,14 +79,20 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
       }
       for (const p of encoding.skipped) logSkipped(p.file, p.reason);
       const count = encoding.files.length;
-      log.info(`Encoded ${folder}: ${count} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`);
+      log.info(
+        `Encoded ${folder}: ${count} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`,
+      );
       session.showEncoding(encoding);
       host.showExplorer(true);
       if (!quiet) {
-        const skippedNote = encoding.skipped.length ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).` : '';
+        const skippedNote = encoding.skipped.length
+          ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).`
+          : '';
         const reuseNote = encoding.reused ? ` (${encoding.encoded} new or changed, ${encoding.reused} re-used)` : '';
         const actions = encoding.skipped.length ? ['Show Log'] : [];
-        void vscode.window.showInformationMessage(`Encoded ${count} images from ${folderLabel(folder)}${reuseNote}.${skippedNote}`, ...actions).then((c) => c && log.show(true));
+        void vscode.window
+          .showInformationMessage(`Encoded ${count} images from ${folderLabel(folder)}${reuseNote}.${skippedNote}`, ...actions)
+          .then((c) => c && log.show(true));
       }
       return encoding;
     },

@@ -24,7 +24,9 @@ export class CommandHost {
   async loadRun(runDir: string): Promise<RunInfo> {
     const info = await this.session.engine().request<'loadRun'>({ type: 'loadRun', runDir });
     this.session.setActiveModel(info);
-    this.log.info(`Active model: ${info.manifest.name} (${runDir}), ${info.manifest.epochsCompleted} epochs, state ${info.manifest.state}.`);
+    this.log.info(
+      `Active model: ${info.manifest.name} (${runDir}), ${info.manifest.epochsCompleted} epochs, state ${info.manifest.state}.`,
+    );
     return info;
   }
 

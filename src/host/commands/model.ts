@@ -18,8 +18,11 @@ async function loadAndShow(host: CommandHost, runDir: string): Promise<void> {
     host.showExplorer(true);
     const folder = host.session.rememberedFolder;
     // Show the points again when the model was used on a folder that still exists.
-    if (folder && info.encodings.includes(folder) && existsSync(folder) && vscode.workspace.isTrusted) await encodeFolder(host, folder, true);
-    void vscode.window.showInformationMessage(`Loaded "${info.manifest.name}" (${info.manifest.epochsCompleted} epochs, latent size ${info.manifest.model.latentSize}).`);
+    if (folder && info.encodings.includes(folder) && existsSync(folder) && vscode.workspace.isTrusted)
+      await encodeFolder(host, folder, true);
+    void vscode.window.showInformationMessage(
+      `Loaded "${info.manifest.name}" (${info.manifest.epochsCompleted} epochs, latent size ${info.manifest.model.latentSize}).`,
+    );
   } catch (e) {
     void showEngineError(e, host.log, `Loading ${runDir}`);
   }
@@ -27,7 +30,10 @@ async function loadAndShow(host: CommandHost, runDir: string): Promise<void> {
 
 export async function loadModelCommand(host: CommandHost): Promise<void> {
   const found = await vscode.workspace.findFiles('**/.vae/*/run.json', '**/node_modules/**', 500);
-  const runs = await findRuns(allRunLocations(), found.map((u) => u.fsPath));
+  const runs = await findRuns(
+    allRunLocations(),
+    found.map((u) => u.fsPath),
+  );
   const active = host.session.activeModel?.runDir;
   const items: (vscode.QuickPickItem & { runDir?: string })[] = runs.map((r) => ({
     label: `${r.runDir === active ? '$(check)' : '$(circuit-board)'} ${r.name}`,
@@ -44,7 +50,12 @@ export async function loadModelCommand(host: CommandHost): Promise<void> {
   if (!choice) return;
   let runDir = choice.runDir;
   if (!runDir) {
-    const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Load this run', title: 'A run folder holds run.json' });
+    const picked = await vscode.window.showOpenDialog({
+      canSelectFolders: true,
+      canSelectFiles: false,
+      openLabel: 'Load this run',
+      title: 'A run folder holds run.json',
+    });
     runDir = picked?.[0]?.fsPath;
     if (!runDir) return;
   }
@@ -75,12 +86,15 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
   const model = await host.model('Sampling');
   if (!model) return;
   const m = model.manifest;
-  const countText = options.count !== undefined ? String(options.count) : await vscode.window.showInputBox({
-    title: `VAE: Sample into Workspace — "${m.name}"`,
-    prompt: 'How many images to decode and write as PNG files?',
-    value: '16',
-    validateInput: (v) => checkSampleCount(v),
-  });
+  const countText =
+    options.count !== undefined
+      ? String(options.count)
+      : await vscode.window.showInputBox({
+          title: `VAE: Sample into Workspace — "${m.name}"`,
+          prompt: 'How many images to decode and write as PNG files?',
+          value: '16',
+          validateInput: (v) => checkSampleCount(v),
+        });
   if (countText === undefined) return;
   const badCount = checkSampleCount(countText);
   if (badCount) {
@@ -91,7 +105,10 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
   let mode: SampleMode = { kind: 'prior' };
   let stem = 'sample';
   if (m.model.conditional && m.labels.length) {
-    const picks = [{ label: 'From the prior N(0, I)', label2: undefined as string | undefined }, ...m.labels.map((l) => ({ label: `Label: ${l}`, label2: l }))];
+    const picks = [
+      { label: 'From the prior N(0, I)', label2: undefined as string | undefined },
+      ...m.labels.map((l) => ({ label: `Label: ${l}`, label2: l })),
+    ];
     const choice = await vscode.window.showQuickPick(picks, { title: 'Sample from the prior or for a label?' });
     if (!choice) return;
     if (choice.label2 !== undefined) {
@@ -105,11 +122,16 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
     return;
   }
   try {
-    const files = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `Sampling ${count} images from "${m.name}"` }, async () => {
-      // The worker samples and writes the files: the pixels never travel through the host.
-      const seed = Math.floor(Math.random() * 2 ** 31);
-      return (await host.session.engine().request<'writeSamples'>({ type: 'writeSamples', runDir: model.runDir, count, mode, seed, dir, stem })).files;
-    });
+    const files = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Sampling ${count} images from "${m.name}"` },
+      async () => {
+        // The worker samples and writes the files: the pixels never travel through the host.
+        const seed = Math.floor(Math.random() * 2 ** 31);
+        return (
+          await host.session.engine().request<'writeSamples'>({ type: 'writeSamples', runDir: model.runDir, count, mode, seed, dir, stem })
+        ).files;
+      },
+    );
     host.log.info(`Wrote ${files.length} samples of "${m.name}" to ${dir}: ${files.map((f) => basename(f)).join(', ')}`);
     if (files[0]) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));
     void vscode.window.showInformationMessage(`Wrote ${files.length} PNG files to ${vscode.workspace.asRelativePath(dir)}.`);
@@ -124,7 +146,10 @@ export async function exportProjectorCommand(host: CommandHost): Promise<void> {
   if (!model) return;
   let encoding = host.session.shownEncoding;
   if (!encoding || encoding.runDir !== model.runDir) {
-    const choice = await vscode.window.showWarningMessage(`Nothing encoded with "${model.manifest.name}" yet. Encode a folder first.`, 'Encode a Folder');
+    const choice = await vscode.window.showWarningMessage(
+      `Nothing encoded with "${model.manifest.name}" yet. Encode a folder first.`,
+      'Encode a Folder',
+    );
     if (choice) await vscode.commands.executeCommand('vae.encodeFolder');
     encoding = host.session.shownEncoding;
     if (!encoding || encoding.runDir !== model.runDir) return;

@@ -19,14 +19,26 @@ interface DataChoice extends vscode.QuickPickItem {
 async function pickData(): Promise<DatasetSource | undefined> {
   const folders = vscode.workspace.workspaceFolders ?? [];
   const items: DataChoice[] = [
-    ...folders.map((f) => ({ label: `$(folder) ${f.name}`, description: f.uri.fsPath, source: { kind: 'folder', path: f.uri.fsPath } as DatasetSource })),
+    ...folders.map((f) => ({
+      label: `$(folder) ${f.name}`,
+      description: f.uri.fsPath,
+      source: { kind: 'folder', path: f.uri.fsPath } as DatasetSource,
+    })),
     { label: '$(beaker) Built-in demo set', description: 'procedurally drawn shapes, 28×28, no download', source: { kind: 'demo' } },
     { label: '$(folder-opened) Choose a folder…', source: 'browse' },
   ];
-  const choice = await vscode.window.showQuickPick(items, { title: 'VAE: Train — which images?', placeHolder: 'An image folder (sub-folders are labels) or the demo set' });
+  const choice = await vscode.window.showQuickPick(items, {
+    title: 'VAE: Train — which images?',
+    placeHolder: 'An image folder (sub-folders are labels) or the demo set',
+  });
   if (!choice) return undefined;
   if (choice.source !== 'browse') return choice.source;
-  const picked = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, openLabel: 'Train on this folder', defaultUri: folders[0]?.uri });
+  const picked = await vscode.window.showOpenDialog({
+    canSelectFolders: true,
+    canSelectFiles: false,
+    openLabel: 'Train on this folder',
+    defaultUri: folders[0]?.uri,
+  });
   return picked?.[0] ? { kind: 'folder', path: picked[0].fsPath } : undefined;
 }
 
@@ -46,7 +58,11 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
   const { session, log } = host;
   if (!requireTrust('Training')) return;
   if (session.training) {
-    const choice = await vscode.window.showWarningMessage(`"${session.training.name}" is training now; one run trains at a time.`, 'Stop Training', 'Show Progress');
+    const choice = await vscode.window.showWarningMessage(
+      `"${session.training.name}" is training now; one run trains at a time.`,
+      'Stop Training',
+      'Show Progress',
+    );
     if (choice === 'Stop Training') await vscode.commands.executeCommand('vae.stopTraining');
     else if (choice === 'Show Progress') host.showExplorer();
     return;
@@ -55,7 +71,9 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
   if (!source) return;
   const root = runLocation(source.kind === 'folder' ? source.path : undefined);
   if (!root) {
-    void vscode.window.showErrorMessage('Open a folder in VS Code first: runs are saved in the workspace (setting "vae.runFolder", default .vae).');
+    void vscode.window.showErrorMessage(
+      'Open a folder in VS Code first: runs are saved in the workspace (setting "vae.runFolder", default .vae).',
+    );
     return;
   }
   const taken = await takenNames(root);
@@ -64,12 +82,14 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
     void vscode.window.showErrorMessage(`Run name "${options.name}": ${given}`);
     return;
   }
-  const name = options.name ?? await vscode.window.showInputBox({
-    title: 'VAE: Train — run name',
-    prompt: `The run is saved in ${vscode.workspace.asRelativePath(root)}/<name>/. Model and training settings come from "vae.*" settings.`,
-    value: defaultRunName(source.kind === 'folder' ? source.path : null, taken),
-    validateInput: (v) => checkRunName(v, taken),
-  });
+  const name =
+    options.name ??
+    (await vscode.window.showInputBox({
+      title: 'VAE: Train — run name',
+      prompt: `The run is saved in ${vscode.workspace.asRelativePath(root)}/<name>/. Model and training settings come from "vae.*" settings.`,
+      value: defaultRunName(source.kind === 'folder' ? source.path : null, taken),
+      validateInput: (v) => checkRunName(v, taken),
+    }));
   if (name === undefined) return;
   const runName = name.trim();
   const runDir = join(root, runName);
@@ -107,11 +127,22 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         } else if (e.type === 'epoch') {
           const s = e.summary;
           const v = s.validation ? `, validation −ELBO ${(-s.validation.elbo).toFixed(2)}` : '';
-          log.info(`Epoch ${s.epoch}: −ELBO ${(-s.train.elbo).toFixed(2)} (reconstruction ${s.train.reconstruction.toFixed(2)}, KL ${s.train.kl.toFixed(2)})${v}, ${s.activeUnits} active units, ${Math.round(s.imagesPerSecond)} img/s on ${s.backend}`);
+          log.info(
+            `Epoch ${s.epoch}: −ELBO ${(-s.train.elbo).toFixed(2)} (reconstruction ${s.train.reconstruction.toFixed(2)}, KL ${s.train.kl.toFixed(2)})${v}, ${s.activeUnits} active units, ${Math.round(s.imagesPerSecond)} img/s on ${s.backend}`,
+          );
         }
       };
       const { id, result } = engine.begin<'train'>(
-        { type: 'train', runDir, name: runName, dataset: source, model: settings.model, training: settings.training, preprocessing: settings.preprocessing, iwaeSamples: settings.iwaeSamples },
+        {
+          type: 'train',
+          runDir,
+          name: runName,
+          dataset: source,
+          model: settings.model,
+          training: settings.training,
+          preprocessing: settings.preprocessing,
+          iwaeSamples: settings.iwaeSamples,
+        },
         onEvent,
       );
       session.beginTraining({ requestId: id, runDir, name: runName, stopRequested: false }, settings.training.epochs);
@@ -130,7 +161,9 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
       const skippedNote = skipped ? ` ${skipped} file${skipped === 1 ? ' was' : 's were'} skipped (see the log).` : '';
       if (!m.checkpoint) {
         log.warn(`Training "${runName}" was cancelled before its first epoch ended; there is no checkpoint to load.`);
-        void vscode.window.showWarningMessage(`Training "${runName}" stopped before its first epoch ended, so there is no model to load.${skippedNote}`);
+        void vscode.window.showWarningMessage(
+          `Training "${runName}" stopped before its first epoch ended, so there is no model to load.${skippedNote}`,
+        );
         return;
       }
       try {
@@ -140,8 +173,11 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         return;
       }
       trained = outcome.state === 'complete';
-      const figures = m.last ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}.` : '';
-      const what = outcome.state === 'complete' ? 'finished' : `was stopped; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
+      const figures = m.last
+        ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}.`
+        : '';
+      const what =
+        outcome.state === 'complete' ? 'finished' : `was stopped; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
       log.info(`Training "${runName}" ${what}.${figures}`);
       void vscode.window
         .showInformationMessage(`Training "${runName}" ${what}.${figures}${skippedNote}`, 'Encode a Folder', 'Sample into Workspace')

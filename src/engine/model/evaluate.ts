@@ -1,12 +1,12 @@
 // Figures on held-out images: the single-sample ELBO with both terms, KL per latent dimension,
 // active units, and the importance-sampled estimate of log p(x).
 
-import type { ElboTerms } from '../protocol/model';
-import { type ImageSet, gatherBatch, range } from './core-batches';
+import type { ElboTerms } from '../../protocol/model';
+import { type ImageSet, gatherBatch, range } from './batches';
 import { decodeRaw, encodeBatch, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms, importanceLogWeights, klPerDimension, logMeanExp } from './objective';
-import { deriveSeed } from './rng';
-import { getTf, type Tensor2D } from './tf';
+import { deriveSeed } from '../rng';
+import { getTf, type Tensor2D } from '../tf';
 
 export interface Evaluation {
   terms: ElboTerms;

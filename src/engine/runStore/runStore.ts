@@ -1,5 +1,5 @@
 // The run folder: run.json (the manifest), checkpoints of encoder, decoder and optimiser state,
-// history.jsonl, and encodings/ (see runStore-encodings.ts).
+// history.jsonl, and encodings/ (see encodings.ts).
 //
 // Commit protocol of a checkpoint: write checkpoints/.tmp-epoch-NNNN-xxxx/ completely (every file
 // fsynced), rename it to checkpoints/epoch-NNNN, then atomically replace run.json so its
@@ -11,14 +11,14 @@ import { createHash, randomBytes } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { EpochSummary, RunManifest } from '../protocol/model';
-import type { LayersModel } from './tf';
-import type { OptimizerWeight } from './trainer';
-import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './runStore-fs';
-import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './runStore-layers';
-import { isEpochSummary } from './runStore-history';
-import { RUN_FILE, runNameMessage } from '../protocol/runName';
-import { EngineError } from '../protocol/errors';
+import type { EpochSummary, RunManifest } from '../../protocol/model';
+import type { LayersModel } from '../tf';
+import type { OptimizerWeight } from '../model/trainer';
+import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './fs';
+import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './layers';
+import { isEpochSummary } from './history';
+import { RUN_FILE, runNameMessage } from '../../protocol/runName';
+import { EngineError } from '../../protocol/errors';
 
 export { RUN_FILE };
 export const HISTORY_FILE = 'history.jsonl';
@@ -27,7 +27,6 @@ export const RUN_FORMAT = 'latent-atlas-run';
 export const RUN_VERSION = 1;
 /** Checkpoints kept after a commit: the new one and the one before it. */
 const KEEP_CHECKPOINTS = 2;
-
 
 export function checkpointName(epoch: number): string {
   return `epoch-${String(epoch).padStart(4, '0')}`;
@@ -102,7 +101,9 @@ export async function readManifest(runDir: string, warn?: (message: string) => v
   if (!manifest.checkpoint || (await exists(join(runDir, manifest.checkpoint)))) return manifest;
   const previous = await previousCheckpoint(runDir, manifest.checkpoint);
   if (!previous) {
-    warn?.(`The checkpoint ${join(runDir, manifest.checkpoint)} named in ${path} is missing and no earlier one is left; the model cannot be loaded. Train the run again.`);
+    warn?.(
+      `The checkpoint ${join(runDir, manifest.checkpoint)} named in ${path} is missing and no earlier one is left; the model cannot be loaded. Train the run again.`,
+    );
     return manifest;
   }
   const epoch = Number(previous.slice('epoch-'.length));
@@ -264,20 +265,23 @@ export async function readHistory(runDir: string, manifest: RunManifest, warn?: 
   const raw = await readIfExists(path);
   if (raw === null) return [];
   const byEpoch = new Map<number, EpochSummary>();
-  raw.toString('utf8').split('\n').forEach((line, i) => {
-    if (!line.trim()) return;
-    let s: unknown;
-    try {
-      s = JSON.parse(line);
-    } catch {
-      return; // a torn line (crash mid-append): expected, ignored
-    }
-    if (!isEpochSummary(s)) {
-      warn?.(`${path}, line ${i + 1}, is not a complete epoch summary; it is ignored.`);
-      return;
-    }
-    if (s.epoch <= manifest.epochsCompleted) byEpoch.set(s.epoch, s);
-  });
+  raw
+    .toString('utf8')
+    .split('\n')
+    .forEach((line, i) => {
+      if (!line.trim()) return;
+      let s: unknown;
+      try {
+        s = JSON.parse(line);
+      } catch {
+        return; // a torn line (crash mid-append): expected, ignored
+      }
+      if (!isEpochSummary(s)) {
+        warn?.(`${path}, line ${i + 1}, is not a complete epoch summary; it is ignored.`);
+        return;
+      }
+      if (s.epoch <= manifest.epochsCompleted) byEpoch.set(s.epoch, s);
+    });
   return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }
 
@@ -399,7 +403,7 @@ async function createLock(path: string, lock: TrainingLock): Promise<boolean> {
 async function removeStaleLock(runDir: string, path: string, found: FoundLock): Promise<boolean> {
   const key = createHash('sha256').update(`${found.ino}\n${found.raw}`).digest('hex').slice(0, 16);
   const prefix = `${TEMP_PREFIX}${LOCK_FILE}-takeover-${key}-`;
-  for (let generation = 0; ; ) {
+  for (let generation = 0; ;) {
     try {
       await (await fs.open(join(runDir, `${prefix}${generation}`), 'wx')).close();
       break;

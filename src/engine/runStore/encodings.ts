@@ -6,8 +6,8 @@
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { FileProblem } from '../protocol/engine';
-import { readIfExists, writeFileAtomic } from './runStore-fs';
+import type { FileProblem } from '../../protocol/engine';
+import { readIfExists, writeFileAtomic } from './fs';
 
 export const ENCODINGS_DIR = 'encodings';
 const ENCODING_FORMAT = 'latent-atlas-encoding';
@@ -53,7 +53,10 @@ interface EncodingJson {
 /** A file-name-safe, stable name for a folder: its base name and a hash of its absolute path. */
 export function encodingSlug(folder: string): string {
   const abs = resolve(folder);
-  const base = basename(abs).replace(/[^\p{L}\p{N}._-]+/gu, '_').slice(0, 40) || 'root';
+  const base =
+    basename(abs)
+      .replace(/[^\p{L}\p{N}._-]+/gu, '_')
+      .slice(0, 40) || 'root';
   return `${base}-${createHash('sha256').update(abs).digest('hex').slice(0, 10)}`;
 }
 

@@ -5,18 +5,18 @@
 // (seed, s). So a run resumed after epoch k with its weights and Adam state continues exactly the
 // stream an uninterrupted run would have used.
 
-import type { BackendName, ElboTerms, EpochSummary, Likelihood, Preprocessing, TrainingConfig } from '../protocol/model';
-import type { ProgressEvent } from '../protocol/engine';
-import { type ImageSet, gatherBatch, runSplit, subset } from './core-batches';
-import { EpochCurve } from './core-curve';
-import { estimateLogPx, evaluate } from './core-evaluate';
+import type { BackendName, ElboTerms, EpochSummary, Likelihood, Preprocessing, TrainingConfig } from '../../protocol/model';
+import type { ProgressEvent } from '../../protocol/engine';
+import { type ImageSet, gatherBatch, runSplit, subset } from './batches';
+import { EpochCurve } from './curve';
+import { estimateLogPx, evaluate } from './evaluate';
 import { decodeRaw, encodeBatch, pixelCount, type VaeModel } from './model';
 import { elboEstimate, elboTerms, trainingLoss } from './objective';
-import { deriveSeed, permutation } from './rng';
-import { getTf, type Tensor, type Tensor2D } from './tf';
+import { deriveSeed, permutation } from '../rng';
+import { getTf, type Tensor, type Tensor2D } from '../tf';
 
-export { evaluate, estimateLogPx, type Evaluation, type LogPxEstimate } from './core-evaluate';
-export { runSplit } from './core-batches';
+export { evaluate, estimateLogPx, type Evaluation, type LogPxEstimate } from './evaluate';
+export { runSplit } from './batches';
 
 export interface TrainData {
   /** count × H × W × C bytes. */
@@ -122,7 +122,8 @@ export async function trainVae(
     );
   }
   const [want, got] = [vae.pre, data.pre].map((p) => `${p.width}×${p.height}×${p.channels}`);
-  if (want !== got) throw new Error(`The model takes ${want} images but the training data is ${got}; load the data with the run's preprocessing.`);
+  if (want !== got)
+    throw new Error(`The model takes ${want} images but the training data is ${got}; load the data with the run's preprocessing.`);
   if (!(cfg.batchSize >= 1) || !(cfg.learningRate > 0) || !(cfg.epochs >= 1)) {
     throw new Error(`Invalid training settings: batchSize ${cfg.batchSize}, learningRate ${cfg.learningRate}, epochs ${cfg.epochs}.`);
   }
@@ -141,7 +142,11 @@ export async function trainVae(
 
   const optimizer = tf.train.adam(cfg.learningRate);
   if (resume?.optimizerWeights?.length) await setOptimizerWeights(optimizer, resume.optimizerWeights);
-  let state: TrainState = { epochsCompleted: resume?.epochsCompleted ?? 0, step: resume?.step ?? 0, optimizerWeights: resume?.optimizerWeights };
+  let state: TrainState = {
+    epochsCompleted: resume?.epochsCompleted ?? 0,
+    step: resume?.step ?? 0,
+    optimizerWeights: resume?.optimizerWeights,
+  };
 
   try {
     for (let epoch = state.epochsCompleted; epoch < cfg.epochs; epoch++) {

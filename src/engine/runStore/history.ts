@@ -1,7 +1,7 @@
 // The shape check of a history.jsonl line: a line that is valid JSON but not a whole EpochSummary
 // (a hand edit, a damaged disk block) is skipped rather than shown or kept in place of a good one.
 
-import type { CurvePoint, ElboTerms, EpochSummary } from '../protocol/model';
+import type { CurvePoint, ElboTerms, EpochSummary } from '../../protocol/model';
 
 type Json = Record<string, unknown>;
 
@@ -21,11 +21,13 @@ function isCurvePoint(v: unknown): v is CurvePoint {
 export function isEpochSummary(v: unknown): v is EpochSummary {
   return (
     isObject(v) &&
-    isCount(v.epoch) && (v.epoch as number) >= 1 &&
+    isCount(v.epoch) &&
+    (v.epoch as number) >= 1 &&
     isCount(v.step) &&
     isTerms(v.train) &&
     (v.validation === null || isTerms(v.validation)) &&
-    Array.isArray(v.klPerDim) && v.klPerDim.every(isFigure) &&
+    Array.isArray(v.klPerDim) &&
+    v.klPerDim.every(isFigure) &&
     isCount(v.activeUnits) &&
     (v.logPx === undefined || (isObject(v.logPx) && isCount(v.logPx.k) && isFigure(v.logPx.value))) &&
     isFigure(v.imagesPerSecond) &&

@@ -2,12 +2,12 @@
 // image files (writeImages, writeDemoFolder).
 
 import { resolve } from 'node:path';
-import type { RunInfo, TrainingNow } from '../protocol/engine';
-import { checkStem, writingFiles, type Handler } from './handlers-context';
-import { writeDemoFolder, writePngs } from './data';
-import { project } from './projection';
-import { readHistory, readManifest, trainingOwner } from './runStore';
-import { listEncodings } from './runStore-encodings';
+import type { RunInfo, TrainingNow } from '../../protocol/engine';
+import { checkStem, writingFiles, type Handler } from './context';
+import { writeDemoFolder, writePngs } from '../data';
+import { project } from '../projection';
+import { readHistory, readManifest, trainingOwner } from '../runStore/runStore';
+import { listEncodings } from '../runStore/encodings';
 
 /** `warn` hears of damage read past: a missing checkpoint fallen back from, skipped history lines. */
 export async function loadRunInfo(runDir: string, warn?: (message: string) => void): Promise<RunInfo> {
@@ -27,8 +27,7 @@ async function trainingNow(runDir: string): Promise<TrainingNow> {
 export const handleLoadRun: Handler<'loadRun'> = async (req, ctx) =>
   loadRunInfo(req.runDir, (reason) => ctx.emit({ type: 'warning', requestId: ctx.id, reason }));
 
-export const handleProject: Handler<'project'> = async (req, ctx) =>
-  project(req.points, req.dims, req.method, req.seed, ctx.signal);
+export const handleProject: Handler<'project'> = async (req, ctx) => project(req.points, req.dims, req.method, req.seed, ctx.signal);
 
 /** PNG writing lives in the worker, next to sharp, so the extension host loads no native module. */
 export const handleWriteImages: Handler<'writeImages'> = async (req) => {

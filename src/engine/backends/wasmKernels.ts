@@ -5,7 +5,7 @@
 //   21 ms for 784×128·128×400), and every dense-layer gradient uses those flags. The wrapper
 //   transposes explicitly with the wasm Transpose kernel and calls the fast untransposed path.
 
-import type { Tf } from './tf';
+import type { Tf } from '../tf';
 
 interface WasmBackendLike {
   readSync(dataId: object): ArrayLike<number>;
@@ -34,7 +34,7 @@ export function registerMissingWasmKernels(tf: Tf): void {
         filterShape: [number, number, number, number];
       };
       if (a.dataFormat === 'NCHW') {
-        throw new Error('Conv2DBackpropFilter on wasm (src/engine/core-wasm-kernels.ts) supports channels-last data only.');
+        throw new Error('Conv2DBackpropFilter on wasm (src/engine/backends/wasmKernels.ts) supports channels-last data only.');
       }
       const wasm = backend as unknown as WasmBackendLike;
       const info = tf.backend_util.computeConv2DInfo(

@@ -2,9 +2,9 @@
 // Shapes: x and decoder outputs are [batch, pixels] (anything else is flattened per image);
 // mu, logVar, z and eps are [batch, latent].
 
-import type { ElboTerms, Likelihood } from '../protocol/model';
-import { deriveSeed } from './rng';
-import { getTf, type Scalar, type Tensor, type Tensor1D, type Tensor2D } from './tf';
+import type { ElboTerms, Likelihood } from '../../protocol/model';
+import { deriveSeed } from '../rng';
+import { getTf, type Scalar, type Tensor, type Tensor1D, type Tensor2D } from '../tf';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -51,9 +51,7 @@ export function gaussianNormaliser(pixels: number, sigma: number): number {
 }
 
 export function logLikelihood(dec: DecoderLikelihood, x: Tensor, decoded: Tensor): Tensor1D {
-  return dec.likelihood === 'bernoulli'
-    ? bernoulliLogLikelihood(x, decoded)
-    : gaussianLogLikelihood(x, decoded, dec.sigma);
+  return dec.likelihood === 'bernoulli' ? bernoulliLogLikelihood(x, decoded) : gaussianLogLikelihood(x, decoded, dec.sigma);
 }
 
 /** KL(N(μ, diag σ²) ‖ N(0, I)) per latent dimension: ½(μ² + σ² − 1 − log σ²). */

@@ -1,9 +1,9 @@
 // What every request handler of the worker gets: its request id, a cancel signal, a way to send
 // events; plus the error mapping from thrown errors to the protocol's failure codes.
 
-import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../protocol/engine';
-import type { BackendName, GpuAdapterReport } from '../protocol/model';
-import { EngineError } from '../protocol/errors';
+import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../../protocol/engine';
+import type { BackendName, GpuAdapterReport } from '../../protocol/model';
+import { EngineError } from '../../protocol/errors';
 
 export interface RequestContext {
   id: number;
@@ -65,8 +65,10 @@ export async function writingFiles<T>(dir: string, work: () => Promise<T>): Prom
     const e = err as NodeJS.ErrnoException;
     const code = typeof e?.code === 'string' ? e.code : '';
     const where = e?.path ?? `in ${dir}`;
-    if (DISK_FULL.includes(code)) throw new EngineError('file-system', `Disk full while writing ${where}: free space and run the command again.`);
-    if (NOT_WRITABLE.includes(code)) throw new EngineError('file-system', `Cannot write ${where} (${code}): make it writable or choose another folder.`);
+    if (DISK_FULL.includes(code))
+      throw new EngineError('file-system', `Disk full while writing ${where}: free space and run the command again.`);
+    if (NOT_WRITABLE.includes(code))
+      throw new EngineError('file-system', `Cannot write ${where} (${code}): make it writable or choose another folder.`);
     if (DISK_TROUBLE.includes(code)) throw new EngineError('file-system', e.message);
     throw err;
   }

@@ -3,7 +3,7 @@
 // cap, neighbours are merged pairwise (weighted by their images), so a long epoch keeps an even,
 // bounded curve and every point is still an exact mean over the images it covers.
 
-import type { CurvePoint, Likelihood } from '../protocol/model';
+import type { CurvePoint, Likelihood } from '../../protocol/model';
 import { elboTerms } from './objective';
 
 export const MAX_CURVE_POINTS = 128;
@@ -66,7 +66,13 @@ export class EpochCurve {
       const b = this.stretches[i + 1];
       merged.push(
         b
-          ? { step: b.step, images: a.images + b.images, seconds: a.seconds + b.seconds, logLikSum: a.logLikSum + b.logLikSum, klSum: a.klSum + b.klSum }
+          ? {
+              step: b.step,
+              images: a.images + b.images,
+              seconds: a.seconds + b.seconds,
+              logLikSum: a.logLikSum + b.logLikSum,
+              klSum: a.klSum + b.klSum,
+            }
           : a,
       );
     }

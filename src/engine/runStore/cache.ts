@@ -3,9 +3,9 @@
 // entry's tensors are disposed once no request uses it any more.
 
 import { resolve } from 'node:path';
-import type { RunManifest } from '../protocol/model';
-import { vaeFromLayers, type VaeModel } from './model';
-import { EngineError } from '../protocol/errors';
+import type { RunManifest } from '../../protocol/model';
+import { vaeFromLayers, type VaeModel } from '../model/model';
+import { EngineError } from '../../protocol/errors';
 import { loadCheckpoint, readManifest } from './runStore';
 
 interface Entry {

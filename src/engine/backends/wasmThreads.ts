@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import type { Tf } from './tf';
+import type { Tf } from '../tf';
 
 type Factory = ((config: Record<string, unknown>) => Promise<EmscriptenModule>) & { toString(): string };
 

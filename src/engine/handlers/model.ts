@@ -2,11 +2,11 @@
 // writeSamples), reconstruct, estimateLogPx.
 
 import { basename, dirname, resolve } from 'node:path';
-import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../protocol/engine';
-import type { ElboTerms } from '../protocol/model';
-import { loadDataset, loadFiles, scanFolder, writePngs } from './data';
-import { runSplit, subset, type ImageSet } from './core-batches';
-import { estimateLogPx } from './trainer';
+import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
+import type { ElboTerms } from '../../protocol/model';
+import { loadDataset, loadFiles, scanFolder, writePngs } from '../data';
+import { runSplit, subset, type ImageSet } from '../model/batches';
+import { estimateLogPx } from '../model/trainer';
 import {
   badRequest,
   checkStem,
@@ -16,14 +16,23 @@ import {
   type Handler,
   type RequestContext,
   type RequestOf,
-} from './handlers-context';
-import { decodeLatents, encodeImages, imagesToInput, labelsToInput, encodeBatch, decodeRaw, pixelCount, type VaeModel } from './model';
-import { elboEstimate, elboTerms } from './objective';
-import { createRng, deriveSeed } from './rng';
-import { readEncoding, writeEncoding, type EncodedFile } from './runStore-encodings';
-import { withRun } from './runStore-cache';
-import { EngineError } from '../protocol/errors';
-import { getTf, type Tensor2D } from './tf';
+} from './context';
+import {
+  decodeLatents,
+  encodeImages,
+  imagesToInput,
+  labelsToInput,
+  encodeBatch,
+  decodeRaw,
+  pixelCount,
+  type VaeModel,
+} from '../model/model';
+import { elboEstimate, elboTerms } from '../model/objective';
+import { createRng, deriveSeed } from '../rng';
+import { readEncoding, writeEncoding, type EncodedFile } from '../runStore/encodings';
+import { withRun } from '../runStore/cache';
+import { EngineError } from '../../protocol/errors';
+import { getTf, type Tensor2D } from '../tf';
 
 /** Images encoded between two cancel checks / status events. */
 const ENCODE_CHUNK = 512;
@@ -82,7 +91,12 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       const loaded = await loadFiles(
         chunk.map((f) => f.path),
         manifest.preprocessing,
-        { labelNames: manifest.labels, labelRoot: classFolder ? dirname(folder) : folder, signal: ctx.signal, onProblem: (p) => warnAll(ctx, [p]) },
+        {
+          labelNames: manifest.labels,
+          labelRoot: classFolder ? dirname(folder) : folder,
+          signal: ctx.signal,
+          onProblem: (p) => warnAll(ctx, [p]),
+        },
       );
       skipped.push(...loaded.skipped);
       const { mu, logVar } = await encodeImages(vae, loaded.images, loaded.count, loaded.labels);
@@ -115,7 +129,10 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
     }
     if (files.length === 0) {
-      throw new EngineError('no-images', `None of the ${scan.files.length} image(s) in ${folder} could be read; see the warnings for each file.`);
+      throw new EngineError(
+        'no-images',
+        `None of the ${scan.files.length} image(s) in ${folder} could be read; see the warnings for each file.`,
+      );
     }
     const mu = new Float32Array(files.length * dims);
     const logVar = new Float32Array(files.length * dims);
@@ -249,7 +266,10 @@ export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
     const maxImages = req.maxImages ?? 1000;
     let set: ImageSet;
     if (req.files) {
-      const loaded = await loadFiles(req.files.slice(0, maxImages), manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
+      const loaded = await loadFiles(req.files.slice(0, maxImages), manifest.preprocessing, {
+        labelNames: manifest.labels,
+        signal: ctx.signal,
+      });
       warnAll(ctx, loaded.skipped);
       set = loaded;
     } else {
@@ -265,7 +285,11 @@ export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
       set = subset(data, validation, manifest.preprocessing);
     }
     if (set.count === 0) throw badRequest('estimateLogPx: none of the given files could be read (see the warnings).');
-    ctx.emit({ type: 'status', requestId: ctx.id, message: `Estimating log p(x) with k=${req.k} on ${Math.min(set.count, maxImages)} images` });
+    ctx.emit({
+      type: 'status',
+      requestId: ctx.id,
+      message: `Estimating log p(x) with k=${req.k} on ${Math.min(set.count, maxImages)} images`,
+    });
     await yieldToEventLoop();
     throwIfCancelled(ctx, 'Estimating log p(x)');
     return estimateLogPx(vae, set, req.k, { seed: deriveSeed(manifest.training.seed, 11), maxImages });

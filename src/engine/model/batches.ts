@@ -1,9 +1,9 @@
 // Turning a uint8 image array into model batches, and the seeded train/validation split.
 
-import type { Preprocessing, TrainingConfig } from '../protocol/model';
+import type { Preprocessing, TrainingConfig } from '../../protocol/model';
 import { imageShape, labelsToInput, pixelCount, type VaeModel } from './model';
-import { deriveSeed, permutation } from './rng';
-import { getTf, type Tensor, type Tensor2D } from './tf';
+import { deriveSeed, permutation } from '../rng';
+import { getTf, type Tensor, type Tensor2D } from '../tf';
 
 /** Images the engine trains on or evaluates: count × H × W × C bytes, one label per image. */
 export interface ImageSet {
@@ -55,7 +55,10 @@ export function splitIndices(count: number, fraction: number, seed: number): { t
  * The split trainVae makes for a run: splitIndices with the seed derived as deriveSeed(seed, 1).
  * Use this (not a copy of it) wherever a run's validation images are needed again.
  */
-export function runSplit(count: number, cfg: Pick<TrainingConfig, 'validationSplit' | 'seed'>): { train: Int32Array; validation: Int32Array } {
+export function runSplit(
+  count: number,
+  cfg: Pick<TrainingConfig, 'validationSplit' | 'seed'>,
+): { train: Int32Array; validation: Int32Array } {
   return splitIndices(count, cfg.validationSplit, deriveSeed(cfg.seed, 1));
 }
 

@@ -2,12 +2,12 @@
 // checkpoint (history line, model, optimiser state, run.json) at every epoch end.
 
 import { join, resolve } from 'node:path';
-import { version as codeVersion } from '../../package.json';
-import type { TrainResult } from '../protocol/engine';
-import type { DatasetSource, EpochSummary, Preprocessing, RunManifest, TrainingConfig } from '../protocol/model';
-import { loadDataset } from './data';
-import { badRequest, engineInfo, type Handler, type RequestContext } from './handlers-context';
-import { buildVae, vaeFromLayers, type VaeModel } from './model';
+import { version as codeVersion } from '../../../package.json';
+import type { TrainResult } from '../../protocol/engine';
+import type { DatasetSource, EpochSummary, Preprocessing, RunManifest, TrainingConfig } from '../../protocol/model';
+import { loadDataset } from '../data';
+import { badRequest, engineInfo, type Handler, type RequestContext } from './context';
+import { buildVae, vaeFromLayers, type VaeModel } from '../model/model';
 import {
   CHECKPOINTS_DIR,
   HISTORY_FILE,
@@ -22,11 +22,11 @@ import {
   releaseTrainingLock,
   saveCheckpoint,
   writeManifest,
-} from './runStore';
-import { forgetRun } from './runStore-cache';
-import { trainVae, type TrainState } from './trainer';
-import { limitProblem } from '../protocol/limits';
-import { EngineError } from '../protocol/errors';
+} from '../runStore/runStore';
+import { forgetRun } from '../runStore/cache';
+import { trainVae, type TrainState } from '../model/trainer';
+import { limitProblem } from '../../protocol/limits';
+import { EngineError } from '../../protocol/errors';
 
 /** The run being trained by this worker, if any: one training at a time. */
 let active: { id: number; runDir: string } | null = null;
@@ -121,7 +121,8 @@ async function loadTrainingData(
   ctx.emit({
     type: 'status',
     requestId: ctx.id,
-    message: `Loaded ${data.count} images (${data.pre.width}×${data.pre.height}×${data.pre.channels})` +
+    message:
+      `Loaded ${data.count} images (${data.pre.width}×${data.pre.height}×${data.pre.channels})` +
       (data.skipped.length ? `, ${data.skipped.length} skipped` : '') +
       (data.labelNames.length ? `, labels: ${data.labelNames.join(', ')}` : ''),
   });
@@ -142,7 +143,11 @@ async function runTraining(
   let manifest: RunManifest = { ...start, backend: engineInfo.backend, adapter: engineInfo.adapter };
   if (!manifest.adapter) delete manifest.adapter;
   try {
-    ctx.emit({ type: 'status', requestId: ctx.id, message: `Training on ${engineInfo.backend}${engineInfo.adapter ? ` (${engineInfo.adapter.description || engineInfo.adapter.vendor})` : ''}` });
+    ctx.emit({
+      type: 'status',
+      requestId: ctx.id,
+      message: `Training on ${engineInfo.backend}${engineInfo.adapter ? ` (${engineInfo.adapter.description || engineInfo.adapter.vendor})` : ''}`,
+    });
     const outcome = await trainVae(
       vae,
       { images: data.images, count: data.count, labels: data.labels, numLabels: data.labelNames.length, pre: data.pre },
@@ -152,15 +157,22 @@ async function runTraining(
         onEpoch: async (summary: EpochSummary, state: TrainState) => {
           // The history line goes first: a crash before run.json is replaced leaves a line for an
           // uncommitted epoch, which readers drop (they trust run.json's epochsCompleted).
-          await writing(join(runDir, HISTORY_FILE), () => resumeHint(manifest), () => appendHistory(runDir, summary));
-          manifest = await writing(join(runDir, CHECKPOINTS_DIR), () => resumeHint(manifest), () =>
-            saveCheckpoint(runDir, vae, state.optimizerWeights ?? [], {
-              ...manifest,
-              epochsCompleted: state.epochsCompleted,
-              step: state.step,
-              // run.json stays small: the curve lives in history.jsonl only.
-              last: { ...summary, curve: undefined },
-            }),
+          await writing(
+            join(runDir, HISTORY_FILE),
+            () => resumeHint(manifest),
+            () => appendHistory(runDir, summary),
+          );
+          manifest = await writing(
+            join(runDir, CHECKPOINTS_DIR),
+            () => resumeHint(manifest),
+            () =>
+              saveCheckpoint(runDir, vae, state.optimizerWeights ?? [], {
+                ...manifest,
+                epochsCompleted: state.epochsCompleted,
+                step: state.step,
+                // run.json stays small: the curve lives in history.jsonl only.
+                last: { ...summary, curve: undefined },
+              }),
           );
           ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
         },
@@ -172,7 +184,11 @@ async function runTraining(
     // 'cancelled' whenever a stop reached the loop, even after the last epoch's steps (that epoch
     // is then complete and saved; epochsCompleted says so).
     manifest = { ...manifest, state: outcome.state, updatedAt: new Date().toISOString() };
-    await writing(join(runDir, RUN_FILE), () => resumeHint(manifest), () => writeManifest(runDir, manifest));
+    await writing(
+      join(runDir, RUN_FILE),
+      () => resumeHint(manifest),
+      () => writeManifest(runDir, manifest),
+    );
     return { runDir, state: outcome.state, manifest };
   } catch (err) {
     // The last committed checkpoint stays loadable; the manifest says what happened.
@@ -229,8 +245,16 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       checkpoint: null,
       last: null,
     };
-    await writing(join(runDir, RUN_FILE), () => 'train again', () => createRun(runDir, manifest));
-    await writing(runDir, () => resumeHint(manifest), () => acquireTrainingLock(runDir));
+    await writing(
+      join(runDir, RUN_FILE),
+      () => 'train again',
+      () => createRun(runDir, manifest),
+    );
+    await writing(
+      runDir,
+      () => resumeHint(manifest),
+      () => acquireTrainingLock(runDir),
+    );
     locked = true;
     return await runTraining(ctx, runDir, manifest, vae, data, training, undefined);
   } finally {
@@ -260,10 +284,18 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
     // This worker now owns the run (refused if another live process trains it): clear leftovers
     // of an interrupted write.
     const before = manifest;
-    await writing(runDir, () => resumeHint(before), () => acquireTrainingLock(runDir));
+    await writing(
+      runDir,
+      () => resumeHint(before),
+      () => acquireTrainingLock(runDir),
+    );
     locked = true;
     await pruneCheckpoints(runDir, manifest);
-    await writing(join(runDir, HISTORY_FILE), () => resumeHint(before), () => normaliseHistory(runDir, before, warn));
+    await writing(
+      join(runDir, HISTORY_FILE),
+      () => resumeHint(before),
+      () => normaliseHistory(runDir, before, warn),
+    );
     const source = req.dataset ?? manifest.dataset.source;
     const data = await loadTrainingData(ctx, source, manifest.preprocessing, manifest.labels);
     if (data.summary.fingerprint !== manifest.dataset.fingerprint) {
@@ -283,7 +315,11 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
       vae = buildVae(manifest.model, manifest.preprocessing, manifest.labels.length, manifest.training.seed);
     }
     manifest = { ...manifest, training: cfg, state: 'training', dataset: { ...data.summary, source }, updatedAt: new Date().toISOString() };
-    await writing(join(runDir, RUN_FILE), () => resumeHint(before), () => writeManifest(runDir, manifest));
+    await writing(
+      join(runDir, RUN_FILE),
+      () => resumeHint(before),
+      () => writeManifest(runDir, manifest),
+    );
     return await runTraining(ctx, runDir, manifest, vae, data, cfg, resume);
   } finally {
     if (locked) await releaseTrainingLock(runDir);

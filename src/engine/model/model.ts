@@ -6,10 +6,10 @@
 // decoder: z [+ one-hot label] → logits (Bernoulli) or means in [0, 1] (Gaussian, sigmoid),
 //          shaped like the encoder's x.
 
-import type { ModelConfig, Preprocessing } from '../protocol/model';
-import { deriveSeed } from './rng';
-import { getTf, type LayersModel, type Tensor, type Tensor2D } from './tf';
-import { limitProblem } from '../protocol/limits';
+import type { ModelConfig, Preprocessing } from '../../protocol/model';
+import { deriveSeed } from '../rng';
+import { getTf, type LayersModel, type Tensor, type Tensor2D } from '../tf';
+import { limitProblem } from '../../protocol/limits';
 
 type SymbolicTensor = import('@tensorflow/tfjs').SymbolicTensor;
 
@@ -42,10 +42,8 @@ export function buildVae(model: ModelConfig, pre: Preprocessing, numLabels: numb
   let layerIndex = 0;
   // One seed per layer, so initialisation is reproducible and layers differ from each other.
   const init = () => getTf().initializers.glorotUniform({ seed: deriveSeed(seed, 7919, layerIndex++) });
-  const encoder =
-    model.architecture === 'conv' ? convEncoder(model, pre, labels, init) : mlpEncoder(model, pre, labels, init);
-  const decoder =
-    model.architecture === 'conv' ? convDecoder(model, pre, labels, init) : mlpDecoder(model, pre, labels, init);
+  const encoder = model.architecture === 'conv' ? convEncoder(model, pre, labels, init) : mlpEncoder(model, pre, labels, init);
+  const decoder = model.architecture === 'conv' ? convDecoder(model, pre, labels, init) : mlpDecoder(model, pre, labels, init);
   return { encoder, decoder, model, pre, numLabels: labels };
 }
 
@@ -118,7 +116,9 @@ function mlpDecoder(model: ModelConfig, pre: Preprocessing, labels: number, init
   const z = tf.input({ shape: [model.latentSize], name: 'z' });
   const { inputs, joined } = withLabel(tf, 'decoder', z, labels);
   let h = joined(z);
-  [...model.hiddenUnits].reverse().forEach((units, i) => (h = dense(tf, units, `decoder_hidden_${i}`, init, 'relu').apply(h) as SymbolicTensor));
+  [...model.hiddenUnits]
+    .reverse()
+    .forEach((units, i) => (h = dense(tf, units, `decoder_hidden_${i}`, init, 'relu').apply(h) as SymbolicTensor));
   const out = dense(tf, pixelCount(pre), 'x_decoded', init, outputActivation(model)).apply(h) as SymbolicTensor;
   return tf.model({ inputs, outputs: out, name: 'decoder' });
 }
@@ -137,7 +137,15 @@ function convEncoder(model: ModelConfig, pre: Preprocessing, labels: number, ini
   let h: SymbolicTensor = x;
   model.convFilters.forEach((filters, i) => {
     h = tf.layers
-      .conv2d({ filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: `encoder_conv_${i}`, kernelInitializer: init() })
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: `encoder_conv_${i}`,
+        kernelInitializer: init(),
+      })
       .apply(h) as SymbolicTensor;
   });
   h = tf.layers.flatten({ name: 'encoder_flatten' }).apply(h) as SymbolicTensor;
@@ -158,12 +166,22 @@ function convDecoder(model: ModelConfig, pre: Preprocessing, labels: number, ini
   const z = tf.input({ shape: [model.latentSize], name: 'z' });
   const { inputs, joined } = withLabel(tf, 'decoder', z, labels);
   let h = joined(z);
-  [...model.hiddenUnits].reverse().forEach((units, i) => (h = dense(tf, units, `decoder_hidden_${i}`, init, 'relu').apply(h) as SymbolicTensor));
+  [...model.hiddenUnits]
+    .reverse()
+    .forEach((units, i) => (h = dense(tf, units, `decoder_hidden_${i}`, init, 'relu').apply(h) as SymbolicTensor));
   h = dense(tf, h0 * w0 * top, 'decoder_project', init, 'relu').apply(h) as SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [h0, w0, top], name: 'decoder_reshape' }).apply(h) as SymbolicTensor;
   [...model.convFilters].reverse().forEach((filters, i) => {
     h = tf.layers
-      .conv2dTranspose({ filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name: `decoder_deconv_${i}`, kernelInitializer: init() })
+      .conv2dTranspose({
+        filters,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        name: `decoder_deconv_${i}`,
+        kernelInitializer: init(),
+      })
       .apply(h) as SymbolicTensor;
   });
   const extraH = h0 * 2 ** blocks - pre.height;
@@ -176,7 +194,14 @@ function convDecoder(model: ModelConfig, pre: Preprocessing, labels: number, ini
     h = tf.layers.cropping2D({ cropping, name: 'decoder_crop' }).apply(h) as SymbolicTensor;
   }
   const out = tf.layers
-    .conv2d({ filters: pre.channels, kernelSize: 3, padding: 'same', activation: outputActivation(model), name: 'x_decoded', kernelInitializer: init() })
+    .conv2d({
+      filters: pre.channels,
+      kernelSize: 3,
+      padding: 'same',
+      activation: outputActivation(model),
+      name: 'x_decoded',
+      kernelInitializer: init(),
+    })
     .apply(h) as SymbolicTensor;
   return tf.model({ inputs, outputs: out, name: 'decoder' });
 }
@@ -194,7 +219,8 @@ export function vaeFromLayers(
   const problem = (what: string) =>
     new Error(`The saved encoder/decoder do not match run.json: ${what}. The run folder is inconsistent; retrain or restore it.`);
   const xShape = encoder.inputs[0].shape.slice(1).join('×');
-  if (xShape !== imageShape(model, pre).join('×')) throw problem(`encoder input is ${xShape}, expected ${imageShape(model, pre).join('×')}`);
+  if (xShape !== imageShape(model, pre).join('×'))
+    throw problem(`encoder input is ${xShape}, expected ${imageShape(model, pre).join('×')}`);
   if (encoder.inputs.length !== expectInputs || decoder.inputs.length !== expectInputs) {
     throw problem(`expected ${expectInputs} input(s) (${labels > 0 ? 'conditional' : 'unconditional'} model)`);
   }

@@ -5,9 +5,9 @@
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import type { io } from '@tensorflow/tfjs';
-import { getTf, type LayersModel } from './tf';
-import type { OptimizerWeight } from './trainer';
-import { writeDurable } from './runStore-fs';
+import { getTf, type LayersModel } from '../tf';
+import type { OptimizerWeight } from '../model/trainer';
+import { writeDurable } from './fs';
 
 export const MODEL_FILE = 'model.json';
 export const WEIGHTS_FILE = 'weights.bin';
@@ -98,7 +98,9 @@ export function folderIOHandler(dir: string): io.IOHandler {
       const expected = weightBytes(weightSpecs);
       if (expected !== null && data.byteLength !== expected) {
         const files = (modelJson.weightsManifest ?? []).flatMap((g) => g.paths.map((p) => join(dir, p))).join(', ');
-        throw new Error(`The weights file ${files} is damaged (truncated?): it holds ${data.byteLength} bytes, but ${jsonPath} describes ${expected}.`);
+        throw new Error(
+          `The weights file ${files} is damaged (truncated?): it holds ${data.byteLength} bytes, but ${jsonPath} describes ${expected}.`,
+        );
       }
       return {
         modelTopology: modelJson.modelTopology,
@@ -147,7 +149,9 @@ export async function loadOptimizerState(dir: string): Promise<OptimizerWeight[]
   }
   const expected = specs.reduce((n, spec) => n + spec.shape.reduce((a, b) => a * b, 1), 0) * 4;
   if (bin.byteLength !== expected) {
-    throw new Error(`The optimiser state file ${binPath} is damaged (truncated?): it holds ${bin.byteLength} bytes, but ${jsonPath} describes ${expected}.`);
+    throw new Error(
+      `The optimiser state file ${binPath} is damaged (truncated?): it holds ${bin.byteLength} bytes, but ${jsonPath} describes ${expected}.`,
+    );
   }
   const floats = new Float32Array(toArrayBuffer(bin));
   const out: OptimizerWeight[] = [];

@@ -9,7 +9,7 @@
 //
 // wasm threads: tfjs-backend-wasm 4.22 turns them off in Node, and its threaded build fails there
 // as shipped (ERR_WORKER_PATH: Emscripten's pthreads are started from blob: URLs, which Node's
-// Worker refuses). core-wasm-threads.ts starts that build with real files instead, and it works
+// Worker refuses). wasmThreads.ts starts that build with real files instead, and it works
 // in Node 20: opts.threads ≥ 2 uses it (falling back to one thread if it fails to start). The
 // default stays one thread: on the 2-core machine, 2 threads doubled the matmul rate when the
 // machine was idle, but full training runs were no faster (2,094 vs 2,213 images/s) and under load
@@ -20,13 +20,13 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import * as path from 'node:path';
-import type { BackendName, BackendReport, GpuAdapterReport } from '../protocol/model';
-import type { WorkerOptions } from '../protocol/engine';
-import { registerMissingWasmKernels } from './core-wasm-kernels';
-import { registerThreadedWasm } from './core-wasm-threads';
-import { loadWebGpu } from './backends/webgpu';
-import { setTf, type Tf } from './tf';
-import { EngineError } from '../protocol/errors';
+import type { BackendName, BackendReport, GpuAdapterReport } from '../../protocol/model';
+import type { WorkerOptions } from '../../protocol/engine';
+import { registerMissingWasmKernels } from './wasmKernels';
+import { registerThreadedWasm } from './wasmThreads';
+import { loadWebGpu } from './webgpu';
+import { setTf, type Tf } from '../tf';
+import { EngineError } from '../../protocol/errors';
 
 export const BACKEND_LADDER: readonly BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 
