@@ -42,6 +42,8 @@ export type EngineClientEvents = ByType<ReadyEvent | EngineEvent> & {
 
 interface Pending {
   type: EngineRequest['type'];
+  /** The worker the request went to (a retired worker may still answer or die with it). */
+  child: ChildProcess;
   resolve(value: unknown): void;
   reject(err: Error): void;
   onEvent?: (e: EngineEvent) => void;
@@ -122,7 +124,7 @@ export class EngineClient {
           child.off('exit', onStartExit);
           reject(new EngineError(msg.code, msg.message));
         } else {
-          this.onMessage(msg);
+          this.onMessage(child, msg);
         }
       });
     });
@@ -155,7 +157,7 @@ export class EngineClient {
     await this.start();
     const child = this.child!;
     return new Promise<EngineResults[T]>((resolve, reject) => {
-      this.pending.set(id, { type: body.type, resolve: resolve as (v: unknown) => void, reject, onEvent });
+      this.pending.set(id, { type: body.type, child, resolve: resolve as (v: unknown) => void, reject, onEvent });
       child.send({ ...body, id } as EngineRequest, (err) => {
         if (err && this.pending.delete(id)) {
           reject(new EngineError('worker-crashed', `Could not send the request to the engine worker: ${err.message}`));
@@ -181,7 +183,7 @@ export class EngineClient {
     const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
     try {
       const id = this.nextId++;
-      this.pending.set(id, { type: 'shutdown', resolve: () => undefined, reject: () => undefined });
+      this.pending.set(id, { type: 'shutdown', child, resolve: () => undefined, reject: () => undefined });
       child.send({ type: 'shutdown', id } satisfies EngineRequest, () => undefined);
     } catch {
       child.kill('SIGKILL');
@@ -190,7 +192,12 @@ export class EngineClient {
     clearTimeout(timer);
   }
 
-  private onMessage(msg: WorkerMessage): void {
+  private onMessage(child: ChildProcess, msg: WorkerMessage): void {
+    // A worker that is about to exit takes no new requests: the next one starts a fresh worker.
+    if (msg.type === 'failure' && msg.fatal && this.child === child) {
+      this.child = undefined;
+      this.ready = undefined;
+    }
     if (msg.type === 'reply' || msg.type === 'failure') {
       const p = this.pending.get(msg.id);
       if (!p) return;
@@ -206,12 +213,13 @@ export class EngineClient {
   }
 
   private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (this.child !== child) return;
-    this.child = undefined;
-    this.ready = undefined;
+    if (this.child === child) {
+      this.child = undefined;
+      this.ready = undefined;
+    }
     this.events.emit('exit', { code, signal });
-    const pending = [...this.pending.entries()];
-    this.pending.clear();
+    const pending = [...this.pending.entries()].filter(([, p]) => p.child === child);
+    for (const [id] of pending) this.pending.delete(id);
     for (const [, p] of pending) {
       if (p.type === 'shutdown') p.resolve({});
       else if (this.disposed) p.reject(new EngineError('cancelled', `The engine was shut down while ${DESCRIBE[p.type]}.`));

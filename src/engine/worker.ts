@@ -1,7 +1,8 @@
 // The engine worker process (bundled to dist/worker.js, forked by EngineClient with
 // `serialization: 'advanced'`). It picks a backend, says `ready`, then answers every request with
 // exactly one reply or failure, sending events tagged with the request id in between. A failing
-// request never stops the worker; `shutdown` replies and exits.
+// request never stops the worker; an error nothing caught does (see fatal()); `shutdown` replies
+// and exits.
 //
 // When the backend cannot start (a forced backend that is not installed), the worker sends one
 // failure with id 0 and code 'backend-unavailable' and exits: the client reports it as the
@@ -26,12 +27,19 @@ type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
 
 const running = new Map<number, AbortController>();
 
-// A lost GPU device cannot be recovered inside this process: fail what runs and exit, so the next
-// request starts a fresh worker. A training keeps its last committed checkpoint (resumable).
+/**
+ * Fails every running request and exits: for states this process cannot recover from (a lost GPU
+ * device, an error nothing caught). The next request starts a fresh worker; a training keeps its
+ * last committed checkpoint and can be resumed.
+ */
+function failAllAndExit(code: 'device-lost' | 'internal', message: string, exitCode: number): void {
+  for (const id of running.keys()) send({ type: 'failure', id, code, message, fatal: true });
+  setImmediate(() => process.exit(exitCode));
+}
+
 onDeviceLost((message) => {
-  for (const id of running.keys()) send({ type: 'failure', id, code: 'device-lost', message });
   process.stderr.write(`latent-atlas worker: ${message}\n`);
-  setImmediate(() => process.exit(4));
+  failAllAndExit('device-lost', message, 4);
 });
 
 function send(msg: WorkerMessage): void {
@@ -127,12 +135,19 @@ async function main(): Promise<void> {
   for (const msg of queue.splice(0)) void dispatch(msg);
 }
 
-process.on('uncaughtException', (err) => {
-  process.stderr.write(`latent-atlas worker: uncaught error: ${err.stack ?? err.message}\n`);
-});
-process.on('unhandledRejection', (err) => {
-  process.stderr.write(`latent-atlas worker: unhandled rejection: ${(err as Error)?.stack ?? String(err)}\n`);
-});
+// An error nothing caught may have left tensors, files or the backend half-done: this process
+// stops serving rather than answer later requests from that state.
+function fatal(what: string, err: unknown): void {
+  const e = err as Error | undefined;
+  process.stderr.write(`latent-atlas worker: ${what}: ${e?.stack ?? String(err)}\n`);
+  failAllAndExit(
+    'internal',
+    `The engine stopped after an unexpected error (${e?.message ?? String(err)}). It restarts with the next command; a training keeps its last checkpoint and can be resumed.`,
+    70,
+  );
+}
+process.on('uncaughtException', (err) => fatal('uncaught error', err));
+process.on('unhandledRejection', (err) => fatal('unhandled rejection', err));
 
 if (!process.send) {
   process.stderr.write('latent-atlas worker: this file is the engine worker; it must be started by the extension or the CLI over IPC.\n');

@@ -354,6 +354,8 @@ export interface FailureMessage {
   code: EngineErrorCode;
   /** Plain words: what went wrong and what to do. */
   message: string;
+  /** The worker stops after this failure (a lost GPU, an error nothing caught): send nothing more to it. */
+  fatal?: true;
 }
 
 export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent;

@@ -9,6 +9,7 @@ import type { EngineEvent, EpochEvent } from '../../src/protocol/engine';
 import type { EngineClient } from '../../src/client/engineClient';
 import { EngineError } from '../../src/protocol/errors';
 import { client, demoFolder, SMALL_MODEL, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
+import { pathToFileURL } from 'node:url';
 
 let root: string;
 let images: string;
@@ -321,6 +322,33 @@ describe('engine worker', () => {
     const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir: join(root, 'runs', 'first') });
     assert.equal(info.manifest.state, 'complete');
     assert.notEqual(engine.workerPid, pid, 'a fresh worker answered');
+  });
+
+  test('an error nothing caught stops the worker: what runs fails in plain words, the next request gets a fresh worker', async () => {
+    const { EngineClient } = await import('../../src/client/engineClient');
+    const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
+    // A stray throw in the worker process (as from a library callback) once training runs.
+    const preload = join(root, 'stray-throw.mjs');
+    await fs.writeFile(
+      preload,
+      `process.on('message', (m) => { if (m?.type === 'train') setTimeout(() => { throw new Error('stray'); }, 1500); });\n`,
+    );
+    const strayClient = new EngineClient({
+      workerPath: WORKER_SOURCE,
+      execArgv: ['--import', TSX_IMPORT, '--import', pathToFileURL(preload).href],
+    });
+    const runDir = join(root, 'runs', 'stray');
+    const training = strayClient.request<'train'>(trainBody(runDir, images, { training: { ...SMALL_TRAINING, epochs: 500 } }));
+    await assert.rejects(training, (err: EngineError) => {
+      assert.equal(err.code, 'internal');
+      assert.match(err.message, /^The engine stopped after an unexpected error \(stray\)\. It restarts with the next command/);
+      return true;
+    });
+    const pid = strayClient.workerPid;
+    const info = await strayClient.request<'loadRun'>({ type: 'loadRun', runDir: join(root, 'runs', 'first') });
+    assert.equal(info.manifest.state, 'complete');
+    assert.notEqual(strayClient.workerPid, pid, 'a fresh worker answered');
+    await strayClient.dispose();
   });
 
   test('a worker that runs out of memory is reported as such, in plain words', async () => {
