@@ -10,7 +10,6 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import type { EpochSummary, RunManifest } from '../../src/protocol/model';
-import { DEFAULT_MODEL, DEFAULT_TRAINING } from '../../src/protocol/model';
 import { setTf } from '../../src/engine/tf';
 import {
   acquireTrainingLock,
@@ -25,10 +24,13 @@ import {
   saveCheckpoint,
   trainingOwner,
 } from '../../src/engine/runStore/runStore';
-import { optimizerWeights, type OptimizerWeight } from '../../src/engine/model/trainer';
 import { writePngs } from '../../src/engine/data/png';
 import { REPO, TSX_IMPORT, tempDir } from './worker-fixtures';
 import { EngineError } from '../../src/protocol/errors';
+import { adamState, summary, testManifest, tinyModels } from './runStore-fixtures';
+
+/** The faults start from finished runs. */
+const manifest = (name: string, over: Partial<RunManifest> = {}) => testManifest(name, { state: 'complete', ...over });
 
 let root: string;
 
@@ -40,64 +42,6 @@ before(async () => {
 after(async () => {
   await fs.rm(root, { recursive: true, force: true });
 });
-
-function manifest(name: string, over: Partial<RunManifest> = {}): RunManifest {
-  const now = new Date().toISOString();
-  return {
-    format: 'latent-atlas-run',
-    version: 1,
-    name,
-    createdAt: now,
-    updatedAt: now,
-    codeVersion: '0.1.0',
-    tfjsVersion: tf.version.tfjs,
-    backend: 'cpu',
-    state: 'complete',
-    model: DEFAULT_MODEL,
-    training: DEFAULT_TRAINING,
-    preprocessing: { width: 4, height: 4, channels: 1, fit: 'cover' },
-    labels: [],
-    dataset: { source: { kind: 'demo' }, count: 10, skipped: 0, fingerprint: 'x' },
-    epochsCompleted: 0,
-    step: 0,
-    checkpoint: null,
-    last: null,
-    ...over,
-  };
-}
-
-function summary(epoch: number): EpochSummary {
-  const terms = { reconstruction: 10 - epoch, kl: 1, elbo: -(11 - epoch), bitsPerDim: 0.1 };
-  return {
-    epoch,
-    step: epoch * 5,
-    train: terms,
-    validation: terms,
-    klPerDim: [0.5, 0.5],
-    activeUnits: 2,
-    imagesPerSecond: 100,
-    seconds: 1,
-    backend: 'cpu',
-    time: new Date().toISOString(),
-  };
-}
-
-function tinyModels() {
-  const x = tf.input({ shape: [16] });
-  const h = tf.layers.dense({ units: 8, activation: 'relu' }).apply(x);
-  const mu = tf.layers.dense({ units: 2, name: 'mu' }).apply(h) as tf.SymbolicTensor;
-  const lv = tf.layers.dense({ units: 2, name: 'logvar' }).apply(h) as tf.SymbolicTensor;
-  const z = tf.input({ shape: [2] });
-  const out = tf.layers.dense({ units: 16, activation: 'sigmoid' }).apply(z) as tf.SymbolicTensor;
-  return { encoder: tf.model({ inputs: x, outputs: [mu, lv] }), decoder: tf.model({ inputs: z, outputs: out }) };
-}
-
-async function adamState(encoder: tf.LayersModel): Promise<OptimizerWeight[]> {
-  const opt = tf.train.adam(0.01);
-  const xs = tf.randomNormal([4, 16], 0, 1, 'float32', 3);
-  opt.minimize(() => tf.mean(tf.square((encoder.predict(xs) as tf.Tensor[])[0]!)) as tf.Scalar);
-  return optimizerWeights(opt);
-}
 
 /** A run with committed checkpoints (and history lines) for epochs 1..epochs; the last two are kept. */
 async function trainedRun(name: string, epochs: number): Promise<string> {
