@@ -16,6 +16,7 @@ import type { Tensor2D, Tf } from '../src/engine/tf';
 import { evaluate, trainVae, type TrainData } from '../src/engine/model/trainer';
 import { DEFAULT_MODEL, type BackendName, type ModelConfig, type TrainingConfig } from '../src/protocol/model';
 import { impliedImagesPerSecond, measureMatmul, type MatmulFigures } from './matmul';
+import { adapterText } from '../src/protocol/backendText';
 
 /** BENCH_QUICK=1 checks the benchmark itself in seconds: 1 epoch on 5,000 images. */
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -103,9 +104,11 @@ interface RowResult {
 async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
   const { train, test } = loadSets();
   const { tf, report } = await initBackend({ backend: name, threads });
-  const matmul = measureMatmul(tf);
+  const matmul = await measureMatmul(tf);
   const vae = buildVae(CLASSIC, PRE, 0, TRAINING.seed);
-  const full = name !== 'cpu';
+  // The plain JS backend, and WebGPU on a software adapter (a CPU renderer), are timed over a few
+  // steps: full epochs would take most of an hour.
+  const full = name !== 'cpu' && !report.adapter?.software;
   const cpuCount = CPU_STEPS * TRAINING.batchSize;
   const data = full
     ? train
@@ -135,10 +138,19 @@ async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
   const note =
     name === 'wasm'
       ? `SIMD ${report.simd ? 'on' : 'off'}, ${report.threads ?? 1} thread(s)`
-      : `throughput from ${CPU_STEPS} steps only; ${EPOCHS} epochs would take ~${Math.round((EPOCHS * train.count) / (images / seconds) / 60)} min`;
+      : full
+        ? `on ${report.adapter ? adapterText(report.adapter) : name}`
+        : `${report.adapter ? `on ${adapterText(report.adapter)}; ` : ''}throughput from ${CPU_STEPS} steps only; ${EPOCHS} epochs would take ~${Math.round((EPOCHS * train.count) / (images / seconds) / 60)} min`;
   return {
-    row: { engine: `tfjs ${name}`, threads: report.threads ?? 1, imagesPerSecond: images / seconds, test: testFigures, matmul, note },
-    profile: full ? await profileStep(tf, vae, train) : '',
+    row: {
+      engine: `tfjs ${name}${report.adapter?.software ? ' (software adapter)' : ''}`,
+      threads: report.threads ?? 1,
+      imagesPerSecond: images / seconds,
+      test: testFigures,
+      matmul,
+      note,
+    },
+    profile: name === 'wasm' ? await profileStep(tf, vae, train) : '',
   };
 }
 
@@ -239,6 +251,7 @@ export async function run(): Promise<string> {
   for (const [name, threads] of [
     ['wasm', 1],
     ['wasm', 2],
+    ['webgpu', 1],
     ['cpu', 1],
   ] as const) {
     const out = execFileSync(process.execPath, [...process.execArgv, __filename, '--row', name, String(threads)], {
