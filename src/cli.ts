@@ -20,7 +20,7 @@ import {
   type TrainingConfig,
 } from './protocol/model';
 import { EngineClient } from './client/engineClient';
-import { EngineError } from './protocol/errors';
+import { EngineError, diskProblem } from './protocol/errors';
 import { ProgressView, infoText } from './cli-output';
 import { parseImageSize } from './protocol/imageSize';
 import { RUN_FILE, runNameMessage } from './protocol/runName';
@@ -54,7 +54,6 @@ class UsageError extends Error {
 }
 
 /** The disk refused: full, read-only, no permission (exit 4); the message names the file and the fix. */
-class FileSystemError extends Error {}
 
 /** How many images one `sample` may write. */
 const SAMPLE_COUNT: Limit = { min: 1, max: 100_000, int: true };
@@ -191,7 +190,8 @@ async function checkOutputFolder(what: string, dir: string): Promise<void> {
   try {
     await fs.access(existing, constants.W_OK);
   } catch (err) {
-    throw new FileSystemError(
+    throw new EngineError(
+      'file-system',
       `Cannot write in ${existing} (${(err as NodeJS.ErrnoException).code}): make it writable or pick another folder for ${what}.`,
     );
   }
@@ -447,16 +447,9 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
   'demo-data': demoData,
 };
 
-/** errno codes of a disk that refuses, not of a wrong path (ENOENT, ENOTDIR stay usage errors). */
-const DISK_CODES = ['ENOSPC', 'EDQUOT', 'EFBIG', 'EROFS', 'EACCES', 'EPERM', 'EIO', 'EMFILE', 'ENFILE'];
-
+/** A disk that refused a write: reported by the engine, or met by this process itself. */
 function isFileSystemFailure(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  if (err instanceof FileSystemError || e?.code === 'file-system') return true;
-  // A raw error of this process (e.g. reading a run), or one another engine request passed on as
-  // a bad request ("A file operation failed during encodeFolder: ENOSPC: …").
-  const passedOn = e?.code === 'bad-request' ? /^A file operation failed during \w+: (E[A-Z]+):/.exec(e.message ?? '')?.[1] : undefined;
-  return DISK_CODES.includes(passedOn ?? e?.code ?? '');
+  return (err as { code?: unknown })?.code === 'file-system' || diskProblem(err, '') !== undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {

@@ -3,7 +3,7 @@
 
 import type { EngineErrorCode, EngineEvent, EngineRequest, EngineResults } from '../../protocol/engine';
 import type { BackendName, GpuAdapterReport } from '../../protocol/model';
-import { EngineError } from '../../protocol/errors';
+import { EngineError, diskProblem } from '../../protocol/errors';
 
 export interface RequestContext {
   id: number;
@@ -35,9 +35,9 @@ export function toFailure(err: unknown, req: EngineRequest): { code: EngineError
       message: `The engine ran out of memory (${req.type}): ${message}. Try a smaller batch size, image size or model.`,
     };
   }
-  if (code === 'ENOENT' || code === 'EACCES' || code === 'EPERM' || code === 'ENOSPC' || code === 'EROFS') {
-    return { code: 'bad-request', message: `A file operation failed during ${req.type}: ${message}` };
-  }
+  const disk = diskProblem(err, `a file of ${req.type}`);
+  if (disk) return { code: 'file-system', message: `${disk}, then run the command again.` };
+  if (code === 'ENOENT') return { code: 'bad-request', message: `A file operation failed during ${req.type}: ${message}` };
   return { code: 'internal', message: `Unexpected engine error during ${req.type}: ${message}` };
 }
 
@@ -50,27 +50,25 @@ export function badRequest(message: string): EngineError {
   return new EngineError('bad-request', message);
 }
 
-const DISK_FULL = ['ENOSPC', 'EDQUOT'];
-const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
-const DISK_TROUBLE = ['EFBIG', 'EIO', 'EMFILE', 'ENFILE'];
-
 /**
  * Runs a write of files a person asked for (samples, images, the demo set) into `dir`; a disk that
  * refuses it becomes a 'file-system' failure naming the file (or the folder) and what to do.
  */
-export async function writingFiles<T>(dir: string, work: () => Promise<T>): Promise<T> {
+export function writingFiles<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  return writingTo(`in ${dir}`, () => 'run the command again', work);
+}
+
+/**
+ * Runs a write of `where`; a disk that refuses it becomes a 'file-system' failure naming the file
+ * (Node's ENOSPC from a write names none) and what to do once it is fixed (`then`).
+ */
+export async function writingTo<T>(where: string, then: () => string, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = typeof e?.code === 'string' ? e.code : '';
-    const where = e?.path ?? `in ${dir}`;
-    if (DISK_FULL.includes(code))
-      throw new EngineError('file-system', `Disk full while writing ${where}: free space and run the command again.`);
-    if (NOT_WRITABLE.includes(code))
-      throw new EngineError('file-system', `Cannot write ${where} (${code}): make it writable or choose another folder.`);
-    if (DISK_TROUBLE.includes(code)) throw new EngineError('file-system', e.message);
-    throw err;
+    const problem = diskProblem(err, where);
+    if (!problem) throw err;
+    throw new EngineError('file-system', `${problem}, then ${then()}.`);
   }
 }
 

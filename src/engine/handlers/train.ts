@@ -6,7 +6,7 @@ import { version as codeVersion } from '../../../package.json';
 import type { TrainResult } from '../../protocol/engine';
 import type { DatasetSource, EpochSummary, Preprocessing, RunManifest, TrainingConfig } from '../../protocol/model';
 import { loadDataset } from '../data';
-import { badRequest, engineInfo, type Handler, type RequestContext } from './context';
+import { badRequest, engineInfo, writingTo, type Handler, type RequestContext } from './context';
 import { buildVae, vaeFromLayers, type VaeModel } from '../model/model';
 import {
   CHECKPOINTS_DIR,
@@ -53,33 +53,6 @@ function checkTrainingConfig(cfg: TrainingConfig): void {
     limitProblem('seed', cfg.seed) ??
     limitProblem('iwaeSamples', cfg.iwaeSamples ?? 0, 'IWAE samples');
   if (problem) bad(problem);
-}
-
-const DISK_FULL = ['ENOSPC', 'EDQUOT', 'EFBIG'];
-const NOT_WRITABLE = ['EACCES', 'EPERM', 'EROFS'];
-const DISK_TROUBLE = ['EIO', 'ENOTDIR', 'EISDIR', 'EEXIST', 'EMFILE', 'ENFILE', 'EBUSY'];
-
-/**
- * Runs a write of the run; a disk that refuses it becomes a 'file-system' failure naming the file
- * (Node's ENOSPC from a write names none) and what to do once it is fixed (`then`).
- */
-async function writing<T>(file: string, then: () => string, work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    const code = typeof e?.code === 'string' ? e.code : '';
-    const where = e?.path ?? file;
-    const problem = DISK_FULL.includes(code)
-      ? `Disk full while writing ${where}: free space on that disk`
-      : NOT_WRITABLE.includes(code)
-        ? `Cannot write ${where} (${code}: a read-only disk or a folder without write permission): make it writable`
-        : DISK_TROUBLE.includes(code)
-          ? `Cannot write ${where} (${e.message}): fix that`
-          : undefined;
-    if (!problem) throw err;
-    throw new EngineError('file-system', `${problem}, then ${then()}.`);
-  }
 }
 
 /** What a person does after a failed write, from the run as last committed. */
@@ -157,12 +130,12 @@ async function runTraining(
         onEpoch: async (summary: EpochSummary, state: TrainState) => {
           // The history line goes first: a crash before run.json is replaced leaves a line for an
           // uncommitted epoch, which readers drop (they trust run.json's epochsCompleted).
-          await writing(
+          await writingTo(
             join(runDir, HISTORY_FILE),
             () => resumeHint(manifest),
             () => appendHistory(runDir, summary),
           );
-          manifest = await writing(
+          manifest = await writingTo(
             join(runDir, CHECKPOINTS_DIR),
             () => resumeHint(manifest),
             () =>
@@ -184,7 +157,7 @@ async function runTraining(
     // 'cancelled' whenever a stop reached the loop, even after the last epoch's steps (that epoch
     // is then complete and saved; epochsCompleted says so).
     manifest = { ...manifest, state: outcome.state, updatedAt: new Date().toISOString() };
-    await writing(
+    await writingTo(
       join(runDir, RUN_FILE),
       () => resumeHint(manifest),
       () => writeManifest(runDir, manifest),
@@ -245,12 +218,12 @@ export const handleTrain: Handler<'train'> = async (req, ctx) => {
       checkpoint: null,
       last: null,
     };
-    await writing(
+    await writingTo(
       join(runDir, RUN_FILE),
       () => 'train again',
       () => createRun(runDir, manifest),
     );
-    await writing(
+    await writingTo(
       runDir,
       () => resumeHint(manifest),
       () => acquireTrainingLock(runDir),
@@ -284,14 +257,14 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
     // This worker now owns the run (refused if another live process trains it): clear leftovers
     // of an interrupted write.
     const before = manifest;
-    await writing(
+    await writingTo(
       runDir,
       () => resumeHint(before),
       () => acquireTrainingLock(runDir),
     );
     locked = true;
     await pruneCheckpoints(runDir, manifest);
-    await writing(
+    await writingTo(
       join(runDir, HISTORY_FILE),
       () => resumeHint(before),
       () => normaliseHistory(runDir, before, warn),
@@ -315,7 +288,7 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
       vae = buildVae(manifest.model, manifest.preprocessing, manifest.labels.length, manifest.training.seed);
     }
     manifest = { ...manifest, training: cfg, state: 'training', dataset: { ...data.summary, source }, updatedAt: new Date().toISOString() };
-    await writing(
+    await writingTo(
       join(runDir, RUN_FILE),
       () => resumeHint(before),
       () => writeManifest(runDir, manifest),
