@@ -44,7 +44,7 @@ async function postPoints(page: Page, count: number): Promise<number> {
     };
     const mu = new Float32Array(n * 2);
     const labels = new Int32Array(n);
-    const files = new Array<string>(n);
+    const names = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const l = i % 8;
       const angle = (l / 8) * 2 * Math.PI;
@@ -53,7 +53,7 @@ async function postPoints(page: Page, count: number): Promise<number> {
       mu[2 * i] = 2 * Math.cos(angle) + 0.5 * r * Math.cos(t);
       mu[2 * i + 1] = 2 * Math.sin(angle) + 0.5 * r * Math.sin(t);
       labels[i] = l;
-      files[i] = `/data/c${l}/img-${i}.png`;
+      names[i] = `c${l}/img-${i}.png`;
     }
     (window as unknown as { __benchMu: Float32Array }).__benchMu = mu;
     // As soon as the first paint is measured, hover point n / 3 and time paint end → tooltip
@@ -86,8 +86,8 @@ async function postPoints(page: Page, count: number): Promise<number> {
     (window as unknown as { __harness: { postRaw(m: unknown): void } }).__harness.postRaw({
       type: 'points',
       folder: `/bench/${n}`,
-      files,
-      uris: files.map((f) => `${location.origin}/img${f}`),
+      folderUri: `${location.origin}/img/bench/${n}`,
+      names,
       labels,
       labelNames: ['c0', 'c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7'],
       dims: 2,

@@ -79,6 +79,7 @@ export class Explorer {
       this.images,
       (id, latents) => this.decode(id, latents),
       (text) => this.toolbar.showMessage(text),
+      (name) => this.model?.labels.indexOf(name) ?? -1,
     );
     this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }));
     this.manifold = new ManifoldController({
@@ -141,7 +142,7 @@ export class Explorer {
         this.elbo.setBackend(msg.backend);
         break;
       case 'images':
-        this.onImages(msg.requestId, msg.images);
+        this.onImages(msg.requestId, msg.images, msg.latents);
         break;
       case 'reconstruction':
         this.requests.onReconstruction(msg);
@@ -170,9 +171,9 @@ export class Explorer {
     }
   }
 
-  private onImages(id: number, batch: ImageBatch): void {
+  private onImages(id: number, batch: ImageBatch, latents?: Float32Array): void {
     if (this.manifold.owns(id)) this.manifold.onImages(id, batch);
-    else this.requests.onImages(id, batch);
+    else this.requests.onImages(id, batch, latents);
   }
 
   // ---------------------------------------------------------------- points and projections
@@ -195,7 +196,7 @@ export class Explorer {
     const sameFolder = this.points?.folder === msg.folder || this.points === null;
     this.points = msg;
     this.projection.setPoints(msg);
-    this.scatter.root.classList.toggle('has-points', msg.files.length > 0);
+    this.scatter.root.classList.toggle('has-points', msg.names.length > 0);
     this.toolbar.setDims(msg.dims, this.state.projection);
     this.toolbar.setManifold(msg.dims === 2, this.state.manifold, this.state.gaussianGrid);
     this.showProjection(sameFolder);
@@ -218,7 +219,7 @@ export class Explorer {
     this.coords = shown.coords;
     this.scatter.setPoints(this.coords, labelColourIndex(pts.labels), keepView);
     if (!(p.kind === 'umap' && !this.projection.hasUmap()))
-      this.toolbar.info.textContent = `${pts.files.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
+      this.toolbar.info.textContent = `${pts.names.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
     this.recomputeSelection();
     this.refreshLegend();
     this.refreshMarks();
@@ -244,7 +245,7 @@ export class Explorer {
       this.selected = new Uint8Array(this.coords.length / 2);
       for (const i of pointsInPolygon(this.coords, sel)) this.selected[i] = 1;
     }
-    this.matches = this.points ? searchFileNames(this.points.files, this.state.search) : new Uint32Array(0);
+    this.matches = this.points ? searchFileNames(this.points.names, this.state.search) : new Uint32Array(0);
     this.refreshDrawClass();
   }
 
@@ -311,7 +312,7 @@ export class Explorer {
     if (i === null || !pts) return;
     this.current = i;
     if (shift) this.addEndpoint(this.latentOf(i));
-    else host.post({ type: 'openFile', file: pts.files[i] });
+    else host.post({ type: 'openFile', folder: pts.folder, name: pts.names[i] });
   }
 
   private latentOf(i: number): number[] {
@@ -332,9 +333,10 @@ export class Explorer {
 
   // ---------------------------------------------------------------- decoding
 
-  private decode(requestId: number, latents: Float32Array): void {
+  private decode(requestId: number, latents: Float32Array): number | undefined {
     const label = this.model?.conditional ? this.state.conditionLabel : undefined;
     host.post({ type: 'decode', requestId, latents, ...(label === undefined ? {} : { label }) });
+    return label;
   }
 
   private setManifold(on: boolean, prior: boolean): void {
@@ -381,13 +383,13 @@ export class Explorer {
 
   private traverse(): void {
     if (this.dims() === 0) return;
-    const around = this.current !== null && this.points ? baseName(this.points.files[this.current]) : 'the origin';
+    const around = this.current !== null && this.points ? baseName(this.points.names[this.current]) : 'the origin';
     this.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(this.centre(), 9, 3), 9);
   }
 
   private reconstruct(): void {
     if (this.current === null || !this.points) this.toolbar.showMessage('Hover or click a point first, then Reconstruct.');
-    else this.requests.reconstruct(this.points.files[this.current]);
+    else this.requests.reconstruct({ folder: this.points.folder, name: this.points.names[this.current] });
   }
 
   private sample(kind: 'prior' | 'around' | 'label', count: number, label: string): void {

@@ -15,9 +15,9 @@ export class ProjectionStore {
   private meanLatent: Float64Array | null = null;
 
   setPoints(points: PointsMessage): void {
-    const expected = points.files.length * points.dims;
+    const expected = points.names.length * points.dims;
     if (points.mu.length !== expected) {
-      throw new Error(`points message: mu holds ${points.mu.length} values, expected ${points.files.length} files × ${points.dims} dims`);
+      throw new Error(`points message: mu holds ${points.mu.length} values, expected ${points.names.length} files × ${points.dims} dims`);
     }
     this.points = points;
     this.pca = null;
@@ -31,7 +31,7 @@ export class ProjectionStore {
   }
 
   setUmap(coords: Float32Array): void {
-    if (this.points && coords.length === this.points.files.length * 2) this.umap = coords;
+    if (this.points && coords.length === this.points.names.length * 2) this.umap = coords;
   }
 
   /** The coordinates to draw, and a note for the status line (variance explained). */
@@ -90,7 +90,7 @@ export class ProjectionStore {
 
   private getPca(): Pca2 {
     const pts = this.points!;
-    this.pca ??= pca2(pts.mu, pts.files.length, pts.dims);
+    this.pca ??= pca2(pts.mu, pts.names.length, pts.dims);
     return this.pca;
   }
 
@@ -98,7 +98,7 @@ export class ProjectionStore {
     const pts = this.points!;
     if (!this.meanLatent) {
       const m = new Float64Array(pts.dims);
-      const n = pts.files.length;
+      const n = pts.names.length;
       for (let i = 0; i < n; i++) for (let j = 0; j < pts.dims; j++) m[j] += pts.mu[i * pts.dims + j] / n;
       this.meanLatent = m;
     }
@@ -110,7 +110,7 @@ export class ProjectionStore {
     const key = `${a}:${b}`;
     let c = this.dimsCache.get(key);
     if (!c) {
-      const n = pts.files.length;
+      const n = pts.names.length;
       c = new Float32Array(n * 2);
       for (let i = 0; i < n; i++) {
         c[2 * i] = pts.mu[i * pts.dims + a];

@@ -1,6 +1,6 @@
-// The hover card: the point's image (its webview URI), file name, path and label.
+// The hover card: the point's image (its webview URI), file name, path in the folder and label.
 
-import type { PointsMessage } from '../src/protocol/webview';
+import { pointUri, type PointsMessage } from '../src/protocol/webview';
 import { baseName } from './core/hitTest';
 import { el } from './dom';
 
@@ -9,10 +9,10 @@ export class HoverTooltip {
 
   /** Shows point `i` next to the pointer, kept inside `container`; returns a one-line description. */
   show(points: PointsMessage, i: number, clientX: number, clientY: number, container: HTMLElement): string {
-    const file = points.files[i];
+    const file = points.names[i];
     const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
     this.root.replaceChildren(
-      el('img', { src: points.uris[i], alt: '' }),
+      el('img', { src: pointUri(points.folderUri, file), alt: '' }),
       el('div', { class: 'tooltip-name' }, baseName(file)),
       el('div', { class: 'tooltip-path' }, file),
       ...(label ? [el('div', { class: 'tooltip-label' }, label)] : []),

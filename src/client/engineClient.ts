@@ -61,7 +61,7 @@ const DESCRIBE: Record<EngineRequest['type'], string> = {
   estimateLogPx: 'estimating log p(x)',
   project: 'projecting points',
   loadRun: 'loading a run',
-  writeImages: 'writing images',
+  writeDecoded: 'writing images',
   writeSamples: 'sampling and writing images',
   writeDemoFolder: 'writing the demo images',
   shutdown: 'shutting down',

@@ -18,9 +18,10 @@ import {
   handleEstimateLogPx,
   handleReconstruct,
   handleSample,
+  handleWriteDecoded,
   handleWriteSamples,
 } from './handlers/model';
-import { handleLoadRun, handleProject, handleWriteDemoFolder, handleWriteImages } from './handlers/run';
+import { handleLoadRun, handleProject, handleWriteDemoFolder } from './handlers/run';
 import { handleResume, handleTrain } from './handlers/train';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
@@ -56,7 +57,7 @@ const handlers: Handlers = {
   reconstruct: handleReconstruct,
   estimateLogPx: handleEstimateLogPx,
   project: handleProject,
-  writeImages: handleWriteImages,
+  writeDecoded: handleWriteDecoded,
   writeSamples: handleWriteSamples,
   writeDemoFolder: handleWriteDemoFolder,
   cancel: async (req) => {

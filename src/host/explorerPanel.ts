@@ -3,10 +3,10 @@
 // whenever the panel becomes visible again, and answers the webview's requests through the engine.
 
 import { randomBytes } from 'node:crypto';
-import { dirname } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { Encoding } from '../protocol/engine';
-import type { FromWebviewMessage, ModelInfo, PointsMessage, ToWebviewMessage } from '../protocol/webview';
+import type { FromWebviewMessage, ModelInfo, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
 import { isInside } from './runs';
@@ -143,8 +143,8 @@ export class ExplorerPanel extends Disposable {
     return {
       type: 'points',
       folder: '',
-      files: [],
-      uris: [],
+      folderUri: '',
+      names: [],
       labels: new Int32Array(0),
       labelNames: [],
       dims: this.session.activeModel?.manifest.model.latentSize ?? 2,
@@ -159,17 +159,24 @@ export class ExplorerPanel extends Disposable {
       this.roots.add(e.folder);
       this.updateOptions();
     }
-    const webview = this.panel.webview;
     return {
       type: 'points',
       folder: e.folder,
-      files: e.files,
-      uris: e.files.map((f) => webview.asWebviewUri(vscode.Uri.file(f)).toString()),
+      folderUri: this.panel.webview.asWebviewUri(vscode.Uri.file(e.folder)).toString(),
+      names: e.files.map((f) => relative(e.folder, f).split(sep).join('/')),
       labels: e.labels,
       labelNames: e.labelNames,
       dims: e.dims,
       mu: e.mu,
     };
+  }
+
+  /** The absolute path of a shown point's file; null when the webview names a file that is not shown. */
+  private shownFile(p: PointFile): string | null {
+    const shown = this.session.shownEncoding;
+    if (!shown || p.folder !== shown.folder) return null;
+    const file = join(shown.folder, ...p.name.split('/'));
+    return shown.files.includes(file) ? file : null;
   }
 
   private async onMessage(m: FromWebviewMessage): Promise<void> {
@@ -183,8 +190,8 @@ export class ExplorerPanel extends Disposable {
       return;
     }
     if (m.type === 'openFile') {
-      // Only files that are shown as points may be opened from the webview.
-      if (this.session.shownEncoding?.files.includes(m.file)) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(m.file));
+      const file = this.shownFile(m);
+      if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
       return;
     }
     const requestId = m.requestId;
@@ -201,7 +208,7 @@ export class ExplorerPanel extends Disposable {
             latents: m.latents,
             ...(m.label !== undefined ? { labels: [m.label] } : {}),
           });
-          this.post({ type: 'images', requestId, images, latents: m.latents });
+          this.post({ type: 'images', requestId, images });
           break;
         }
         case 'sample': {
@@ -216,15 +223,23 @@ export class ExplorerPanel extends Disposable {
           break;
         }
         case 'reconstruct': {
-          const result = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [m.file] });
-          this.post({ type: 'reconstruction', requestId, file: m.file, result });
+          const file = this.shownFile(m);
+          if (!file) throw new Error(`${m.name} is not one of the points shown: encode its folder first.`);
+          const result = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: [file] });
+          this.post({ type: 'reconstruction', requestId, name: m.name, result });
           break;
         }
         case 'project': {
           const shown = this.session.shownEncoding;
           if (!shown) throw new Error('No points to project: encode a folder first ("VAE: Encode Image Folder").');
-          const r = await engine.request<'project'>({ type: 'project', points: shown.mu, dims: shown.dims, method: m.method, seed: 42 });
-          this.post({ type: 'projection', requestId, coords: r.coords, ...(r.explained ? { explained: r.explained } : {}) });
+          const r = await engine.request<'project'>({
+            type: 'project',
+            runDir: shown.runDir,
+            folder: shown.folder,
+            method: m.method,
+            seed: 42,
+          });
+          this.post({ type: 'projection', requestId, coords: r.coords });
           break;
         }
         case 'saveImages': {
@@ -233,7 +248,14 @@ export class ExplorerPanel extends Disposable {
           const dir = samplesDir(model.manifest.name, dirname(runDir));
           if (!dir) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
           const stem = m.baseName.replace(/[^\w.-]+/g, '-') || 'image';
-          const { files } = await this.session.engine().request<'writeImages'>({ type: 'writeImages', images: m.images, dir, stem });
+          const { files } = await engine.request<'writeDecoded'>({
+            type: 'writeDecoded',
+            runDir,
+            latents: m.latents,
+            ...(m.label !== undefined ? { labels: [m.label] } : {}),
+            dir,
+            stem,
+          });
           this.session.log.info(`Saved ${files.length} images to ${dir}.`);
           this.post({ type: 'saved', requestId, files });
           void vscode.window.showInformationMessage(`Saved ${files.length} images to ${vscode.workspace.asRelativePath(dir)}.`);

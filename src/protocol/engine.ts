@@ -105,21 +105,32 @@ export interface EstimateLogPxRequest {
   maxImages?: number;
 }
 
+/**
+ * UMAP of a folder's encoding with the run, read where it was written: the points never travel to
+ * the worker. (PCA and latent-axis views need no engine: the webview computes them.)
+ */
 export interface ProjectRequest {
   type: 'project';
   id: number;
-  /** count × dims values, row-major. */
-  points: Float32Array;
-  dims: number;
-  method: 'pca' | 'umap';
+  runDir: string;
+  folder: string;
+  method: 'umap';
   seed?: number;
 }
 
-/** Writes images as PNG files `<stem>-001.png`, … into `dir`, never overwriting a file. */
-export interface WriteImagesRequest {
-  type: 'writeImages';
+/**
+ * Decodes latents (as `decode` does) and writes the images as PNG files `<stem>-001.png`, … into
+ * `dir`, never overwriting a file. A view saves what it shows by its latents, a few bytes per image,
+ * and the pixels are made where they are written.
+ */
+export interface WriteDecodedRequest {
+  type: 'writeDecoded';
   id: number;
-  images: ImageBatch;
+  runDir: string;
+  /** count × latentSize values, row-major. */
+  latents: Float32Array;
+  /** Label index per point for a conditional run (one value for all, or one per point). */
+  labels?: number[];
   dir: string;
   stem: string;
 }
@@ -162,7 +173,7 @@ export type EngineRequest =
   | ReconstructRequest
   | EstimateLogPxRequest
   | ProjectRequest
-  | WriteImagesRequest
+  | WriteDecodedRequest
   | WriteSamplesRequest
   | WriteDemoFolderRequest
   | ShutdownRequest;
@@ -214,9 +225,8 @@ export interface Encoding {
   /** Label names for the indices above. */
   labelNames: string[];
   dims: number;
-  /** count × dims posterior means and log-variances. */
+  /** count × dims posterior means (the log-variances stay in the run's encoding file). */
   mu: Float32Array;
-  logVar: Float32Array;
   /** Files skipped with their reasons. */
   skipped: FileProblem[];
   /** How many files were encoded now vs re-used from a previous encoding. */
@@ -252,9 +262,8 @@ export interface LogPxResult {
 }
 
 export interface ProjectResult {
+  /** count × 2 coordinates, in the encoding's point order. */
   coords: Float32Array;
-  /** PCA only: fraction of variance explained by each of the two axes. */
-  explained?: [number, number];
 }
 
 export interface EngineResults {
@@ -268,8 +277,8 @@ export interface EngineResults {
   reconstruct: ReconstructResult;
   estimateLogPx: LogPxResult;
   project: ProjectResult;
-  /** Absolute paths written, in image order. */
-  writeImages: { files: string[] };
+  /** Absolute paths written, in latent order. */
+  writeDecoded: { files: string[] };
   /** Absolute paths written, in sample order. */
   writeSamples: { files: string[] };
   /** How many demo images were written. */

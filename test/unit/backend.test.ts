@@ -11,6 +11,10 @@ import { after, describe, it } from 'node:test';
 import { BackendUnavailableError, initBackend } from '../../src/engine/backends/ladder';
 import { getTf } from '../../src/engine/tf';
 
+// No native TensorFlow package anywhere but where a test puts one, whatever this machine has
+// installed globally or beside the project (the worker processes the tests fork inherit it).
+process.env.LATENT_ATLAS_NATIVE_PATHS = '';
+
 const scratch = mkdtempSync(path.join(tmpdir(), 'latent-atlas-backend-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -80,6 +84,18 @@ describe('backend ladder', () => {
       tf.tidy(() => tf.sum(tf.tensor([1, 2, 3])).dataSync()[0]),
       6,
     );
+  });
+
+  it('LATENT_ATLAS_NATIVE_PATHS says where native packages are, in place of the usual places', async () => {
+    const folder = path.join(scratch, 'pinned');
+    fakePackage(folder, '@tensorflow/tfjs-node-gpu', "throw new Error('libcudart.so.11.0: cannot open shared object file');");
+    process.env.LATENT_ATLAS_NATIVE_PATHS = ['/nonexistent-folder', folder].join(path.delimiter);
+    try {
+      await assert.rejects(initBackend({ backend: 'tensorflow-gpu' }), /tfjs-node-gpu is installed but failed to load \(libcudart/);
+    } finally {
+      process.env.LATENT_ATLAS_NATIVE_PATHS = '';
+    }
+    await assert.rejects(initBackend({ backend: 'tensorflow-gpu' }), /tfjs-node-gpu is not installed/);
   });
 
   it('finds a native package in nativeModulesPath and reports one that fails to load', async () => {

@@ -22,7 +22,6 @@ test('the projector export has one vector row and one metadata row per point', a
     labelNames: ['cat', 'dog'],
     dims: 2,
     mu: Float32Array.from([0.5, -1, 2, 0.25, -3, 4]),
-    logVar: new Float32Array(6),
     skipped: [],
     encoded: 3,
     reused: 0,

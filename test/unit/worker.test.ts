@@ -171,7 +171,7 @@ describe('engine worker', () => {
     });
   });
 
-  test("sample writes N images of the run's shape; decode and PCA projection answer", async () => {
+  test("sample writes N images of the run's shape; decode answers; saving by latents writes what was shown", async () => {
     const runDir = join(root, 'runs', 'first');
     const s = await engine.request<'sample'>({ type: 'sample', runDir, count: 5, mode: { kind: 'prior' }, seed: 7 });
     assert.deepEqual([s.images.count, s.images.width, s.images.height, s.images.channels], [5, 28, 28, 1]);
@@ -182,26 +182,25 @@ describe('engine worker', () => {
     const decoded = await engine.request<'decode'>({ type: 'decode', runDir, latents: s.latents });
     assert.deepEqual(decoded.pixels, s.images.pixels);
     await assert.rejects(engine.request<'decode'>({ type: 'decode', runDir, latents: new Float32Array(3) }), /not a whole number/);
-    const p = await engine.request<'project'>({
-      type: 'project',
-      points: Float32Array.from([0, 0, 0, 1, 2, 0, 2, 1]),
-      dims: 2,
-      method: 'pca',
-    });
-    assert.equal(p.coords.length, 8);
-    assert.ok(p.explained![0] > 0.7 && p.explained![0] + p.explained![1] > 0.999);
-    // Saving samples into the workspace goes through the worker; an existing file is never replaced.
+    // Saving what a view shows sends its latents, not its pixels: the worker decodes them again
+    // where it writes, and the files hold exactly the pixels the view showed. An existing file is
+    // never replaced.
     const out = join(root, 'samples');
     await fs.mkdir(out, { recursive: true });
     await fs.writeFile(join(out, 'sample-002.png'), 'mine');
-    const { files } = await engine.request<'writeImages'>({ type: 'writeImages', images: s.images, dir: out, stem: 'sample' });
+    const { files } = await engine.request<'writeDecoded'>({ type: 'writeDecoded', runDir, latents: s.latents, dir: out, stem: 'sample' });
     assert.deepEqual(
       files.map((f) => f.slice(out.length + 1)),
       ['sample-001.png', 'sample-003.png', 'sample-004.png', 'sample-005.png', 'sample-006.png'],
     );
     assert.equal(await fs.readFile(join(out, 'sample-002.png'), 'utf8'), 'mine');
-    const png = await fs.readFile(files[0]);
-    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    const sharp = (await import('sharp')).default;
+    for (const [i, file] of files.entries()) {
+      const meta = await sharp(file).metadata();
+      assert.deepEqual([meta.width, meta.height, meta.channels], [28, 28, 1]);
+      const data = await sharp(file).extractChannel(0).raw().toBuffer();
+      assert.deepEqual(new Uint8Array(data), s.images.pixels.subarray(i * 784, (i + 1) * 784), `${file} holds sample ${i}`);
+    }
     // Sampling into files in one request: the same draws as `sample`, written next to the others.
     const written = await engine.request<'writeSamples'>({
       type: 'writeSamples',
@@ -216,7 +215,7 @@ describe('engine worker', () => {
       written.files.map((f) => f.slice(out.length + 1)),
       ['sample-007.png', 'sample-008.png', 'sample-009.png', 'sample-010.png', 'sample-011.png'],
     );
-    assert.deepEqual(await fs.readFile(written.files[0]), png, 'a seed reproduces the draws');
+    assert.deepEqual(await fs.readFile(written.files[0]), await fs.readFile(files[0]), 'a seed reproduces the draws');
     await assert.rejects(
       engine.request<'writeSamples'>({ type: 'writeSamples', runDir, count: 1, mode: { kind: 'prior' }, dir: out, stem: '../escape' }),
       (err: EngineError) => err.code === 'bad-request',
@@ -263,11 +262,17 @@ describe('engine worker', () => {
     assert.equal(lp.count, 48, "the run's validation images (20% of 240)");
     assert.ok(lp.logPx >= lp.elbo, `IWAE bound ${lp.logPx} ≥ ELBO ${lp.elbo}`);
     const enc = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
-    const a = await engine.request<'project'>({ type: 'project', points: enc.mu, dims: enc.dims, method: 'umap', seed: 5 });
-    const b = await engine.request<'project'>({ type: 'project', points: enc.mu, dims: enc.dims, method: 'umap', seed: 5 });
+    // UMAP reads the run's encoding of the folder where it was written: no points are sent.
+    const a = await engine.request<'project'>({ type: 'project', runDir, folder: images, method: 'umap', seed: 5 });
+    const b = await engine.request<'project'>({ type: 'project', runDir, folder: images, method: 'umap', seed: 5 });
     assert.equal(a.coords.length, enc.files.length * 2);
     assert.ok(a.coords.every(Number.isFinite));
     assert.deepEqual(a.coords, b.coords);
+    const never = join(root, 'never-encoded');
+    await assert.rejects(
+      engine.request<'project'>({ type: 'project', runDir, folder: never, method: 'umap' }),
+      (err: EngineError) => err.code === 'bad-request' && err.message.includes(`has no encoding of ${never}. Encode the folder`),
+    );
   });
 
   test('sampling by label: an unknown label names the known ones; a known label samples', async () => {
@@ -356,8 +361,23 @@ describe('engine worker', () => {
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
     // A small heap and a UMAP layout far too big for it: a real V8 heap exhaustion in the worker.
     const small = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], maxOldSpaceMb: 200 });
-    const points = new Float32Array(20_000 * 256).map((_, i) => ((i * 7919) % 1000) / 1000);
-    await assert.rejects(small.request<'project'>({ type: 'project', points, dims: 256, method: 'umap' }), (err: EngineError) => {
+    const { writeEncoding } = await import('../../src/engine/runStore/encodings');
+    const count = 20_000;
+    const dims = 256;
+    const runDir = join(root, 'runs', 'huge-encoding');
+    const folder = join(root, 'huge-folder');
+    await writeEncoding(runDir, {
+      folder,
+      checkpoint: 'c',
+      dims,
+      labelNames: [],
+      files: Array.from({ length: count }, (_, i) => ({ path: join(folder, `${i}.png`), size: 1, mtimeMs: 0, label: -1 })),
+      mu: new Float32Array(count * dims).map((_, i) => ((i * 7919) % 1000) / 1000),
+      logVar: new Float32Array(count * dims),
+      skipped: [],
+      updatedAt: new Date().toISOString(),
+    });
+    await assert.rejects(small.request<'project'>({ type: 'project', runDir, folder, method: 'umap' }), (err: EngineError) => {
       assert.equal(err.code, 'out-of-memory');
       assert.match(err.message, /ran out of memory while projecting points; try fewer images or points/);
       return true;
@@ -368,10 +388,21 @@ describe('engine worker', () => {
   test('a forced backend that cannot load fails the start with the reason', async () => {
     const { EngineClient } = await import('../../src/client/engineClient');
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
-    const gpu = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], worker: { backend: 'tensorflow-gpu' } });
+    // A tfjs-node-gpu that cannot find CUDA, in the configured folder (searched first): the same
+    // failure whatever else this machine has installed.
+    const modules = join(root, 'native-modules');
+    const pkg = join(modules, 'node_modules', '@tensorflow', 'tfjs-node-gpu');
+    await fs.mkdir(pkg, { recursive: true });
+    await fs.writeFile(join(pkg, 'package.json'), JSON.stringify({ name: '@tensorflow/tfjs-node-gpu', main: 'index.js' }));
+    await fs.writeFile(join(pkg, 'index.js'), "throw new Error('libcudart.so.11.0: cannot open shared object file');");
+    const gpu = new EngineClient({
+      workerPath: WORKER_SOURCE,
+      execArgv: ['--import', TSX_IMPORT],
+      worker: { backend: 'tensorflow-gpu', nativeModulesPath: modules },
+    });
     await assert.rejects(gpu.request<'loadRun'>({ type: 'loadRun', runDir: root }), (err: EngineError) => {
       assert.equal(err.code, 'backend-unavailable');
-      assert.match(err.message, /tfjs-node-gpu/);
+      assert.match(err.message, /tfjs-node-gpu is installed but failed to load \(libcudart\.so\.11\.0: cannot open shared object file\)/);
       return true;
     });
     await gpu.dispose();

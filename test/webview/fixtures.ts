@@ -12,7 +12,8 @@ export const CENTRES: [number, number][] = [
   [-2, 2],
   [2, 2],
 ];
-export const KNOWN = { file: '/data/cats/known-cat.png', x: 0.5, y: 0.25, label: 1 };
+/** A point whose file name needs escaping in a URI (a space and a '#'). */
+export const KNOWN = { name: 'cats/known cat #1.png', x: 0.5, y: 0.25, label: 1 };
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -25,24 +26,24 @@ function rng(seed: number): () => number {
 export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): PointsMessage {
   const random = rng(7);
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
-  const files: string[] = [];
+  const names: string[] = [];
   const labels: number[] = [];
   const mu: number[] = [];
   CENTRES.forEach(([cx, cy], l) => {
     for (let i = 0; i < perCluster; i++) {
-      files.push(`/data/${LABELS[l]}/${LABELS[l]}-${String(i).padStart(3, '0')}.png`);
+      names.push(`${LABELS[l]}/${LABELS[l]}-${String(i).padStart(3, '0')}.png`);
       labels.push(l);
       mu.push(cx + 0.3 * gauss(), cy + 0.3 * gauss());
     }
   });
-  files.push(KNOWN.file);
+  names.push(KNOWN.name);
   labels.push(KNOWN.label);
   mu.push(KNOWN.x, KNOWN.y);
   return {
     type: 'points',
     folder: '/data',
-    files,
-    uris: files.map((f) => `${origin}/img${f}`),
+    folderUri: `${origin}/img/data`,
+    names,
     labels: Int32Array.from(labels),
     labelNames: LABELS,
     dims: 2,

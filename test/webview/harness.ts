@@ -266,7 +266,7 @@ export async function startHarness(): Promise<Harness> {
       const file = join(ROOT, url.pathname);
       const type = file.endsWith('.js') ? 'text/javascript' : 'text/css';
       res.writeHead(200, { 'content-type': type }).end(readFileSync(file));
-    } else if (url.pathname.startsWith('/img/')) {
+    } else if (url.pathname.startsWith('/img/') && decodeURIComponent(url.pathname).endsWith('.png')) {
       res.writeHead(200, { 'content-type': 'image/png' }).end(PNG);
     } else {
       res.writeHead(404).end();

@@ -96,7 +96,6 @@ test('a manifold decode that never gets an answer frees its slot after 15 s, and
     type: 'images',
     requestId: lost.requestId,
     images: greyImages(lost.latents.length / 2),
-    latents: lost.latents,
   });
   await page.clock.runFor(100);
   assert.equal(await manifoldCoverage(), 0, 'a late answer to an abandoned request is not drawn');
@@ -104,7 +103,6 @@ test('a manifold decode that never gets an answer frees its slot after 15 s, and
     type: 'images',
     requestId: next.requestId,
     images: greyImages(next.latents.length / 2),
-    latents: next.latents,
   });
   await page.clock.runFor(100);
   await page.waitForFunction(() => {
@@ -126,7 +124,6 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
     type: 'images',
     requestId: view.requestId,
     images: greyImages(view.latents.length / 2),
-    latents: view.latents,
   });
   await page.locator('select.manifold-grid').selectOption('prior');
   const [, prior] = await waitForPosted(page, 'decode', 2);
@@ -141,7 +138,7 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
   const centre = (7 * n + 7) * 2;
   assert.ok(Math.abs(prior.latents[centre]) < 1e-6 && Math.abs(prior.latents[centre + 1]) < 1e-6);
   // Image i has grey 20·i + 10 (mod 256): the tile under each latent must be that latent's image.
-  await postToWebview(page, { type: 'images', requestId: prior.requestId, images: greyImages(n * n), latents: prior.latents });
+  await postToWebview(page, { type: 'images', requestId: prior.requestId, images: greyImages(n * n) });
   const grey = (i: number) => (20 * i + 10) % 256;
   await page.waitForFunction(() => {
     const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;

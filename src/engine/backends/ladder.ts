@@ -109,10 +109,19 @@ function installHint(name: 'tensorflow-gpu' | 'tensorflow', nativeModulesPath?: 
   return `To use it, install ${pkg} ${where}.${needs}`;
 }
 
-/** Places a native package may be installed: the configured folder, normal resolution, global npm. */
+/**
+ * Places a native package may be installed: the configured folder, normal resolution, global npm.
+ * `LATENT_ATLAS_NATIVE_PATHS` (folders, path-delimited; empty for none) replaces the last two, so
+ * a test — or an administrator pinning one install — says exactly where the packages are.
+ */
 function nativeResolvers(nativeModulesPath?: string): NodeJS.Require[] {
   const bases: string[] = [];
   if (nativeModulesPath) bases.push(path.join(path.resolve(nativeModulesPath), 'noop.js'));
+  const pinned = process.env.LATENT_ATLAS_NATIVE_PATHS;
+  if (pinned !== undefined) {
+    for (const dir of pinned.split(path.delimiter).filter(Boolean)) bases.push(path.join(path.resolve(dir), 'noop.js'));
+    return bases.map((b) => createRequire(b));
+  }
   bases.push(__filename);
   const globalRoot =
     process.platform === 'win32'

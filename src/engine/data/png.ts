@@ -11,7 +11,11 @@ export async function encodePng(pixels: Uint8Array, width: number, height: numbe
       `encodePng: ${pixels.length} bytes given for a ${width}×${height}×${channels} image (${width * height * channels} expected).`,
     );
   }
-  return sharp(pixels, { raw: { width, height, channels } }).png({ compressionLevel: 6 }).toBuffer();
+  // Grey pixels stay a grey PNG (sharp would otherwise write them as sRGB, three times the size).
+  return sharp(pixels, { raw: { width, height, channels } })
+    .toColourspace(channels === 1 ? 'b-w' : 'srgb')
+    .png({ compressionLevel: 6 })
+    .toBuffer();
 }
 
 /**

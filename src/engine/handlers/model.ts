@@ -1,5 +1,5 @@
-// Requests that use a trained run's model: encodeFolder (incremental), decode, sample (and
-// writeSamples), reconstruct, estimateLogPx.
+// Requests that use a trained run's model: encodeFolder (incremental), decode (and writeDecoded),
+// sample (and writeSamples), reconstruct, estimateLogPx.
 
 import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
@@ -23,8 +23,10 @@ import {
   imagesToInput,
   labelsToInput,
   encodeBatch,
+  decodeBatch,
   decodeRaw,
   pixelCount,
+  toUint8Images,
   type VaeModel,
 } from '../model/model';
 import { elboEstimate, elboTerms } from '../model/objective';
@@ -157,7 +159,6 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       labelNames,
       dims,
       mu,
-      logVar,
       skipped,
       encoded: files.length - reused,
       reused,
@@ -165,15 +166,26 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     return result;
   });
 
-export const handleDecode: Handler<'decode'> = (req) =>
+type DecodeQuery = Pick<RequestOf<'decode' | 'writeDecoded'>, 'runDir' | 'latents' | 'labels' | 'type'>;
+
+const decodeImages = (req: DecodeQuery): Promise<ImageBatch> =>
   withRun(req.runDir, async ({ vae }) => {
     const dims = vae.model.latentSize;
     if (req.latents.length % dims !== 0) {
-      throw badRequest(`decode: ${req.latents.length} values are not a whole number of ${dims}-dimensional latent points.`);
+      throw badRequest(`${req.type}: ${req.latents.length} values are not a whole number of ${dims}-dimensional latent points.`);
     }
     const count = req.latents.length / dims;
     return imageBatch(vae, await decodeLatents(vae, req.latents, count, req.labels), count);
   });
+
+export const handleDecode: Handler<'decode'> = (req) => decodeImages(req);
+
+/** Decodes and writes the PNG files here: a view names what it saves by its latents. */
+export const handleWriteDecoded: Handler<'writeDecoded'> = async (req) => {
+  checkStem(req.stem);
+  const images = await decodeImages(req);
+  return { files: await writingFiles(req.dir, () => writePngs(images, req.dir, req.stem)) };
+};
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
 function normals(n: number, seed: number): Float32Array {
@@ -236,21 +248,26 @@ export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
     const loaded = await loadFiles(req.files, manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
     warnAll(ctx, loaded.skipped);
     const px = pixelCount(vae.pre);
-    const { mu } = await encodeImages(vae, loaded.images, loaded.count, loaded.labels);
-    const reconstructions = await decodeLatents(vae, mu, loaded.count, loaded.labels);
     const terms: ElboTerms[] = [];
+    let reconstructions: Uint8Array = new Uint8Array(0);
     if (loaded.count > 0) {
-      const [ll, kl] = tf.tidy(() => {
+      // One pass through the encoder: the reconstruction decodes the posterior mean, and the ELBO
+      // terms use the same posterior with one draw.
+      const [means, ll, kl] = tf.tidy(() => {
         const x = imagesToInput(vae, loaded.images, loaded.count);
         const y = labelsToInput(vae, loaded.labels, loaded.count);
         const post = encodeBatch(vae, x, y);
         const eps = tf.randomNormal(post.mu.shape, 0, 1, 'float32', 1) as Tensor2D;
         const est = elboEstimate(x, post.mu, post.logVar, (z) => decodeRaw(vae, z, y), vae.model, eps);
-        return [est.logLikelihood, est.kl];
+        return [decodeBatch(vae, post.mu, y), est.logLikelihood, est.kl];
       });
-      const [llv, klv] = await Promise.all([ll!.data(), kl!.data()]);
-      tf.dispose([ll!, kl!]);
-      for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px, vae.model.likelihood));
+      try {
+        const [pixels, llv, klv] = await Promise.all([toUint8Images(means!), ll!.data(), kl!.data()]);
+        reconstructions = pixels;
+        for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px, vae.model.likelihood));
+      } finally {
+        tf.dispose([means!, ll!, kl!]);
+      }
     }
     return {
       originals: imageBatch(vae, loaded.images, loaded.count),

@@ -1,13 +1,14 @@
-// Requests that read a run without its model (loadRun), need no run at all (project), or write
-// image files (writeImages, writeDemoFolder).
+// Requests that read a run without its model (loadRun, project: UMAP of an encoding) or need no
+// run at all (writeDemoFolder).
 
 import { resolve } from 'node:path';
 import type { RunInfo, TrainingNow } from '../../protocol/engine';
-import { checkStem, writingFiles, type Handler } from './context';
-import { writeDemoFolder, writePngs } from '../data';
-import { project } from '../projection';
+import { writingFiles, type Handler } from './context';
+import { writeDemoFolder } from '../data';
+import { umap } from '../projection';
+import { EngineError } from '../../protocol/errors';
 import { readHistory, readManifest, trainingOwner } from '../runStore/runStore';
-import { listEncodings } from '../runStore/encodings';
+import { listEncodings, readEncoding } from '../runStore/encodings';
 
 /** `warn` hears of damage read past: a missing checkpoint fallen back from, skipped history lines. */
 export async function loadRunInfo(runDir: string, warn?: (message: string) => void): Promise<RunInfo> {
@@ -27,12 +28,13 @@ async function trainingNow(runDir: string): Promise<TrainingNow> {
 export const handleLoadRun: Handler<'loadRun'> = async (req, ctx) =>
   loadRunInfo(req.runDir, (reason) => ctx.emit({ type: 'warning', requestId: ctx.id, reason }));
 
-export const handleProject: Handler<'project'> = async (req, ctx) => project(req.points, req.dims, req.method, req.seed, ctx.signal);
-
-/** PNG writing lives in the worker, next to sharp, so the extension host loads no native module. */
-export const handleWriteImages: Handler<'writeImages'> = async (req) => {
-  checkStem(req.stem);
-  return { files: await writingFiles(req.dir, () => writePngs(req.images, req.dir, req.stem)) };
+/** UMAP of the points the run's encoding of the folder holds, read from the run folder. */
+export const handleProject: Handler<'project'> = async (req, ctx) => {
+  const encoding = await readEncoding(resolve(req.runDir), resolve(req.folder));
+  if (!encoding) {
+    throw new EngineError('bad-request', `The run ${req.runDir} has no encoding of ${req.folder}. Encode the folder with this run first.`);
+  }
+  return umap(encoding.mu, encoding.dims, req.seed, ctx.signal);
 };
 
 export const handleWriteDemoFolder: Handler<'writeDemoFolder'> = async (req) => {
