@@ -238,13 +238,17 @@ export async function pick(page: Page, text: string, timeout = 30_000): Promise<
   }
 }
 
-/** Right-clicks the explorer row of `name` and clicks the context-menu entry `item`. */
+/**
+ * Right-clicks the explorer row of `name` among the workspace folder's own entries (a folder of
+ * the same name deeper in the tree, opened by a reveal, is not it) and clicks the context-menu
+ * entry `item`.
+ */
 export async function explorerContextMenu(page: Page, name: string, item: string, onMenu?: () => Promise<void>): Promise<void> {
   // The explorer tree re-renders when files appear (or the workbench settles), which closes a menu
   // that just opened: open it again, up to three times.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Escape'); // a menu left open would swallow the right-click
-    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+    const row = page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: name }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
     await row.click({ button: 'right' });
     const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();

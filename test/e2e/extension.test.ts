@@ -76,6 +76,9 @@ before(async () => {
   trainFixture();
   await stoppedFixture();
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
+  // Activate the extension, so that whichever test comes first finds it listening.
+  await runCommand(vs.page, 'VAE: Show Log');
+  await waitFor('the extension to start its log', () => extensionLog(vs.userDataDir).length > 0, 60_000);
 });
 
 let settingsChanged = false;
@@ -185,8 +188,14 @@ async function trainFromPalette(runName: string): Promise<string> {
     if (!picked) continue;
     const name = await quickInput(page, 'run name');
     const proposed = await waitFor('a proposed run name', async () => (await name.inputValue()) || undefined, 10_000);
-    await name.fill(runName);
-    await name.press('Enter');
+    const typed = await name
+      .fill(runName, { timeout: 5_000 })
+      .then(() => name.press('Enter', { timeout: 5_000 }))
+      .then(
+        () => true,
+        (e) => (last ? Promise.reject(e) : false),
+      );
+    if (!typed) continue;
     const ok = await waitFor(`"Training ${runName}" in the log`, async () => startsLogged() > before, 20_000).then(
       () => true,
       (e) => (last ? Promise.reject(e) : false),
