@@ -20,6 +20,10 @@ import { StatusBar } from './host/statusBar';
 
 export function activate(context: vscode.ExtensionContext): void {
   const log = vscode.window.createOutputChannel('Latent Atlas', { log: true });
+  const version = (context.extension.packageJSON as { version?: string }).version ?? '?';
+  log.info(
+    `Latent Atlas ${version} activated (VS Code ${vscode.version}, Node ${process.versions.node}, ${process.platform}-${process.arch}).`,
+  );
   const session = new Session(context, log);
   const host = new CommandHost(context, session, log);
   context.subscriptions.push(log, session, new StatusBar(session));

@@ -78,7 +78,7 @@ before(async () => {
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
   // Activate the extension, so that whichever test comes first finds it listening.
   await runCommand(vs.page, 'VAE: Show Log');
-  await waitFor('the extension to start its log', () => extensionLog(vs.userDataDir).length > 0, 60_000);
+  await waitFor('the extension to log its activation', () => / activated \(VS Code /.test(extensionLog(vs.userDataDir)), 60_000);
 });
 
 let settingsChanged = false;
