@@ -27,6 +27,8 @@ const node = {
 const builds = [
   { ...node, entryPoints: { extension: 'src/extension.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
+  // The engine's decode threads (src/engine/data/decodePool.ts) load this from next to worker.js.
+  { ...node, entryPoints: { decodeThread: 'src/engine/data/decodeThread.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

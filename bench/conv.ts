@@ -3,7 +3,9 @@
 // (1 and 2 threads), with the same layers everywhere. The rows come from bench/gpu-rows.ts, which
 // `npm run bench:gpu` uses too.
 
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import os from 'node:os';
 import { QUICK, describeModels, markdownTable, tfjsRow, torchRows, type ModelKey } from './gpu-rows';
 import { FASHION } from './training';
@@ -45,5 +47,20 @@ export async function run(): Promise<string> {
     ),
     '',
   );
+  for (const key of KEYS) lines.push(convProfile(key), '');
   return lines.join('\n');
+}
+
+/** The kernel table of one conv step (bench/profile.ts in a fresh process: one backend per process). */
+function convProfile(key: ModelKey): string {
+  try {
+    const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'profile.ts'), '--conv', key], {
+      encoding: 'utf8',
+      timeout: 600_000,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    return (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { table: string }).table;
+  } catch (err) {
+    return `Profile of ${key} not measured: ${(err as Error).message.split('\n')[0]}`;
+  }
 }

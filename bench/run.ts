@@ -12,6 +12,7 @@ const sections: [string, () => Promise<BenchModule>][] = [
   ['Training throughput and −ELBO (tfjs backends vs PyTorch)', () => import('./training')],
   ['Conv model and WebGPU (tfjs backends vs PyTorch)', () => import('./conv')],
   ['Data loading', () => import('./encoding')],
+  ['Loading an image folder, cold, against PIL', () => import('./load-folder')],
   ['Encoding a folder through the engine worker', () => import('./encode-folder')],
   ['Latent Explorer rendering', () => import('./webview')],
 ];

@@ -16,6 +16,7 @@ import type { Tensor2D, Tf } from '../src/engine/tf';
 import { evaluate, trainVae, type TrainData } from '../src/engine/model/trainer';
 import { DEFAULT_MODEL, type BackendName, type ModelConfig, type TrainingConfig } from '../src/protocol/model';
 import { impliedImagesPerSecond, measureMatmul, type MatmulFigures } from './matmul';
+import { kernelProfile } from './profile';
 import { adapterText } from '../src/protocol/backendText';
 
 /** BENCH_QUICK=1 checks the benchmark itself in seconds: 1 epoch on 5,000 images. */
@@ -177,31 +178,9 @@ async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<str
         variables,
       );
     });
-  step();
-  const start = performance.now();
-  for (let i = 0; i < 10; i++) step();
-  const wall = (performance.now() - start) / 10;
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  let kernels = 0;
-  const profile = await tf.profile(step);
-  for (const k of profile.kernels) {
-    if (k.name.endsWith('__op')) continue; // op wrappers, whose kernels are listed themselves
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs) || 0;
-    e.calls++;
-    kernels++;
-    byKernel.set(k.name, e);
-  }
+  const table = await kernelProfile(tf, step, 'One wasm training step (batch 128)', getThreads(), 10, 8);
   optimizer.dispose();
-  const top = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 8);
-  const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-  return [
-    `One wasm training step (batch 128, ${getThreads()} thread(s)): ${wall.toFixed(1)} ms wall, ${kernels} kernel calls taking ${kernelMs.toFixed(1)} ms in total:`,
-    '',
-    '| kernel | calls | ms |',
-    '|---|---:|---:|',
-    ...top.map(([name, e]) => `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} |`),
-  ].join('\n');
+  return table;
 }
 
 interface TorchResult {

@@ -10,6 +10,9 @@ need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
 dpkg -s libkrb5-dev >/dev/null 2>&1 || need+=(libkrb5-dev)
+# PIL: the reference bench/load-folder.ts measures folder loading against.
+dpkg -s python3-pil >/dev/null 2>&1 || need+=(python3-pil)
+dpkg -s python3-numpy >/dev/null 2>&1 || need+=(python3-numpy)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     echo "The tests need these Debian packages: ${need[*]}. Install them with: sudo apt-get install ${need[*]}" >&2

@@ -1,75 +1,18 @@
-// Decoding one image file to uint8 pixels of the run's size and channel count, with sharp, and
-// the plain-words reason when a file cannot be used.
-import { promises as fs } from 'node:fs';
+// Decoding one image file to uint8 pixels of the run's size and channel count — PNGs that need no
+// resizing through pngFast.ts, everything else with sharp — and the plain-words reason when a file
+// cannot be used.
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { Preprocessing } from '../../protocol/model';
-import { describeFsError } from './scan';
-import { MAX_FILE_BYTES, MAX_INPUT_PIXELS } from './types';
+import { notAnImageReason, readGuarded, sniffFormat, type ImageFormat } from './fileRead';
+import { decodePngFast, readPngHeader, tooManyPixelsReason } from './pngFast';
+import { MAX_INPUT_PIXELS } from './types';
 
-export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'gif';
+export { sniffFormat, type ImageFormat };
 
 /** Outcome of decoding one file. `cacheable` problems depend only on the file's bytes. */
 export type DecodeOutcome =
   | { ok: true; pixels: Uint8Array; size: number; mtimeMs: number }
   | { ok: false; reason: string; cacheable: boolean; size?: number; mtimeMs?: number };
-
-/** The format from the file's first bytes, so a file is decoded by what it is, not its name. */
-export function sniffFormat(head: Uint8Array): ImageFormat | null {
-  const b = head;
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
-  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 6 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
-  if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 12) === 'WEBP') return 'webp';
-  return null;
-}
-
-function ascii(b: Uint8Array, from: number, to: number): string {
-  return String.fromCharCode(...b.subarray(from, to));
-}
-
-function looksLikeText(b: Uint8Array): boolean {
-  const n = Math.min(b.length, 512);
-  for (let i = 0; i < n; i++) {
-    const c = b[i];
-    if (c < 9 || (c > 13 && c < 32 && c !== 27)) return false;
-  }
-  return n > 0;
-}
-
-function notAnImageReason(buf: Uint8Array): string {
-  const hint = looksLikeText(buf) ? ' (it looks like text)' : '';
-  return `not an image: the content is not PNG, JPEG, WebP or GIF${hint}`;
-}
-
-function megabytes(bytes: number): string {
-  return `${(bytes / (1024 * 1024)).toFixed(bytes < 10 * 1024 * 1024 ? 1 : 0)} MB`;
-}
-
-/** Reads a file with the size guards; a string is the reason it cannot be used. */
-async function readGuarded(
-  path: string,
-): Promise<{ buf: Buffer; size: number; mtimeMs: number } | { reason: string; cacheable: boolean; size?: number; mtimeMs?: number }> {
-  let handle: fs.FileHandle | undefined;
-  try {
-    handle = await fs.open(path, 'r');
-    const st = await handle.stat();
-    if (st.size === 0) return { reason: 'empty file (0 bytes)', cacheable: true, size: 0, mtimeMs: st.mtimeMs };
-    if (st.size > MAX_FILE_BYTES) {
-      return {
-        reason: `too large: ${megabytes(st.size)}, above the ${megabytes(MAX_FILE_BYTES)} file-size limit`,
-        cacheable: true,
-        size: st.size,
-        mtimeMs: st.mtimeMs,
-      };
-    }
-    const buf = await handle.readFile();
-    return { buf, size: st.size, mtimeMs: st.mtimeMs };
-  } catch (err) {
-    return { reason: `cannot be read: ${describeFsError(err)}`, cacheable: false };
-  } finally {
-    await handle?.close();
-  }
-}
 
 /** The format, or why the content is unusable (not an image, a decompression bomb, a bad header). */
 async function checkHeader(buf: Buffer): Promise<{ format: ImageFormat } | { reason: string }> {
@@ -85,9 +28,7 @@ async function checkHeader(buf: Buffer): Promise<{ format: ImageFormat } | { rea
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   if (width * height > MAX_INPUT_PIXELS) {
-    return {
-      reason: `too large: declares ${width}×${height} pixels, above the ${MAX_INPUT_PIXELS / 1e6}-megapixel limit that guards against decompression bombs`,
-    };
+    return { reason: tooManyPixelsReason(width, height) };
   }
   return { format };
 }
@@ -114,9 +55,28 @@ function pipeline(buf: Buffer, pre: Preprocessing): Sharp {
 export async function decodeImage(path: string, pre: Preprocessing): Promise<DecodeOutcome> {
   const read = await readGuarded(path);
   if (!('buf' in read)) return { ok: false, ...read };
-  const { buf, size, mtimeMs } = read;
+  return decodeBuffer(read.buf, read.size, read.mtimeMs, pre);
+}
+
+/**
+ * Decodes a file's bytes: PNGs through the fast path when it applies (pngFast.ts), everything
+ * else, and every PNG the fast path leaves alone, through sharp. `fastTried`: a decode thread
+ * already tried the fast path on these bytes.
+ */
+export async function decodeBuffer(
+  buf: Buffer,
+  size: number,
+  mtimeMs: number,
+  pre: Preprocessing,
+  fastTried = false,
+): Promise<DecodeOutcome> {
   const format = sniffFormat(buf);
   if (!format) return { ok: false, reason: notAnImageReason(buf), cacheable: true, size, mtimeMs };
+  if (format === 'png' && !fastTried) {
+    const fast = decodePngFast(buf, pre);
+    if ('pixels' in fast) return { ok: true, pixels: fast.pixels, size, mtimeMs };
+    if ('reason' in fast) return { ok: false, reason: fast.reason, cacheable: true, size, mtimeMs };
+  }
   try {
     // One sharp call on the happy path; the header is examined only when decoding fails.
     const { data, info } = await pipeline(buf, pre).toBuffer({ resolveWithObject: true });
@@ -148,6 +108,24 @@ export interface ImageProbe {
 export async function probeImage(path: string): Promise<ImageProbe | null> {
   const read = await readGuarded(path);
   if (!('buf' in read)) return null;
+  // A well-formed PNG's size and colour type are in its IHDR: no sharp call unless it is in colour.
+  const png = sniffFormat(read.buf) === 'png' ? readPngHeader(read.buf) : null;
+  if (png && !('sharp' in png)) {
+    if (png.width * png.height > MAX_INPUT_PIXELS) return null;
+    const { width, height } = png;
+    // Colour PNGs whose pixels are all exactly grey decode on the fast path as grey; sharp judges
+    // the rest (with its tolerance for near-grey pixels).
+    const grey =
+      png.colourType === 0 ||
+      png.colourType === 4 ||
+      'pixels' in decodePngFast(read.buf, { width, height, channels: 1, fit: 'fill' }) ||
+      undefined;
+    try {
+      return { width, height, grey: grey ?? (await pixelsAreGrey(read.buf)) };
+    } catch {
+      return null;
+    }
+  }
   const header = await checkHeader(read.buf);
   if ('reason' in header) return null;
   try {

@@ -8,7 +8,9 @@ import type { FileProblem } from '../../protocol/engine';
 import type { Preprocessing } from '../../protocol/model';
 import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeChoice, type CacheEntry } from './cache';
 import { openPack, savePack } from './packStore';
-import { decodeImage } from './decode';
+import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
+import type { ThreadOutcome } from './decodeFast';
+import { decodePool } from './decodePool';
 import { choosePreprocessing, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
 import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
@@ -24,6 +26,10 @@ interface LoadItem {
 }
 
 const PROGRESS_INTERVAL_MS = 100;
+/** Below this many files to decode, the main thread alone is quicker than starting threads. */
+const THREAD_MIN_FILES = 200;
+/** Files per message to a decode thread: few enough to balance, many enough to amortise a message. */
+const THREAD_BATCH = 64;
 
 /** About the core count, and at least 4 so file reads overlap decoding on small machines. */
 export function decodeConcurrency(): number {
@@ -207,32 +213,70 @@ async function loadItems(
     const whole = complete && !partial;
     await savePack(pack, packRoot, pre, whole ? fresh : new Map([...cached, ...fresh]), added, whole, maxBytes);
   };
+  const record = (i: number, out: DecodeOutcome) => {
+    const item = items[i];
+    if (out.ok) {
+      staging.set(out.pixels, i * pixelBytes);
+      ok[i] = 1;
+      fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
+      added.push(item.rel);
+    } else {
+      fail(i, out.reason);
+      if (out.cacheable && out.size !== undefined && out.mtimeMs !== undefined) {
+        fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, problem: out.reason });
+        added.push(item.rel);
+      }
+    }
+    decoded++;
+    done++;
+    progress();
+  };
+  const threads = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
   try {
-    await Promise.all(
-      Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
-        while (next < toDecode.length) {
-          opts.signal?.throwIfAborted();
-          const i = toDecode[next++];
-          const item = items[i];
-          const out = await decodeImage(item.path, pre);
-          if (out.ok) {
-            staging.set(out.pixels, i * pixelBytes);
-            ok[i] = 1;
-            fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
-            added.push(item.rel);
-          } else {
-            fail(i, out.reason);
-            if (out.cacheable && out.size !== undefined && out.mtimeMs !== undefined) {
-              fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, problem: out.reason });
-              added.push(item.rel);
+    if (threads) {
+      // Batches to the decode threads, two per thread in flight so none waits for the next.
+      await Promise.all(
+        Array.from({ length: 2 * threads.size }, async () => {
+          while (next < toDecode.length) {
+            opts.signal?.throwIfAborted();
+            const batch = toDecode.slice(next, next + THREAD_BATCH);
+            next += batch.length;
+            let reply;
+            try {
+              reply = await threads.decode(
+                batch.map((i) => items[i].path),
+                pre,
+              );
+            } catch {
+              // The thread died: these files are decoded here instead.
+              for (const i of batch) record(i, await decodeImage(items[i].path, pre));
+              continue;
+            }
+            for (let k = 0; k < batch.length; k++) {
+              const out: ThreadOutcome = reply.outcomes[k];
+              if ('bytes' in out) {
+                const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
+                record(batch[k], await decodeBuffer(bytes, out.size, out.mtimeMs, pre, true));
+              } else if (out.ok) {
+                record(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
+              } else {
+                record(batch[k], out);
+              }
             }
           }
-          decoded++;
-          done++;
-          progress();
-        }
-      }),
-    );
+        }),
+      );
+    } else {
+      await Promise.all(
+        Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
+          while (next < toDecode.length) {
+            opts.signal?.throwIfAborted();
+            const i = toDecode[next++];
+            record(i, await decodeImage(items[i].path, pre));
+          }
+        }),
+      );
+    }
     opts.signal?.throwIfAborted();
   } catch (err) {
     // Cancelled: what was decoded so far is kept, so the next load starts where this one stopped.

@@ -1,0 +1,76 @@
+// Where a training step's time goes, kernel by kernel (tf.profile), as a markdown table: the MLP
+// step in the training section and, run as a child process (`--conv conv28|conv64`), the conv
+// steps in the conv section, each on wasm with one thread.
+
+import { initBackend } from '../src/engine/backends/ladder';
+import { buildVae, decodeRaw, encodeBatch } from '../src/engine/model/model';
+import { elboEstimate, trainingLoss } from '../src/engine/model/objective';
+import type { Tensor2D, Tf } from '../src/engine/tf';
+import { MODELS, type ModelKey } from './gpu-rows';
+
+/** Times `step` (after one untimed call) and profiles one more call; a table of the top kernels. */
+export async function kernelProfile(
+  tf: Tf,
+  step: () => void,
+  title: string,
+  threads: number,
+  timedSteps: number,
+  top = 10,
+): Promise<string> {
+  step();
+  const start = performance.now();
+  for (let i = 0; i < timedSteps; i++) step();
+  const wall = (performance.now() - start) / timedSteps;
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  let kernels = 0;
+  const profile = await tf.profile(step);
+  for (const k of profile.kernels) {
+    if (k.name.endsWith('__op')) continue; // op wrappers, whose kernels are listed themselves
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs) || 0;
+    e.calls++;
+    kernels++;
+    byKernel.set(k.name, e);
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
+  const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
+  return [
+    `${title} (${threads} thread(s)): ${wall.toFixed(1)} ms wall, ${kernels} kernel calls taking ${kernelMs.toFixed(1)} ms in total:`,
+    '',
+    '| kernel | calls | ms |',
+    '|---|---:|---:|',
+    ...rows.map(([name, e]) => `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} |`),
+  ].join('\n');
+}
+
+/** One conv training step as the trainer takes it (Adam on the −ELBO), on a fixed random batch. */
+async function profileConv(key: ModelKey): Promise<string> {
+  const { tf } = await initBackend({ backend: 'wasm', threads: 1 });
+  const { model, pre, batch, title } = MODELS[key];
+  const vae = buildVae(model, pre, 0, 1);
+  const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map(
+    (w) => w.read() as import('@tensorflow/tfjs').Variable,
+  );
+  const optimizer = tf.train.adam(1e-3);
+  const x = tf.randomUniform([batch, pre.height, pre.width, pre.channels], 0, 1, 'float32', 3).round();
+  const step = () =>
+    tf.tidy(() => {
+      optimizer.minimize(
+        () => {
+          const { mu, logVar } = encodeBatch(vae, x, undefined, true);
+          const eps = tf.randomNormal([batch, model.latentSize], 0, 1, 'float32', 1) as Tensor2D;
+          return trainingLoss(
+            elboEstimate(x, mu, logVar, (z) => decodeRaw(vae, z, undefined, true), { likelihood: 'bernoulli', sigma: 1 }, eps),
+            1,
+          );
+        },
+        false,
+        variables,
+      );
+    });
+  return kernelProfile(tf, step, `One wasm training step of the ${title} conv model (batch ${batch})`, 1, key === 'conv64' ? 3 : 8);
+}
+
+if (require.main === module && process.argv[2] === '--conv') {
+  void profileConv(process.argv[3] as ModelKey).then((table) => process.stdout.write(`${JSON.stringify({ table })}\n`));
+}

@@ -1,0 +1,47 @@
+// One file through the fast path without sharp, as the decode threads run it: read with the size
+// guards, refuse what is not an image, decode the PNGs pngFast.ts takes, and hand everything else
+// back (with its bytes, so it is not read twice) for sharp on the engine's main thread.
+import type { Preprocessing } from '../../protocol/model';
+import { notAnImageReason, readGuardedSync, sniffFormat } from './fileRead';
+import { decodePngFast } from './pngFast';
+
+/** A file that is neither decoded nor refused here: sharp decides, from these bytes. */
+export interface NeedsSharp {
+  bytes: Uint8Array;
+  size: number;
+  mtimeMs: number;
+}
+
+export type FastFileOutcome =
+  | { pixels: Uint8Array; size: number; mtimeMs: number }
+  | { ok: false; reason: string; cacheable: boolean; size?: number; mtimeMs?: number }
+  | NeedsSharp;
+
+/** A decode thread's outcome for one file; the pixels of decoded files travel in ThreadReply.pixels. */
+export type ThreadOutcome = { ok: true; size: number; mtimeMs: number } | Exclude<FastFileOutcome, { pixels: Uint8Array }>;
+
+export interface ThreadJob {
+  id: number;
+  paths: string[];
+  pre: Preprocessing;
+}
+
+export interface ThreadReply {
+  id: number;
+  outcomes: ThreadOutcome[];
+  /** paths.length × the image's bytes; image k at k × pixel bytes where outcome k is ok. */
+  pixels: Uint8Array;
+}
+
+export function decodeFileFast(path: string, pre: Preprocessing): FastFileOutcome {
+  const read = readGuardedSync(path);
+  if (!('buf' in read)) return { ok: false, ...read };
+  const { buf, size, mtimeMs } = read;
+  const format = sniffFormat(buf);
+  if (!format) return { ok: false, reason: notAnImageReason(buf), cacheable: true, size, mtimeMs };
+  if (format !== 'png') return { bytes: buf, size, mtimeMs };
+  const fast = decodePngFast(buf, pre);
+  if ('pixels' in fast) return { pixels: fast.pixels, size, mtimeMs };
+  if ('reason' in fast) return { ok: false, reason: fast.reason, cacheable: true, size, mtimeMs };
+  return { bytes: buf, size, mtimeMs };
+}

@@ -1,0 +1,119 @@
+// A small pool of decode threads (decodeThread.ts) so every core decodes when a folder has many
+// files. Started on first use, idle threads do not keep the process alive, and the pool stops
+// itself after a while without work. Any failure to start or a thread that dies fails only the
+// batches it held; the loader then decodes those files on the main thread.
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Preprocessing } from '../../protocol/model';
+import type { ThreadJob, ThreadReply } from './decodeFast';
+
+const IDLE_STOP_MS = 30_000;
+
+/** Threads to decode with: one per core (LATENT_ATLAS_DECODE_THREADS overrides; 0 turns them off). */
+export function decodeThreadCount(): number {
+  const given = process.env.LATENT_ATLAS_DECODE_THREADS;
+  if (given !== undefined && given !== '' && Number.isInteger(Number(given))) return Math.max(0, Math.min(16, Number(given)));
+  return Math.min(8, availableParallelism());
+}
+
+interface Thread {
+  worker: Worker;
+  pending: Map<number, { resolve(r: ThreadReply): void; reject(e: Error): void }>;
+}
+
+function startWorker(): Worker {
+  // Bundled (dist/): the thread's own bundle sits next to this code. From source (tests and
+  // benchmarks under tsx), the thread registers tsx itself: worker threads do not inherit it.
+  const bundled = join(__dirname, 'decodeThread.js');
+  if (existsSync(bundled)) return new Worker(bundled);
+  const source = join(__dirname, 'decodeThread.ts');
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
+}
+
+class DecodePool {
+  private readonly threads: Thread[] = [];
+  private nextId = 1;
+  private turn = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
+  /** A thread failed before answering once (e.g. it cannot be started here): no more threads. */
+  broken = false;
+
+  constructor(readonly size: number) {}
+
+  /** Decodes one batch of files on the least busy thread. */
+  decode(paths: string[], pre: Preprocessing): Promise<ThreadReply> {
+    if (this.broken) return Promise.reject(new Error('decode threads cannot be started here'));
+    clearTimeout(this.idleTimer);
+    const thread = this.pick();
+    const id = this.nextId++;
+    return new Promise<ThreadReply>((resolve, reject) => {
+      thread.pending.set(id, { resolve, reject });
+      thread.worker.ref();
+      const job: ThreadJob = { id, paths, pre };
+      thread.worker.postMessage(job);
+    });
+  }
+
+  private pick(): Thread {
+    if (this.threads.length < this.size) return this.spawn();
+    let best = this.threads[this.turn++ % this.threads.length];
+    for (const t of this.threads) if (t.pending.size < best.pending.size) best = t;
+    return best;
+  }
+
+  private spawn(): Thread {
+    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    this.threads.push(thread);
+    let answered = false;
+    const fail = (err: Error) => {
+      if (!answered) this.broken = true;
+      this.threads.splice(this.threads.indexOf(thread), 1);
+      for (const p of thread.pending.values()) p.reject(err);
+      thread.pending.clear();
+      void thread.worker.terminate();
+    };
+    thread.worker.on('message', (reply: ThreadReply) => {
+      answered = true;
+      const p = thread.pending.get(reply.id);
+      thread.pending.delete(reply.id);
+      p?.resolve(reply);
+      if (thread.pending.size === 0) thread.worker.unref();
+      if (this.threads.every((t) => t.pending.size === 0)) this.scheduleStop();
+    });
+    thread.worker.on('error', fail);
+    thread.worker.on('exit', (code) => {
+      if (this.threads.includes(thread)) fail(new Error(`decode thread exited with code ${code}`));
+    });
+    return thread;
+  }
+
+  private scheduleStop(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => void this.stop(), IDLE_STOP_MS);
+    this.idleTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.idleTimer);
+    const threads = this.threads.splice(0);
+    if (pool === this) pool = undefined;
+    await Promise.all(threads.map((t) => t.worker.terminate()));
+  }
+}
+
+let pool: DecodePool | undefined;
+
+/** The shared pool, started on first use; undefined when threads are turned off. */
+export function decodePool(): DecodePool | undefined {
+  const size = decodeThreadCount();
+  if (size === 0) return undefined;
+  pool ??= new DecodePool(size);
+  return pool.broken ? undefined : pool;
+}
+
+/** Stops the decode threads now (tests, benchmarks; the engine lets them stop when idle). */
+export async function stopDecodeThreads(): Promise<void> {
+  await pool?.stop();
+}

@@ -1,0 +1,139 @@
+// A fast path for PNG files: pngjs (pure JavaScript, no per-call pipeline cost) decodes the PNGs
+// whose result can match sharp's byte for byte; every other PNG is handed back to sharp. Small
+// images (28×28 grey) decode ~20× faster this way than through a sharp pipeline.
+import { PNG } from 'pngjs';
+import { crc32 } from 'node:zlib';
+import type { Preprocessing } from '../../protocol/model';
+import { MAX_INPUT_PIXELS } from './types';
+
+/** What the chunk walk learnt from a well-formed PNG. */
+export interface PngHeader {
+  width: number;
+  height: number;
+  bitDepth: number;
+  /** 0 grey, 2 RGB, 3 palette, 4 grey+alpha, 6 RGBA. */
+  colourType: number;
+}
+
+/**
+ * The fast decoder's answer: pixels of the run's size and channel count; `sharp` when sharp must
+ * decide (an unusual or damaged file: sharp gives today's exact result or error); or a reason the
+ * file is refused outright (the declared size is above the pixel limit).
+ */
+export type FastPngOutcome = { pixels: Uint8Array } | { sharp: string } | { reason: string };
+
+const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+// Chunks that do not change the pixels sharp returns. Anything else goes to sharp: iCCP (sharp
+// converts through the profile), eXIf (auto-orientation), APNG's acTL/fcTL/fdAT, private chunks.
+const HARMLESS = new Set(['PLTE', 'tRNS', 'IDAT', 'gAMA', 'cHRM', 'sRGB', 'sBIT', 'bKGD', 'pHYs', 'tEXt', 'zTXt', 'iTXt', 'tIME']);
+
+const VALID_DEPTHS: Record<number, number[]> = { 0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16] };
+
+export function tooManyPixelsReason(width: number, height: number): string {
+  return `too large: declares ${width}×${height} pixels, above the ${MAX_INPUT_PIXELS / 1e6}-megapixel limit that guards against decompression bombs`;
+}
+
+/**
+ * Walks the chunks of a PNG without inflating anything: the header when every chunk is whole, has
+ * a good CRC and is one the fast path understands; otherwise why sharp should look at the file.
+ */
+export function readPngHeader(buf: Uint8Array): PngHeader | { sharp: string } {
+  if (typeof crc32 !== 'function') return { sharp: 'zlib.crc32 needs Node 20.15' };
+  if (buf.length < 8 || SIGNATURE.some((b, i) => buf[i] !== b)) return { sharp: 'no PNG signature' };
+  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let header: PngHeader | undefined;
+  let idat = false;
+  let pos = 8;
+  for (;;) {
+    if (pos + 12 > buf.length) return { sharp: 'truncated chunk' };
+    const length = view.getUint32(pos);
+    const end = pos + 12 + length;
+    if (length > 0x7fffffff || end > buf.length) return { sharp: 'truncated chunk' };
+    const type = String.fromCharCode(buf[pos + 4], buf[pos + 5], buf[pos + 6], buf[pos + 7]);
+    if (crc32(buf.subarray(pos + 4, pos + 8 + length)) >>> 0 !== view.getUint32(pos + 8 + length)) return { sharp: `bad CRC in ${type}` };
+    if (header === undefined) {
+      if (type !== 'IHDR' || length !== 13) return { sharp: 'IHDR is not the first chunk' };
+      header = {
+        width: view.getUint32(pos + 8),
+        height: view.getUint32(pos + 12),
+        bitDepth: buf[pos + 16],
+        colourType: buf[pos + 17],
+      };
+      const compression = buf[pos + 18];
+      const filter = buf[pos + 19];
+      const interlace = buf[pos + 20];
+      if (!VALID_DEPTHS[header.colourType]?.includes(header.bitDepth) || compression !== 0 || filter !== 0 || interlace > 1) {
+        return { sharp: 'unusual IHDR' };
+      }
+      if (header.width === 0 || header.height === 0) return { sharp: 'zero size' };
+    } else if (type === 'IEND') {
+      if (!idat) return { sharp: 'no IDAT' };
+      // Bytes after IEND are tolerated by sharp but not by pngjs.
+      return end === buf.length ? header : { sharp: 'data after IEND' };
+    } else if (!HARMLESS.has(type)) {
+      return { sharp: `${type} chunk` };
+    } else if (type === 'IDAT') {
+      idat = true;
+    }
+    pos = end;
+  }
+}
+
+/**
+ * Decodes a PNG to `pre`'s size and channels as sharp's pipeline in decode.ts does: alpha flattened
+ * onto black as ⌊v·a/max⌋, 16-bit samples brought to 8 bits as v >> 8, grey repeated into RGB.
+ * Left to sharp: a size other than the run's (sharp resizes), 16-bit to grey (libvips goes through
+ * a colour table there), and colour to grey unless every pixel is already grey (libvips weighs
+ * linear-light Rec. 709 luminance through its own tables).
+ */
+export function decodePngFast(buf: Uint8Array, pre: Preprocessing): FastPngOutcome {
+  const header = readPngHeader(buf);
+  if ('sharp' in header) return header;
+  const { width, height, bitDepth } = header;
+  if (width * height > MAX_INPUT_PIXELS) return { reason: tooManyPixelsReason(width, height) };
+  if (width !== pre.width || height !== pre.height) return { sharp: 'needs resizing' };
+  if (bitDepth === 16 && pre.channels === 1) return { sharp: '16-bit to grey' };
+
+  let png: { data: Uint8Array | Uint16Array; alpha: boolean; color: boolean };
+  try {
+    const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+    // CRCs were checked above (natively, every chunk); pngjs would check some again in JavaScript.
+    png = PNG.sync.read(b, { skipRescale: bitDepth === 16, checkCRC: false }) as unknown as typeof png;
+  } catch (err) {
+    return { sharp: err instanceof Error ? err.message : String(err) };
+  }
+  // pngjs returns RGBA at the file's depth (low depths scaled to 8 bits), alpha = max when absent.
+  const rgba = png.data;
+  const n = width * height;
+  if (rgba.length !== n * 4) return { sharp: 'unexpected pixel count' };
+  const max = bitDepth === 16 ? 65535 : 255;
+  const shift = bitDepth === 16 ? 8 : 0;
+  const hasAlpha = png.alpha;
+  const sample = (i: number): number => {
+    const v = rgba[i];
+    return (hasAlpha ? Math.floor((v * rgba[(i & ~3) + 3]) / max) : v) >> shift;
+  };
+  const out = new Uint8Array(n * pre.channels);
+  const colour = header.colourType === 2 || header.colourType === 3 || header.colourType === 6;
+  if (!hasAlpha && shift === 0 && !colour) {
+    // The common case (8-bit grey, no transparency) without the per-sample arithmetic.
+    if (pre.channels === 1) for (let p = 0, o = 0; p < n * 4; p += 4, o++) out[o] = rgba[p];
+    else for (let p = 0, o = 0; p < n * 4; p += 4, o += 3) out[o] = out[o + 1] = out[o + 2] = rgba[p];
+  } else if (pre.channels === 3) {
+    for (let p = 0, o = 0; p < n * 4; p += 4, o += 3) {
+      out[o] = sample(p);
+      out[o + 1] = sample(p + 1);
+      out[o + 2] = sample(p + 2);
+    }
+  } else if (!colour) {
+    for (let p = 0, o = 0; p < n * 4; p += 4, o++) out[o] = sample(p);
+  } else {
+    for (let p = 0, o = 0; p < n * 4; p += 4, o++) {
+      const r = sample(p);
+      if (r !== sample(p + 1) || r !== sample(p + 2)) return { sharp: 'colour to grey' };
+      out[o] = r;
+    }
+  }
+  return { pixels: out };
+}
