@@ -3,7 +3,7 @@
 // module is bundled here as it ships (dist/worker.js + dist/decodeThread.js), so the decode threads
 // start as they do in the engine, not through tsx.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -69,6 +69,15 @@ async function cold(data: DataBundle, threads: number): Promise<Timing> {
   }
 }
 
+/** What the folder's first PNG holds, from its header: the colour type and bit depth. */
+function pngKind(folder: string): string {
+  const first = readdirSync(folder, { recursive: true, encoding: 'utf8' }).find((f) => f.endsWith('.png'));
+  if (!first) return 'none found';
+  const b = readFileSync(join(folder, first));
+  const kinds: Record<number, string> = { 0: 'grey', 2: 'RGB', 3: 'palette', 4: 'grey+alpha', 6: 'RGBA' };
+  return `${b[24]}-bit ${kinds[b[25]] ?? `colour type ${b[25]}`}`;
+}
+
 const median = (xs: Timing[]): Timing => [...xs].sort((a, b) => a.seconds - b.seconds)[Math.floor(xs.length / 2)];
 const rate = (t: Timing) => IMAGES / t.seconds;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -107,7 +116,7 @@ export async function run(): Promise<string> {
   return [
     '## Loading an image folder, cold, against PIL',
     '',
-    `${IMAGES.toLocaleString('en-US')} Fashion-MNIST test images as 28×28 PNG files (grey pixels stored as 8-bit RGB, one sub-folder per class). ` +
+    `${IMAGES.toLocaleString('en-US')} Fashion-MNIST test images as 28×28 PNG files (${pngKind(FOLDER)}, one sub-folder per class). ` +
       '"Cold": the uint8 cache does not exist yet (a fresh cache folder each time); the page cache is warm (the files were read moments before). ' +
       'Ours: `loadFolder` with nothing given, bundled as it ships — scan, choose the preprocessing (size, grey), decode and convert, write the cache pack; fresh decode threads each time, their start-up included. ' +
       `PIL ${pilVersion} in /usr/bin/python3, one thread, the same files and the same 28×28 grey result (its os.walk took ${(pilWalk * 1000).toFixed(0)} ms of its time). ` +

@@ -8,7 +8,15 @@ import { elboEstimate, trainingLoss } from '../src/engine/model/objective';
 import type { Tensor2D, Tf } from '../src/engine/tf';
 import { MODELS, type ModelKey } from './gpu-rows';
 
-/** Times `step` (after one untimed call) and profiles one more call; a table of the top kernels. */
+export interface KernelProfile {
+  /** The title line and a table of the top kernels. */
+  table: string;
+  wallMs: number;
+  /** Kernel milliseconds by kernel name, over the profiled step. */
+  byKernel: Map<string, { ms: number; calls: number }>;
+}
+
+/** Times `step` (after one untimed call) and profiles one more call. */
 export async function kernelProfile(
   tf: Tf,
   step: () => void,
@@ -16,7 +24,7 @@ export async function kernelProfile(
   threads: number,
   timedSteps: number,
   top = 10,
-): Promise<string> {
+): Promise<KernelProfile> {
   step();
   const start = performance.now();
   for (let i = 0; i < timedSteps; i++) step();
@@ -34,13 +42,19 @@ export async function kernelProfile(
   }
   const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, top);
   const kernelMs = [...byKernel.values()].reduce((a, e) => a + e.ms, 0);
-  return [
+  const table = [
     `${title} (${threads} thread(s)): ${wall.toFixed(1)} ms wall, ${kernels} kernel calls taking ${kernelMs.toFixed(1)} ms in total:`,
     '',
     '| kernel | calls | ms |',
     '|---|---:|---:|',
     ...rows.map(([name, e]) => `| ${name} | ${e.calls} | ${e.ms.toFixed(1)} |`),
   ].join('\n');
+  return { table, wallMs: wall, byKernel };
+}
+
+/** Milliseconds the profiled step spent in matrix multiplies. */
+export function matmulMs(p: KernelProfile): number {
+  return ['BatchMatMul', '_FusedMatMul'].reduce((sum, k) => sum + (p.byKernel.get(k)?.ms ?? 0), 0);
 }
 
 /** One conv training step as the trainer takes it (Adam on the −ELBO), on a fixed random batch. */
@@ -68,7 +82,14 @@ async function profileConv(key: ModelKey): Promise<string> {
         variables,
       );
     });
-  return kernelProfile(tf, step, `One wasm training step of the ${title} conv model (batch ${batch})`, 1, key === 'conv64' ? 3 : 8);
+  const profile = await kernelProfile(
+    tf,
+    step,
+    `One wasm training step of the ${title} conv model (batch ${batch})`,
+    1,
+    key === 'conv64' ? 3 : 8,
+  );
+  return profile.table;
 }
 
 if (require.main === module && process.argv[2] === '--conv') {

@@ -16,7 +16,7 @@ import type { Tensor2D, Tf } from '../src/engine/tf';
 import { evaluate, trainVae, type TrainData } from '../src/engine/model/trainer';
 import { DEFAULT_MODEL, type BackendName, type ModelConfig, type TrainingConfig } from '../src/protocol/model';
 import { impliedImagesPerSecond, measureMatmul, type MatmulFigures } from './matmul';
-import { kernelProfile } from './profile';
+import { kernelProfile, matmulMs } from './profile';
 import { adapterText } from '../src/protocol/backendText';
 
 /** BENCH_QUICK=1 checks the benchmark itself in seconds: 1 epoch on 5,000 images. */
@@ -96,9 +96,15 @@ function loadSets(): { train: TrainData; test: TrainData } {
   };
 }
 
+/** The kernel table of one wasm step and the images/s its matrix multiplies alone allow. */
+interface Profile {
+  table: string;
+  matmulBound: number;
+}
+
 interface RowResult {
   row: EngineRow;
-  profile: string;
+  profile: Profile | null;
 }
 
 /** One tfjs backend, measured in this process (a fresh one per row, see run()). */
@@ -151,12 +157,12 @@ async function tfjsRow(name: BackendName, threads: number): Promise<RowResult> {
       matmul,
       note,
     },
-    profile: name === 'wasm' ? await profileStep(tf, vae, train) : '',
+    profile: name === 'wasm' ? await profileStep(tf, vae, train) : null,
   };
 }
 
 /** Kernel time of one training step by kernel name, to show where a step's time goes. */
-async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<string> {
+async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<Profile> {
   const variables = [...vae.encoder.trainableWeights, ...vae.decoder.trainableWeights].map(
     (w) => w.read() as import('@tensorflow/tfjs').Variable,
   );
@@ -178,9 +184,15 @@ async function profileStep(tf: Tf, vae: VaeModel, train: TrainData): Promise<str
         variables,
       );
     });
-  const table = await kernelProfile(tf, step, 'One wasm training step (batch 128)', getThreads(), 10, 8);
+  const profile = await kernelProfile(tf, step, 'One wasm training step (batch 128)', getThreads(), 10, 8);
   optimizer.dispose();
-  return table;
+  const mm = matmulMs(profile);
+  return {
+    table:
+      `${profile.table}\n\nOf the ${profile.wallMs.toFixed(1)} ms, the matrix multiplies (BatchMatMul, _FusedMatMul) take ${mm.toFixed(1)} ms: ` +
+      `with every other kernel free, this step would still take that long, ${f(128_000 / mm, 0)} images/s at most on ${getThreads()} thread(s).`,
+    matmulBound: 128_000 / mm,
+  };
 }
 
 interface TorchResult {
@@ -225,7 +237,7 @@ export async function run(): Promise<string> {
   }
   const load = os.loadavg()[0];
   const rows: EngineRow[] = [];
-  let profile = '';
+  let profile: Profile | null = null;
   // Each tfjs row runs in its own process: a backend (and wasm's thread count) is chosen once per process.
   for (const [name, threads] of [
     ['wasm', 1],
@@ -289,7 +301,17 @@ export async function run(): Promise<string> {
       '',
     );
   }
-  if (profile) lines.push(profile, '');
+  if (profile) {
+    lines.push(profile.table);
+    const one = torchWith(1);
+    if (one && best) {
+      lines.push(
+        `That bound is ${f(profile.matmulBound / one.imagesPerSecond, 2)}× PyTorch on one thread and ${f(profile.matmulBound / best.imagesPerSecond, 2)}× PyTorch at its fastest: ` +
+          'fusing or removing the other kernels (Adam, the loss terms, copies) cannot lift wasm past it; only faster matrix multiplies can.',
+      );
+    }
+    lines.push('');
+  }
   const blasLibrary = libblasTarget();
   if (blasLibrary) lines.push(`PyTorch's BLAS (Debian's libblas.so.3 alternative): \`${blasLibrary}\``, '');
   if (torchConfig) {

@@ -195,6 +195,54 @@ describe('fast PNG path: the same pixels as sharp', () => {
     }
   }
 
+  // The 8-bit, non-interlaced files are unfiltered here rather than by pngjs: every filter type,
+  // in rows of each colour type, against sharp.
+  for (const [colourType, perPixel, channels] of [
+    [0, 1, 1],
+    [2, 3, 3],
+    [4, 2, 1],
+    [6, 4, 3],
+  ] as const) {
+    test(`8-bit colour type ${colourType}, rows filtered with None, Sub, Up, Average and Paeth → ${channels} channel(s)`, async () => {
+      const stride = W * perPixel;
+      const values = colourType === 2 || colourType === 6 ? samples(W * H * perPixel, 40) : samples(W * H * perPixel, 41);
+      const px = (y: number, i: number) => (y < 0 || i < 0 ? 0 : values[y * stride + i]);
+      const rows = Array.from({ length: H }, (_, y) => {
+        const filter = y % 5;
+        const row = Buffer.alloc(stride + 1);
+        row[0] = filter;
+        for (let i = 0; i < stride; i++) {
+          const a = px(y, i - perPixel);
+          const b = px(y - 1, i);
+          const c = px(y - 1, i - perPixel);
+          const p = a + b - c;
+          const paeth =
+            Math.abs(p - a) <= Math.abs(p - b) && Math.abs(p - a) <= Math.abs(p - c) ? a : Math.abs(p - b) <= Math.abs(p - c) ? b : c;
+          const predicted = [0, a, b, (a + b) >> 1, paeth][filter];
+          row[i + 1] = (px(y, i) - predicted) & 255;
+        }
+        return row;
+      });
+      const ihdr = Buffer.alloc(13);
+      ihdr.writeUInt32BE(W, 0);
+      ihdr.writeUInt32BE(H, 4);
+      ihdr[8] = 8;
+      ihdr[9] = colourType;
+      const png = Buffer.concat([
+        Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+        chunk('IHDR', ihdr),
+        chunk('IDAT', deflateSync(Buffer.concat(rows))),
+        chunk('IEND', Buffer.alloc(0)),
+      ]);
+      const p = pre(W, H, channels);
+      const fast = decodePngFast(png, p);
+      assert.ok('pixels' in fast, `fast path not taken: ${JSON.stringify(fast)}`);
+      const ref = await viaSharp(png, p);
+      assert.ok(ref.ok, `sharp failed: ${JSON.stringify(ref)}`);
+      assert.deepEqual(fast.pixels, new Uint8Array(ref.pixels));
+    });
+  }
+
   test('a palette PNG written by sharp (quantised, interlaced, with transparency)', async () => {
     const rgba = Buffer.from(withAlpha(samples(W * H * 3, 20), 3, 21));
     const png = await sharp(rgba, { raw: { width: W, height: H, channels: 4 } })
