@@ -277,7 +277,7 @@ export async function run(): Promise<string> {
     ...rows,
     '',
     'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the explorer starts handling it ' +
-      "(the difference is the browser's structured clone of the message, where the file paths and URIs dominate). " +
+      "(the difference is the browser's structured clone of the message, where the points' file names dominate). " +
       "Draw: the webview's own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). " +
       'Frame interval: median time between animation frames while driving (headless Chromium paces frames at about 60 Hz when a frame fits). ' +
       'Hover uses a uniform grid index over data coordinates (one counting sort over typed arrays; queries scan the cells under the pick circle, so the nearest point is exact). ' +
