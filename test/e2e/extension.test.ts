@@ -81,8 +81,11 @@ before(async () => {
   await stoppedFixture();
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
   // Activate the extension, so that whichever test comes first finds it listening.
-  await runCommand(vs.page, 'VAE: Show Log');
+  // (Through the explorer, which every test may find open: "VAE: Show Log" would leave the focus in
+  // the read-only Output view, where the next palette command's keys can land.)
+  await runCommand(vs.page, 'VAE: Open Latent Explorer');
   await waitFor('the extension to log its activation', () => / activated \(VS Code /.test(extensionLog(vs.userDataDir)), 60_000);
+  await waitFor('the explorer webview', async () => (await figure('neg-elbo', 1_000)) !== '', 60_000);
 });
 
 let settingsChanged = false;
