@@ -8,7 +8,8 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { type Browser, type FrameLocator, type Page } from 'playwright-core';
+import { launchChromium } from '../chromium';
 
 export const REPO = resolve(__dirname, '..', '..');
 export const TOOLS = join(REPO, '.tools');
@@ -159,17 +160,7 @@ export async function startVsCode(o: StartOptions): Promise<VsCode> {
       if (Date.now() > deadline) throw new Error(`code-server did not answer on port ${port} within 30 s:\n${serverLog}`);
       await sleep(200);
     }
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
     page.on('console', (m) => {
       if (m.type() === 'error' || m.type() === 'warning') consoleLog.push(`[${m.type()}] ${m.text()}`);

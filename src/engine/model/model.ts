@@ -136,23 +136,18 @@ function convEncoder(model: ModelConfig, pre: Preprocessing, labels: number, ini
   const x = tf.input({ shape: [pre.height, pre.width, pre.channels], name: 'x' });
   let h: SymbolicTensor = x;
   model.convFilters.forEach((filters, i) => {
-    h = tf.layers
-      .conv2d({
-        filters,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
-        activation: 'relu',
-        name: `encoder_conv_${i}`,
-        kernelInitializer: init(),
-      })
-      .apply(h) as SymbolicTensor;
+    h = strideTwoConv(tf, 'conv2d', filters, `encoder_conv_${i}`, init).apply(h) as SymbolicTensor;
   });
   h = tf.layers.flatten({ name: 'encoder_flatten' }).apply(h) as SymbolicTensor;
   const { inputs, joined } = withLabel(tf, 'encoder', x, labels);
   h = joined(h);
   model.hiddenUnits.forEach((units, i) => (h = dense(tf, units, `encoder_hidden_${i}`, init, 'relu').apply(h) as SymbolicTensor));
   return tf.model({ inputs, outputs: latentHeads(tf, h, model, init), name: 'encoder' });
+}
+
+/** A 3×3, stride-2, 'same', ReLU block: down in the encoder, up (transposed) in the decoder. */
+function strideTwoConv(tf: Tf, kind: 'conv2d' | 'conv2dTranspose', filters: number, name: string, init: Init) {
+  return tf.layers[kind]({ filters, kernelSize: 3, strides: 2, padding: 'same', activation: 'relu', name, kernelInitializer: init() });
 }
 
 // Conv decoder mirrors it: dense layers up to a small feature map, stride-2 transposed convs back
@@ -172,17 +167,7 @@ function convDecoder(model: ModelConfig, pre: Preprocessing, labels: number, ini
   h = dense(tf, h0 * w0 * top, 'decoder_project', init, 'relu').apply(h) as SymbolicTensor;
   h = tf.layers.reshape({ targetShape: [h0, w0, top], name: 'decoder_reshape' }).apply(h) as SymbolicTensor;
   [...model.convFilters].reverse().forEach((filters, i) => {
-    h = tf.layers
-      .conv2dTranspose({
-        filters,
-        kernelSize: 3,
-        strides: 2,
-        padding: 'same',
-        activation: 'relu',
-        name: `decoder_deconv_${i}`,
-        kernelInitializer: init(),
-      })
-      .apply(h) as SymbolicTensor;
+    h = strideTwoConv(tf, 'conv2dTranspose', filters, `decoder_deconv_${i}`, init).apply(h) as SymbolicTensor;
   });
   const extraH = h0 * 2 ** blocks - pre.height;
   const extraW = w0 * 2 ** blocks - pre.width;
