@@ -16,6 +16,14 @@ import { samplesDir } from './workspacePaths';
 
 export const EXPLORER_VIEW_TYPE = 'latentAtlas.explorer';
 
+/** Each point's name relative to its folder, made once per encoding (a replay posts them again). */
+const namesOf = new WeakMap<Encoding, string[]>();
+function pointNames(e: Encoding): string[] {
+  let names = namesOf.get(e);
+  if (!names) namesOf.set(e, (names = e.files.map((f) => relative(e.folder, f).split(sep).join('/'))));
+  return names;
+}
+
 export class ExplorerPanel extends Disposable {
   private static current: ExplorerPanel | undefined;
   private ready = false;
@@ -163,7 +171,7 @@ export class ExplorerPanel extends Disposable {
       type: 'points',
       folder: e.folder,
       folderUri: this.panel.webview.asWebviewUri(vscode.Uri.file(e.folder)).toString(),
-      names: e.files.map((f) => relative(e.folder, f).split(sep).join('/')),
+      names: pointNames(e),
       labels: e.labels,
       labelNames: e.labelNames,
       dims: e.dims,
