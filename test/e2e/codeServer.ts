@@ -239,11 +239,13 @@ export async function explorerContextMenu(page: Page, name: string, item: string
   // that just opened: open it again, up to three times.
   for (let attempt = 1; ; attempt++) {
     await page.keyboard.press('Escape'); // a menu left open would swallow the right-click
+    // A row's hover card (its full path) left by the pointer can cover the row below it: move away.
+    await page.mouse.move(0, 0);
     const row = page.locator('.explorer-folders-view .monaco-list-row[aria-level="1"]', { hasText: name }).first();
     await row.waitFor({ state: 'visible', timeout: 30_000 });
-    await row.click({ button: 'right' });
     const entry = page.locator('.context-view .monaco-menu .action-item', { hasText: item }).first();
     try {
+      await row.click({ button: 'right', timeout: 10_000 });
       await entry.waitFor({ state: 'visible', timeout: 10_000 });
       await onMenu?.();
       // The menu ignores a click that comes right after it opened (the right-click's own mouseup).
