@@ -20,8 +20,9 @@ const node = {
   sourcemap: !production,
   minify: production,
   logLevel: 'warning',
-  // sharp ships a native addon with prebuilt libvips: it stays a real dependency.
-  external: ['vscode', 'sharp', ...nativeOptional],
+  // sharp ships a native addon with prebuilt libvips: it stays a real dependency. ONNX Runtime's
+  // native binding is loaded from dist/node_modules (copyOnnxRuntime below).
+  external: ['vscode', 'sharp', 'onnxruntime-node', ...nativeOptional],
 };
 
 const builds = [
@@ -69,12 +70,41 @@ function copyDawn() {
   cpSync(from, join('dist/webgpu', target), { recursive: true });
 }
 
+// ONNX Runtime (models trained elsewhere) for the platform being built for: onnxruntime-node's
+// JavaScript, its onnxruntime-common, and only that platform's native binding, copied to
+// dist/node_modules/ where the bundles' require('onnxruntime-node') finds them (the package holds
+// the CPU binaries of every platform, 290 MB; one platform's is 25–86 MB).
+function copyOnnxRuntime() {
+  const target = process.env.LATENT_ATLAS_TARGET || `${process.platform}-${process.arch}`;
+  const [platform, arch] = target === 'darwin-universal' ? ['darwin', 'arm64'] : target.split('-');
+  const ortDir = dirname(require.resolve('onnxruntime-node/package.json'));
+  // (onnxruntime-common exports no package.json: its folder is three up from its CommonJS entry.)
+  const commonDir = join(dirname(createRequire(join(ortDir, 'package.json')).resolve('onnxruntime-common')), '..', '..');
+  const out = 'dist/node_modules';
+  rmSync(out, { recursive: true, force: true });
+  const bin = join(ortDir, 'bin', 'napi-v6', platform, arch);
+  if (!existsSync(bin)) {
+    console.warn(`No ONNX Runtime binary for ${target} in onnxruntime-node: ONNX models will not load in this build.`);
+    return;
+  }
+  const notMaps = (src) => !src.endsWith('.map');
+  cpSync(join(ortDir, 'package.json'), join(out, 'onnxruntime-node', 'package.json'));
+  cpSync(join(ortDir, 'dist'), join(out, 'onnxruntime-node', 'dist'), { recursive: true, filter: notMaps });
+  cpSync(bin, join(out, 'onnxruntime-node', 'bin', 'napi-v6', platform, arch), { recursive: true });
+  cpSync(join(commonDir, 'package.json'), join(out, 'onnxruntime-common', 'package.json'));
+  cpSync(join(commonDir, 'dist', 'cjs'), join(out, 'onnxruntime-common', 'dist', 'cjs'), { recursive: true, filter: notMaps });
+}
+
+function copyNative() {
+  copyWasm();
+  copyDawn();
+  copyOnnxRuntime();
+}
+
 if (watch) {
   for (const b of builds) await (await esbuild.context(b)).watch();
-  copyWasm();
-  copyDawn();
+  copyNative();
 } else {
   await Promise.all(builds.map((b) => esbuild.build(b)));
-  copyWasm();
-  copyDawn();
+  copyNative();
 }

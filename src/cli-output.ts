@@ -118,6 +118,7 @@ function trainingNote(info: RunInfo): string {
 /** The `info` report: the manifest in a few lines, the last figures and the history table. */
 export function infoText(info: RunInfo): string {
   const m = info.manifest;
+  if (m.imported) return importedInfoText(info);
   const pre = m.preprocessing;
   const source = m.dataset.source.kind === 'demo' ? 'built-in demo set' : m.dataset.source.path;
   const arch = m.model.architecture === 'mlp' ? `mlp [${m.model.hiddenUnits.join(', ')}]` : `conv [${m.model.convFilters.join(', ')}]`;
@@ -152,5 +153,37 @@ export function infoText(info: RunInfo): string {
       );
     }
   }
+  return lines.join('\n') + '\n';
+}
+
+/** The `info` report of a model trained elsewhere: what its manifest says. */
+function importedInfoText(info: RunInfo): string {
+  const m = info.manifest;
+  const im = m.imported!.manifest;
+  const input = im.input;
+  const norm = !input.normalize
+    ? 'x = p (pixels in [0, 1])'
+    : 'range' in input.normalize
+      ? `x in [${input.normalize.range.join(', ')}]`
+      : `x = (p − [${input.normalize.mean.join(', ')}]) / [${input.normalize.std.join(', ')}]`;
+  const enc = im.encoderOutputs;
+  const outputs =
+    enc.kind === 'mu-logvar'
+      ? `μ ${enc.mu}, log σ² ${enc.logVar}`
+      : enc.kind === 'concatenated'
+        ? `[μ, log σ²] ${enc.name}`
+        : `μ ${enc.name} (autoencoder)`;
+  const dec = im.decoderOutput;
+  const lines = [
+    `Model       ${m.name} (trained elsewhere, ${m.imported!.format === 'onnx' ? 'ONNX' : 'tfjs'})`,
+    `Folder      ${info.runDir}`,
+    `Files       encoder ${im.encoder}, decoder ${im.decoder}`,
+    `Input       ${input.width}×${input.height}×${input.channels}, ${input.layout}${input.flatten ? ' flattened' : ''}, ${norm}`,
+    `Latent      ${im.latentSize}; encoder returns ${outputs}`,
+    `Decoder     ${dec.kind}${dec.sigma !== undefined ? `, σ=${dec.sigma}` : ''}${im.condition ? ', conditional' : ''}`,
+    `Labels      ${m.labels.length ? m.labels.join(', ') : '(none)'}`,
+  ];
+  if (im.source) lines.push(`Source      ${im.source}`);
+  lines.push(`Encodings   ${info.encodings.length ? info.encodings.join('\n            ') : '(none)'}`);
   return lines.join('\n') + '\n';
 }

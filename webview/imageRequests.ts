@@ -91,7 +91,7 @@ export class ImageRequests {
     if (this.take(msg.requestId)?.kind !== 'reconstruct') return;
     const r = msg.result;
     if (r.originals.count === 0) this.message(r.skipped[0]?.reason ?? `Could not reconstruct ${baseName(msg.name)}.`);
-    else this.images.showReconstruction(r.originals, r.reconstructions, r.terms[0]);
+    else this.images.showReconstruction(r.originals, r.reconstructions, r.terms?.[0]);
   }
 
   onSaved(requestId: number, files: string[]): void {

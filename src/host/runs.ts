@@ -1,9 +1,10 @@
 // Run names, run discovery and the checks on what a person types. Pure Node (no 'vscode'),
 // so it is unit-tested directly.
 
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { RunManifest } from '../protocol/model';
+import { MODEL_MANIFEST_FILE, type ModelManifest } from '../protocol/importedModel';
 import { runNameProblem } from '../protocol/runName';
 
 export interface RunSummary {
@@ -18,6 +19,8 @@ export interface RunSummary {
   negElbo: number | null;
   /** false when the run has no checkpoint yet (nothing to load). */
   loadable: boolean;
+  /** Set for a model trained elsewhere: the kind of its files. */
+  imported?: 'onnx' | 'tfjs';
 }
 
 const MAX_NAME = 64;
@@ -92,13 +95,39 @@ export async function takenNames(root: string): Promise<Set<string>> {
   }
 }
 
-/** Reads the run.json of a folder; null when it is not a Latent Atlas run. */
+/** A folder with latent-atlas-model.json (a model trained elsewhere); null when it has none (the engine checks it fully). */
+async function readImportedSummary(runDir: string): Promise<RunSummary | null> {
+  let m: Partial<ModelManifest>;
+  let updated: Date;
+  try {
+    const path = join(runDir, MODEL_MANIFEST_FILE);
+    m = JSON.parse(await readFile(path, 'utf8')) as Partial<ModelManifest>;
+    updated = (await stat(path)).mtime;
+  } catch {
+    return null;
+  }
+  if (m?.format !== 'latent-atlas-model') return null;
+  return {
+    runDir,
+    name: typeof m.name === 'string' ? m.name : basename(runDir),
+    state: 'complete',
+    epochsCompleted: 0,
+    epochs: 0,
+    latentSize: typeof m.latentSize === 'number' ? m.latentSize : 0,
+    updatedAt: updated.toISOString(),
+    negElbo: null,
+    loadable: true,
+    imported: typeof m.encoder === 'string' && m.encoder.toLowerCase().endsWith('.onnx') ? 'onnx' : 'tfjs',
+  };
+}
+
+/** Reads the run.json of a folder (or its latent-atlas-model.json); null when it is neither. */
 export async function readRunSummary(runDir: string): Promise<RunSummary | null> {
   let manifest: RunManifest;
   try {
     manifest = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunManifest;
   } catch {
-    return null;
+    return readImportedSummary(runDir);
   }
   if (manifest?.format !== 'latent-atlas-run') return null;
   const last = manifest.last;
@@ -132,6 +161,7 @@ export async function findRuns(roots: string[], runJsonPaths: string[] = []): Pr
 
 /** One line describing a run for a quick pick. */
 export function describeRun(run: RunSummary): string {
+  if (run.imported) return `trained elsewhere (${run.imported === 'onnx' ? 'ONNX' : 'tfjs'}), z=${run.latentSize}`;
   const figures = run.negElbo === null ? 'no epoch yet' : `−ELBO ${run.negElbo.toFixed(1)} nats`;
   return `${run.state}, ${run.epochsCompleted}/${run.epochs} epochs, z=${run.latentSize}, ${figures}`;
 }

@@ -248,8 +248,11 @@ export interface SampleResult {
 export interface ReconstructResult {
   originals: ImageBatch;
   reconstructions: ImageBatch;
-  /** ELBO terms of each file (single-sample, nats). */
-  terms: ElboTerms[];
+  /**
+   * ELBO terms of each file (single-sample, nats); null for a model trained elsewhere whose
+   * manifest does not give the likelihood (Gaussian means without σ) or the posterior (μ only).
+   */
+  terms: ElboTerms[] | null;
   skipped: FileProblem[];
 }
 

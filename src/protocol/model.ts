@@ -1,6 +1,8 @@
 // Shapes shared by the engine, the host, the CLI and the webview: model and training
 // configuration, the figures a training run reports, and the run manifest.
 
+import type { ModelManifest } from './importedModel';
+
 export type Architecture = 'mlp' | 'conv';
 export type Likelihood = 'bernoulli' | 'gaussian';
 
@@ -179,4 +181,15 @@ export interface RunManifest {
   checkpoint: string | null;
   /** Figures of the last completed epoch. */
   last: EpochSummary | null;
+  /**
+   * Set for a model trained elsewhere (a folder with latent-atlas-model.json): the run is made up
+   * from that manifest by the engine and never written as run.json.
+   */
+  imported?: ImportedModelInfo;
+}
+
+/** A model trained elsewhere: its files' kind and the manifest that describes it. */
+export interface ImportedModelInfo {
+  format: 'onnx' | 'tfjs';
+  manifest: ModelManifest;
 }

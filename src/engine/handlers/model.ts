@@ -3,7 +3,6 @@
 
 import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
-import type { ElboTerms } from '../../protocol/model';
 import { loadDataset, loadFiles, scanFolder, writePngs } from '../data';
 import { runSplit, subset, type ImageSet } from '../model/batches';
 import { estimateLogPx } from '../model/trainer';
@@ -17,30 +16,22 @@ import {
   type RequestContext,
   type RequestOf,
 } from './context';
-import {
-  decodeLatents,
-  encodeImages,
-  imagesToInput,
-  labelsToInput,
-  encodeBatch,
-  decodeBatch,
-  decodeRaw,
-  pixelCount,
-  toUint8Images,
-  type VaeModel,
-} from '../model/model';
-import { elboEstimate, elboTerms } from '../model/objective';
+import type { Codec } from '../model/codec';
 import { createRng, deriveSeed } from '../rng';
 import { readEncoding, writeEncoding, type EncodedFile } from '../runStore/encodings';
 import { withRun } from '../runStore/cache';
 import { EngineError } from '../../protocol/errors';
-import { getTf, type Tensor2D } from '../tf';
 
 /** Images encoded between two cancel checks / status events. */
 const ENCODE_CHUNK = 512;
 
-function imageBatch(vae: VaeModel, pixels: Uint8Array, count: number): ImageBatch {
-  return { count, width: vae.pre.width, height: vae.pre.height, channels: vae.pre.channels, pixels };
+function imageBatch(codec: Codec, pixels: Uint8Array, count: number): ImageBatch {
+  return { count, width: codec.pre.width, height: codec.pre.height, channels: codec.pre.channels, pixels };
+}
+
+/** The refusal of what a model trained elsewhere cannot do here (it has no tfjs model to train or sample from). */
+export function trainedElsewhere(name: string, what: string): EngineError {
+  return new EngineError('bad-request', `"${name}" was trained elsewhere (an imported model), so Latent Atlas cannot ${what}.`);
 }
 
 function warnAll(ctx: RequestContext, problems: FileProblem[]): void {
@@ -48,7 +39,7 @@ function warnAll(ctx: RequestContext, problems: FileProblem[]): void {
 }
 
 export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
-  withRun(req.runDir, async ({ runDir, manifest, vae }) => {
+  withRun(req.runDir, async ({ runDir, manifest, codec }) => {
     const folder = resolve(req.folder);
     ctx.emit({ type: 'status', requestId: ctx.id, message: `Scanning ${folder}` });
     const scan = await scanFolder(folder, { signal: ctx.signal });
@@ -101,7 +92,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         },
       );
       skipped.push(...loaded.skipped);
-      const { mu, logVar } = await encodeImages(vae, loaded.images, loaded.count, loaded.labels);
+      const { mu, logVar } = await codec.encode(loaded.images, loaded.count, loaded.labels);
       loaded.files.forEach((file, i) => {
         fresh.set(resolve(file), { mu: mu.slice(i * dims, (i + 1) * dims), logVar: logVar.slice(i * dims, (i + 1) * dims) });
       });
@@ -169,13 +160,13 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
 type DecodeQuery = Pick<RequestOf<'decode' | 'writeDecoded'>, 'runDir' | 'latents' | 'labels' | 'type'>;
 
 const decodeImages = (req: DecodeQuery): Promise<ImageBatch> =>
-  withRun(req.runDir, async ({ vae }) => {
-    const dims = vae.model.latentSize;
+  withRun(req.runDir, async ({ codec }) => {
+    const dims = codec.latentSize;
     if (req.latents.length % dims !== 0) {
       throw badRequest(`${req.type}: ${req.latents.length} values are not a whole number of ${dims}-dimensional latent points.`);
     }
     const count = req.latents.length / dims;
-    return imageBatch(vae, await decodeLatents(vae, req.latents, count, req.labels), count);
+    return imageBatch(codec, await codec.decode(req.latents, count, req.labels), count);
   });
 
 export const handleDecode: Handler<'decode'> = (req) => decodeImages(req);
@@ -205,8 +196,8 @@ type SampleQuery = Pick<RequestOf<'sample'>, 'runDir' | 'count' | 'mode' | 'seed
 
 /** Draws latents for the mode and decodes them. */
 const sampleImages = (req: SampleQuery): Promise<SampleResult> =>
-  withRun(req.runDir, async ({ manifest, vae }) => {
-    const dims = vae.model.latentSize;
+  withRun(req.runDir, async ({ manifest, codec }) => {
+    const dims = codec.latentSize;
     if (!Number.isInteger(req.count) || req.count < 1 || req.count > 100_000) {
       throw badRequest(`sample: count must be a whole number from 1 to 100000, got ${req.count}.`);
     }
@@ -219,7 +210,7 @@ const sampleImages = (req: SampleQuery): Promise<SampleResult> =>
       for (let i = 0; i < latents.length; i++) latents[i] = mode.center[i % dims]! + mode.radius * latents[i]!;
     } else if (mode.kind === 'label') {
       const known = manifest.labels;
-      if (vae.numLabels === 0) {
+      if (codec.numLabels === 0) {
         throw badRequest(
           `sample: the run "${manifest.name}" is not conditional, so it cannot sample for the label "${mode.label}"` +
             (known.length ? ` (its data had the labels ${known.join(', ')}; train with conditional on to sample by label).` : '.'),
@@ -229,8 +220,8 @@ const sampleImages = (req: SampleQuery): Promise<SampleResult> =>
       if (index < 0) throw badRequest(`sample: unknown label "${mode.label}"; the run knows: ${known.join(', ')}.`);
       labels = [index];
     }
-    const pixels = await decodeLatents(vae, latents, req.count, labels);
-    return { images: imageBatch(vae, pixels, req.count), latents };
+    const pixels = await codec.decode(latents, req.count, labels);
+    return { images: imageBatch(codec, pixels, req.count), latents };
   });
 
 export const handleSample: Handler<'sample'> = (req) => sampleImages(req);
@@ -243,42 +234,22 @@ export const handleWriteSamples: Handler<'writeSamples'> = async (req) => {
 };
 
 export const handleReconstruct: Handler<'reconstruct'> = (req, ctx) =>
-  withRun(req.runDir, async ({ manifest, vae }) => {
-    const tf = getTf();
+  withRun(req.runDir, async ({ manifest, codec }) => {
     const loaded = await loadFiles(req.files, manifest.preprocessing, { labelNames: manifest.labels, signal: ctx.signal });
     warnAll(ctx, loaded.skipped);
-    const px = pixelCount(vae.pre);
-    const terms: ElboTerms[] = [];
-    let reconstructions: Uint8Array = new Uint8Array(0);
-    if (loaded.count > 0) {
-      // One pass through the encoder: the reconstruction decodes the posterior mean, and the ELBO
-      // terms use the same posterior with one draw.
-      const [means, ll, kl] = tf.tidy(() => {
-        const x = imagesToInput(vae, loaded.images, loaded.count);
-        const y = labelsToInput(vae, loaded.labels, loaded.count);
-        const post = encodeBatch(vae, x, y);
-        const eps = tf.randomNormal(post.mu.shape, 0, 1, 'float32', 1) as Tensor2D;
-        const est = elboEstimate(x, post.mu, post.logVar, (z) => decodeRaw(vae, z, y), vae.model, eps);
-        return [decodeBatch(vae, post.mu, y), est.logLikelihood, est.kl];
-      });
-      try {
-        const [pixels, llv, klv] = await Promise.all([toUint8Images(means!), ll!.data(), kl!.data()]);
-        reconstructions = pixels;
-        for (let i = 0; i < loaded.count; i++) terms.push(elboTerms(-llv[i]!, klv[i]!, px, vae.model.likelihood));
-      } finally {
-        tf.dispose([means!, ll!, kl!]);
-      }
-    }
+    const done =
+      loaded.count > 0 ? await codec.reconstruct(loaded.images, loaded.count, loaded.labels) : { pixels: new Uint8Array(0), terms: [] };
     return {
-      originals: imageBatch(vae, loaded.images, loaded.count),
-      reconstructions: imageBatch(vae, reconstructions, loaded.count),
-      terms,
+      originals: imageBatch(codec, loaded.images, loaded.count),
+      reconstructions: imageBatch(codec, done.pixels, loaded.count),
+      terms: done.terms,
       skipped: loaded.skipped,
     };
   });
 
 export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
   withRun(req.runDir, async ({ manifest, vae }) => {
+    if (!vae) throw trainedElsewhere(manifest.name, 'estimate log p(x) (it needs the importance sampler of a model trained here)');
     if (!Number.isInteger(req.k) || req.k < 1 || req.k > 5000) throw badRequest(`estimateLogPx: k must be from 1 to 5000, got ${req.k}.`);
     const maxImages = req.maxImages ?? 1000;
     let set: ImageSet;

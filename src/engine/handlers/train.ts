@@ -26,6 +26,7 @@ import {
 import { forgetRun } from '../runStore/cache';
 import { trainVae, type TrainState } from '../model/trainer';
 import { limitProblem } from '../../protocol/limits';
+import { trainedElsewhere } from './model';
 import { EngineError } from '../../protocol/errors';
 
 /** The run being trained by this worker, if any: one training at a time. */
@@ -245,6 +246,7 @@ export const handleResume: Handler<'resume'> = async (req, ctx) => {
   const warn = (reason: string) => ctx.emit({ type: 'warning', requestId: ctx.id, reason });
   try {
     let manifest = await readManifest(runDir, warn);
+    if (manifest.imported) throw trainedElsewhere(manifest.name, 'train it further: train a model here with "VAE: Train" instead');
     const epochs = req.epochs ?? manifest.training.epochs;
     if (!Number.isInteger(epochs) || epochs <= manifest.epochsCompleted) {
       throw badRequest(

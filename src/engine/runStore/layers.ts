@@ -48,7 +48,7 @@ function toArrayBuffer(buf: Buffer): ArrayBuffer {
  * An IOHandler that saves to / loads from a folder. Writes are flushed to disk (fsync) but not
  * renamed: the caller writes into a fresh folder and commits it by a rename of its own.
  */
-export function folderIOHandler(dir: string): io.IOHandler {
+export function folderIOHandler(dir: string, modelFile = MODEL_FILE): io.IOHandler {
   return {
     async save(artifacts: io.ModelArtifacts): Promise<io.SaveResult> {
       if (artifacts.modelTopology instanceof ArrayBuffer) {
@@ -74,7 +74,7 @@ export function folderIOHandler(dir: string): io.IOHandler {
       };
     },
     async load(): Promise<io.ModelArtifacts> {
-      const jsonPath = join(dir, MODEL_FILE);
+      const jsonPath = join(dir, modelFile);
       let modelJson: io.ModelJSON;
       try {
         modelJson = JSON.parse(await fs.readFile(jsonPath, 'utf8')) as io.ModelJSON;

@@ -19,6 +19,8 @@ import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerStat
 import { isEpochSummary } from './history';
 import { RUN_FILE, runNameMessage } from '../../protocol/runName';
 import { EngineError } from '../../protocol/errors';
+import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
+import { importedRunManifest, readModelManifest } from '../imported/modelManifest';
 
 export { RUN_FILE };
 export const HISTORY_FILE = 'history.jsonl';
@@ -73,8 +75,14 @@ export async function readManifest(runDir: string, warn?: (message: string) => v
     throw new EngineError('not-a-run', `Cannot read ${path}: ${err.message}`);
   });
   if (raw === null) {
+    // A model trained elsewhere, described by latent-atlas-model.json, is read as a run.
+    const imported = await readModelManifest(runDir);
+    if (imported) return importedRunManifest(runDir, imported);
     const why = (await exists(runDir)) ? `it has no ${RUN_FILE}` : 'it does not exist';
-    throw new EngineError('not-a-run', `${runDir} is not a Latent Atlas run folder: ${why}. Pick the folder that holds run.json.`);
+    throw new EngineError(
+      'not-a-run',
+      `${runDir} is not a Latent Atlas run folder: ${why}. Pick the folder that holds run.json (a run trained here) or ${MODEL_MANIFEST_FILE} (a model trained elsewhere).`,
+    );
   }
   let parsed: Partial<RunManifest>;
   try {

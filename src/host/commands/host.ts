@@ -3,6 +3,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
 import * as vscode from 'vscode';
 import type { RunInfo } from '../../protocol/engine';
 import { ExplorerPanel } from '../explorerPanel';
@@ -24,8 +25,11 @@ export class CommandHost {
   async loadRun(runDir: string): Promise<RunInfo> {
     const info = await this.session.engine().request<'loadRun'>({ type: 'loadRun', runDir });
     this.session.setActiveModel(info);
+    const m = info.manifest;
     this.log.info(
-      `Active model: ${info.manifest.name} (${runDir}), ${info.manifest.epochsCompleted} epochs, state ${info.manifest.state}.`,
+      m.imported
+        ? `Active model: ${m.name} (${runDir}), trained elsewhere (${m.imported.format === 'onnx' ? 'ONNX' : 'tfjs'}), latent size ${m.model.latentSize}.`
+        : `Active model: ${m.name} (${runDir}), ${m.epochsCompleted} epochs, state ${m.state}.`,
     );
     return info;
   }
@@ -37,7 +41,7 @@ export class CommandHost {
   async model(what: string | null): Promise<RunInfo | undefined> {
     if (this.session.activeModel) return this.session.activeModel;
     const remembered = this.session.rememberedRunDir;
-    if (remembered && existsSync(join(remembered, 'run.json'))) {
+    if (remembered && (existsSync(join(remembered, 'run.json')) || existsSync(join(remembered, MODEL_MANIFEST_FILE)))) {
       try {
         return await this.loadRun(remembered);
       } catch (e) {

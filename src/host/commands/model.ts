@@ -5,6 +5,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SampleMode } from '../../protocol/engine';
+import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
 import { requireTrust, showEngineError } from '../feedback';
 import { writeProjectorFiles } from '../projectorExport';
 import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
@@ -20,19 +21,22 @@ async function loadAndShow(host: CommandHost, runDir: string): Promise<void> {
     // Show the points again when the model was used on a folder that still exists.
     if (folder && info.encodings.includes(folder) && existsSync(folder) && vscode.workspace.isTrusted)
       await encodeFolder(host, folder, true);
-    void vscode.window.showInformationMessage(
-      `Loaded "${info.manifest.name}" (${info.manifest.epochsCompleted} epochs, latent size ${info.manifest.model.latentSize}).`,
-    );
+    const m = info.manifest;
+    const what = m.imported ? `${m.imported.format === 'onnx' ? 'ONNX' : 'tfjs'} model trained elsewhere` : `${m.epochsCompleted} epochs`;
+    void vscode.window.showInformationMessage(`Loaded "${m.name}" (${what}, latent size ${m.model.latentSize}).`);
   } catch (e) {
     void showEngineError(e, host.log, `Loading ${runDir}`);
   }
 }
 
 export async function loadModelCommand(host: CommandHost): Promise<void> {
-  const found = await vscode.workspace.findFiles('**/.vae/*/run.json', '**/node_modules/**', 500);
+  const [found, imported] = await Promise.all([
+    vscode.workspace.findFiles('**/.vae/*/run.json', '**/node_modules/**', 500),
+    vscode.workspace.findFiles(`**/${MODEL_MANIFEST_FILE}`, '**/node_modules/**', 500),
+  ]);
   const runs = await findRuns(
     allRunLocations(),
-    found.map((u) => u.fsPath),
+    [...found, ...imported].map((u) => u.fsPath),
   );
   const active = host.session.activeModel?.runDir;
   const items: (vscode.QuickPickItem & { runDir?: string })[] = runs.map((r) => ({
@@ -41,7 +45,10 @@ export async function loadModelCommand(host: CommandHost): Promise<void> {
     detail: describeRun(r) + (r.loadable ? '' : ' — no checkpoint yet'),
     runDir: r.runDir,
   }));
-  items.push({ label: '$(folder-opened) Browse for a run folder…' });
+  items.push({
+    label: '$(folder-opened) Browse for a run or model folder…',
+    detail: `A run trained here (run.json) or a model trained elsewhere (${MODEL_MANIFEST_FILE} beside its ONNX or tfjs files)`,
+  });
   const choice = await vscode.window.showQuickPick(items, {
     title: 'VAE: Load Model',
     placeHolder: runs.length ? 'Pick a run folder' : 'No runs found in this workspace — browse for a run folder',
@@ -53,8 +60,8 @@ export async function loadModelCommand(host: CommandHost): Promise<void> {
     const picked = await vscode.window.showOpenDialog({
       canSelectFolders: true,
       canSelectFiles: false,
-      openLabel: 'Load this run',
-      title: 'A run folder holds run.json',
+      openLabel: 'Load this model',
+      title: `A run folder holds run.json; a model trained elsewhere, ${MODEL_MANIFEST_FILE}`,
     });
     runDir = picked?.[0]?.fsPath;
     if (!runDir) return;
