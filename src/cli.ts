@@ -35,6 +35,10 @@ export const USAGE = `Usage:
   latent-atlas encode <run> <folder>                 encode every image of a folder (incremental)
   latent-atlas sample <run> -n N --out DIR [--label L] [--seed N]   write N sampled PNG files
   latent-atlas info <run>                            manifest, last figures and history of a run
+  latent-atlas export-onnx <run> [--out DIR]         write encoder.onnx, decoder.onnx and their manifest
+                                                     (default DIR: <run>/onnx)
+A <run> is a run folder (run.json) or a model trained elsewhere (latent-atlas-model.json beside
+its ONNX or tfjs files; see the README's "Bring your own model").
   latent-atlas demo-data <dir>                       write the built-in demo images as PNG files
 Every command that runs the engine takes --backend auto|tensorflow-gpu|webgpu|tensorflow|wasm|cpu.
 Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-system failure
@@ -438,6 +442,20 @@ async function demoData(args: string[], view: ProgressView): Promise<number> {
   }
 }
 
+async function exportOnnx(args: string[], view: ProgressView): Promise<number> {
+  const { values, positionals } = parse(args, { out: { type: 'string' } }, 1);
+  const runDir = resolve(positionals[0]!);
+  const dir = typeof values.out === 'string' ? resolve(values.out) : join(runDir, 'onnx');
+  const client = workerClient(values);
+  try {
+    const { files } = await client.request<'exportOnnx'>({ type: 'exportOnnx', runDir, dir });
+    view.line(`Wrote ${files.map((f) => basename(f)).join(', ')} to ${dir}`);
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
+  }
+}
+
 const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<number>> = {
   train,
   resume: resumeRun,
@@ -445,6 +463,7 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
   sample,
   info,
   'demo-data': demoData,
+  'export-onnx': exportOnnx,
 };
 
 /** A disk that refused a write: reported by the engine, or met by this process itself. */

@@ -6,6 +6,7 @@ import { CommandHost } from './host/commands/host';
 import { encodeFolder, encodeFolderCommand } from './host/commands/encode';
 import {
   exportProjectorCommand,
+  exportOnnxCommand,
   loadModelCommand,
   loadRunFolderCommand,
   openExplorerCommand,
@@ -37,6 +38,7 @@ export function activate(context: vscode.ExtensionContext): void {
     'vae.openExplorer': () => openExplorerCommand(host),
     'vae.sample': (uri?: vscode.Uri, options?: SampleOptions) => sampleCommand(host, uri, options),
     'vae.exportProjector': () => exportProjectorCommand(host),
+    'vae.exportOnnx': () => exportOnnxCommand(host),
     'vae.showLog': () => log.show(),
   };
   for (const [id, run] of Object.entries(commands)) {

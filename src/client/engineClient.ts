@@ -64,6 +64,7 @@ const DESCRIBE: Record<EngineRequest['type'], string> = {
   writeDecoded: 'writing images',
   writeSamples: 'sampling and writing images',
   writeDemoFolder: 'writing the demo images',
+  exportOnnx: 'exporting to ONNX',
   shutdown: 'shutting down',
 };
 

@@ -19,6 +19,7 @@ import {
   handleReconstruct,
   handleSample,
   handleWriteDecoded,
+  handleExportOnnx,
   handleWriteSamples,
 } from './handlers/model';
 import { handleLoadRun, handleProject, handleWriteDemoFolder } from './handlers/run';
@@ -60,6 +61,7 @@ const handlers: Handlers = {
   writeDecoded: handleWriteDecoded,
   writeSamples: handleWriteSamples,
   writeDemoFolder: handleWriteDemoFolder,
+  exportOnnx: handleExportOnnx,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

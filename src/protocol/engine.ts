@@ -150,6 +150,18 @@ export interface WriteSamplesRequest {
   stem: string;
 }
 
+/**
+ * Writes the run's current model as encoder.onnx, decoder.onnx and latent-atlas-model.json into
+ * `dir` (created; files of an earlier export there are replaced), for ONNX Runtime, PyTorch or
+ * any ONNX reader — and loadable as a model itself.
+ */
+export interface ExportOnnxRequest {
+  type: 'exportOnnx';
+  id: number;
+  runDir: string;
+  dir: string;
+}
+
 /** Writes the built-in demo set as PNG files into `dir` (one sub-folder per class). */
 export interface WriteDemoFolderRequest {
   type: 'writeDemoFolder';
@@ -176,6 +188,7 @@ export type EngineRequest =
   | WriteDecodedRequest
   | WriteSamplesRequest
   | WriteDemoFolderRequest
+  | ExportOnnxRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -286,6 +299,8 @@ export interface EngineResults {
   writeSamples: { files: string[] };
   /** How many demo images were written. */
   writeDemoFolder: { count: number };
+  /** Absolute paths written: encoder.onnx, decoder.onnx, latent-atlas-model.json. */
+  exportOnnx: { files: string[] };
   shutdown: Record<string, never>;
 }
 

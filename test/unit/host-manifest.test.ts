@@ -20,9 +20,16 @@ test('every contributed command is in category VAE and registered by activate()'
   for (const id of ids) assert.match(source, new RegExp(`'${id.replace('.', '\\.')}':`), `${id} is registered in src/extension.ts`);
   const titles = Object.fromEntries(contributes.commands.map((c: { command: string; title: string }) => [c.command, c.title]));
   assert.deepEqual(
-    ['vae.train', 'vae.stopTraining', 'vae.loadModel', 'vae.encodeFolder', 'vae.openExplorer', 'vae.sample', 'vae.exportProjector'].map(
-      (id) => `VAE: ${titles[id]}`,
-    ),
+    [
+      'vae.train',
+      'vae.stopTraining',
+      'vae.loadModel',
+      'vae.encodeFolder',
+      'vae.openExplorer',
+      'vae.sample',
+      'vae.exportProjector',
+      'vae.exportOnnx',
+    ].map((id) => `VAE: ${titles[id]}`),
     [
       'VAE: Train',
       'VAE: Stop Training',
@@ -31,6 +38,7 @@ test('every contributed command is in category VAE and registered by activate()'
       'VAE: Open Latent Explorer',
       'VAE: Sample into Workspace',
       'VAE: Export for Embedding Projector',
+      'VAE: Export Model as ONNX',
     ],
   );
 });

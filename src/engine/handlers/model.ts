@@ -1,6 +1,7 @@
 // Requests that use a trained run's model: encodeFolder (incremental), decode (and writeDecoded),
-// sample (and writeSamples), reconstruct, estimateLogPx.
+// sample (and writeSamples), reconstruct, estimateLogPx, exportOnnx.
 
+import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
 import { loadDataset, loadFiles, scanFolder, writePngs } from '../data';
@@ -11,12 +12,14 @@ import {
   checkStem,
   throwIfCancelled,
   writingFiles,
+  writingTo,
   yieldToEventLoop,
   type Handler,
   type RequestContext,
   type RequestOf,
 } from './context';
 import type { Codec } from '../model/codec';
+import { exportVaeToOnnx } from '../onnx/exportOnnx';
 import { createRng, deriveSeed } from '../rng';
 import { readEncoding, writeEncoding, type EncodedFile } from '../runStore/encodings';
 import { withRun } from '../runStore/cache';
@@ -281,4 +284,24 @@ export const handleEstimateLogPx: Handler<'estimateLogPx'> = (req, ctx) =>
     await yieldToEventLoop();
     throwIfCancelled(ctx, 'Estimating log p(x)');
     return estimateLogPx(vae, set, req.k, { seed: deriveSeed(manifest.training.seed, 11), maxImages });
+  });
+
+export const handleExportOnnx: Handler<'exportOnnx'> = (req) =>
+  withRun(req.runDir, async ({ manifest, vae }) => {
+    if (!vae)
+      throw trainedElsewhere(
+        manifest.name,
+        `export it again: its ${manifest.imported!.format === 'onnx' ? 'ONNX' : 'tfjs'} files are in ${req.runDir}`,
+      );
+    const dir = resolve(req.dir);
+    const source = `Latent Atlas ${manifest.codeVersion}, run "${manifest.name}" (${manifest.epochsCompleted} epochs, ${manifest.checkpoint ?? 'no checkpoint'})`;
+    const files = await writingTo(
+      `in ${dir}`,
+      () => 'export again',
+      async () => {
+        await mkdir(dir, { recursive: true });
+        return exportVaeToOnnx(vae, { name: manifest.name, classes: manifest.labels, source }, dir);
+      },
+    );
+    return { files };
   });

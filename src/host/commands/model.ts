@@ -1,5 +1,5 @@
-// VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace and
-// VAE: Export for Embedding Projector — the commands that use a trained run.
+// VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace, VAE: Export for
+// Embedding Projector and VAE: Export Model as ONNX — the commands that use a trained run.
 
 import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -171,5 +171,30 @@ export async function exportProjectorCommand(host: CommandHost): Promise<void> {
     );
   } catch (e) {
     void showEngineError(e, host.log, 'Exporting');
+  }
+}
+
+export async function exportOnnxCommand(host: CommandHost): Promise<void> {
+  if (!requireTrust('Exporting')) return;
+  const model = await host.model('Exporting to ONNX');
+  if (!model) return;
+  const m = model.manifest;
+  if (m.imported) {
+    void vscode.window.showInformationMessage(`"${m.name}" was trained elsewhere: its model files are already in ${model.runDir}.`);
+    return;
+  }
+  const dir = join(model.runDir, 'onnx');
+  try {
+    const files = await vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Notification, title: `Exporting "${m.name}" to ONNX` },
+      async () => (await host.session.engine().request<'exportOnnx'>({ type: 'exportOnnx', runDir: model.runDir, dir })).files,
+    );
+    host.log.info(`Exported "${m.name}" to ONNX: ${files.join(', ')}`);
+    if (files[0]) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(files[0]));
+    void vscode.window.showInformationMessage(
+      `Wrote ${files.map((f) => basename(f)).join(', ')} to ${vscode.workspace.asRelativePath(dir)}. Load them with ONNX Runtime, or here with "VAE: Load Model".`,
+    );
+  } catch (e) {
+    void showEngineError(e, host.log, 'Exporting to ONNX');
   }
 }

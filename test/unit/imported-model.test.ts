@@ -1,0 +1,272 @@
+// Models trained elsewhere, through the real worker: a run trained here, exported to ONNX by the
+// engine, loads as an imported model whose latents, images and ELBO terms match the run's own;
+// the same run's tfjs layers files load through a manifest too; the manifest's mistakes are named;
+// what needs a model trained here is refused in words.
+
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { EngineError } from '../../src/protocol/errors';
+import { MODEL_MANIFEST_FILE, type ModelManifest } from '../../src/protocol/importedModel';
+import { checkModelManifest, normalisation } from '../../src/engine/imported/modelManifest';
+import { fromModelLayout, toModelInput } from '../../src/engine/imported/importedCodec';
+import type { EngineClient } from '../../src/client/engineClient';
+import { SMALL_MODEL, SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
+
+const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+};
+
+const BASE: ModelManifest = {
+  format: 'latent-atlas-model',
+  version: 1,
+  encoder: 'encoder.onnx',
+  decoder: 'decoder.onnx',
+  input: { width: 28, height: 28, channels: 1, layout: 'NCHW', flatten: false },
+  latentSize: 8,
+  encoderOutputs: { kind: 'mu-logvar', mu: 'mu', logVar: 'logvar' },
+  decoderOutput: { kind: 'logits' },
+};
+
+describe('the manifest of a model trained elsewhere', () => {
+  const problem = (edit: (m: Record<string, unknown>) => void) => {
+    const m = structuredClone(BASE) as unknown as Record<string, unknown>;
+    edit(m);
+    try {
+      checkModelManifest('/models/m/latent-atlas-model.json', m);
+    } catch (err) {
+      assert.ok(err instanceof EngineError);
+      assert.equal(err.code, 'corrupt-run');
+      assert.match(err.message, /^\/models\/m\/latent-atlas-model\.json: /);
+      return err.message;
+    }
+    return assert.fail('the manifest was accepted');
+  };
+
+  test('a complete manifest is accepted as it is', () => {
+    assert.deepEqual(checkModelManifest('x', structuredClone(BASE)), BASE);
+  });
+
+  test('each mistake is named with the field and what it must be', () => {
+    assert.match(
+      problem((m) => (m.version = 2)),
+      /"version" is 2, but this Latent Atlas reads version 1/,
+    );
+    assert.match(
+      problem((m) => (m.encoder = 'encoder.pt')),
+      /"encoder" is "encoder.pt": name an .onnx file or a tfjs model.json/,
+    );
+    assert.match(
+      problem((m) => ((m.input as Record<string, unknown>).layout = 'CHW')),
+      /"input.layout" must be "NCHW" \(PyTorch\) or "NHWC"/,
+    );
+    assert.match(
+      problem((m) => ((m.input as Record<string, unknown>).channels = 4)),
+      /"input.channels" must be 1 \(grey\) or 3 \(RGB\)/,
+    );
+    assert.match(
+      problem((m) => ((m.input as Record<string, unknown>).normalize = { mean: [0.5, 0.5], std: [0.5, 0.5] })),
+      /"input.normalize.mean" must list 1 or 1 numbers/,
+    );
+    assert.match(
+      problem((m) => (m.latentSize = 0)),
+      /"latentSize" is out of range: latentSize must be a whole number from 1 to 256, got 0/,
+    );
+    assert.match(
+      problem((m) => (m.encoderOutputs = { kind: 'mu-logvar', mu: 'mu' })),
+      /"encoderOutputs" of kind "mu-logvar" must name its "mu" and "logVar" outputs/,
+    );
+    assert.match(
+      problem((m) => (m.decoderOutput = { kind: 'pixels' })),
+      /"decoderOutput.kind" must be "logits", "probabilities" \(Bernoulli\) or "means"/,
+    );
+    assert.match(
+      problem((m) => (m.condition = { encoderInput: 'y', decoderInput: 'y', classes: [] })),
+      /"condition.classes" must list the class names/,
+    );
+  });
+
+  test('normalisation: mean/std per channel, or a range, or none', () => {
+    assert.deepEqual(normalisation(BASE.input), { mean: [0], std: [1] });
+    assert.deepEqual(normalisation({ ...BASE.input, normalize: { mean: [0.5], std: [0.5] } }), { mean: [0.5], std: [0.5] });
+    const range = normalisation({ ...BASE.input, channels: 3, normalize: { range: [-1, 1] } });
+    // x = −1 + 2p = (p − 0.5) / 0.5
+    assert.deepEqual(range, { mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] });
+  });
+
+  test('images go to the model in its layout and normalisation, and its images come back in pixel order', () => {
+    const m: ModelManifest = { ...BASE, input: { width: 2, height: 1, channels: 3, layout: 'NCHW', flatten: false } };
+    // One image, two pixels (r,g,b): (255,0,51) and (102,153,204).
+    const pixels = Uint8Array.from([255, 0, 51, 102, 153, 204]);
+    const norm = { mean: [0, 0.5, 0], std: [1, 0.5, 2] };
+    const x = toModelInput(m, norm, pixels, 1);
+    // NCHW: all red values, then all green, then all blue.
+    assert.deepEqual(
+      Array.from(x, (v) => +v.toFixed(5)),
+      [1, 0.4, -1, 0.2, 0.1, 0.4],
+    );
+    const nhwc = toModelInput({ ...m, input: { ...m.input, layout: 'NHWC' } }, norm, pixels, 1);
+    assert.deepEqual(
+      Array.from(nhwc, (v) => +v.toFixed(5)),
+      [1, -1, 0.1, 0.4, 0.2, 0.4],
+    );
+    assert.deepEqual(Array.from(fromModelLayout(m, x, 1)), Array.from(nhwc));
+  });
+});
+
+describe('a run trained here, exported to ONNX and loaded as a model trained elsewhere', () => {
+  let root: string;
+  let engine: EngineClient;
+  let images: string;
+
+  before(async () => {
+    root = await tempDir('imported');
+    images = await demoFolder(join(root, 'images'), 90);
+    engine = client();
+  });
+  after(async () => {
+    await engine.dispose();
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  for (const variant of [
+    { name: 'mlp-bernoulli', model: SMALL_MODEL },
+    {
+      name: 'conv-gaussian-conditional',
+      model: {
+        ...SMALL_MODEL,
+        architecture: 'conv' as const,
+        convFilters: [4, 8],
+        likelihood: 'gaussian' as const,
+        conditional: true,
+        latentSize: 3,
+      },
+    },
+  ]) {
+    test(`${variant.name}: the same latents, images and ELBO terms as the run itself`, async () => {
+      const runDir = join(root, variant.name);
+      await engine.request<'train'>(
+        trainBody(runDir, images, { model: variant.model, training: { ...SMALL_TRAINING, epochs: 1 }, name: variant.name }),
+      );
+      const onnxDir = join(root, `${variant.name}-onnx`);
+      const { files } = await engine.request<'exportOnnx'>({ type: 'exportOnnx', runDir, dir: onnxDir });
+      assert.deepEqual(
+        files.map((f) => f.slice(onnxDir.length + 1)),
+        ['encoder.onnx', 'decoder.onnx', MODEL_MANIFEST_FILE],
+      );
+
+      const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir: onnxDir });
+      assert.equal(info.manifest.imported?.format, 'onnx');
+      assert.equal(info.manifest.name, variant.name);
+      assert.deepEqual(info.manifest.labels, ['circle', 'square', 'triangle']);
+      assert.equal(info.manifest.model.conditional, variant.model.conditional);
+
+      const own = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+      const imported = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir: onnxDir, folder: images });
+      assert.deepEqual(imported.files, own.files);
+      assert.deepEqual(Array.from(imported.labels), Array.from(own.labels));
+      assert.ok(maxAbs(imported.mu, own.mu) < 1e-4, `μ differs by ${maxAbs(imported.mu, own.mu)}`);
+      // The encoding is stored in the model folder, like a run's.
+      assert.deepEqual((await engine.request<'loadRun'>({ type: 'loadRun', runDir: onnxDir })).encodings, [images]);
+
+      const latents = own.mu.slice(0, 5 * own.dims);
+      const labels = variant.model.conditional ? [0, 1, 2, 0, 1] : undefined;
+      const a = await engine.request<'decode'>({ type: 'decode', runDir, latents, labels });
+      const b = await engine.request<'decode'>({ type: 'decode', runDir: onnxDir, latents, labels });
+      assert.ok(maxAbs(a.pixels, b.pixels) <= 1, 'decoded images agree to one grey level');
+
+      const some = own.files.slice(0, 4);
+      const ra = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir, files: some });
+      const rb = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir: onnxDir, files: some });
+      assert.ok(maxAbs(ra.reconstructions.pixels, rb.reconstructions.pixels) <= 1);
+      assert.equal(rb.terms?.length, 4);
+      // KL is closed-form in μ and log σ²: the same; the reconstruction term is one draw of z, so close.
+      for (let i = 0; i < 4; i++) {
+        assert.ok(Math.abs(ra.terms![i]!.kl - rb.terms![i]!.kl) < 1e-2, `KL ${ra.terms![i]!.kl} vs ${rb.terms![i]!.kl}`);
+        assert.ok(Number.isFinite(rb.terms![i]!.reconstruction) && rb.terms![i]!.reconstruction > 0);
+      }
+
+      const samples = await engine.request<'writeSamples'>({
+        type: 'writeSamples',
+        runDir: onnxDir,
+        count: 3,
+        mode: variant.model.conditional ? { kind: 'label', label: 'square' } : { kind: 'prior' },
+        seed: 5,
+        dir: join(root, `${variant.name}-samples`),
+        stem: 'sample',
+      });
+      assert.equal(samples.files.length, 3);
+    });
+  }
+
+  test('the run’s own tfjs layers files load through a manifest (a Keras model converted to tfjs looks the same)', async () => {
+    const runDir = join(root, 'mlp-bernoulli');
+    const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir });
+    const dir = join(root, 'tfjs-model');
+    await fs.cp(join(runDir, info.manifest.checkpoint!), dir, { recursive: true });
+    const manifest: ModelManifest = {
+      ...BASE,
+      encoder: 'encoder/model.json',
+      decoder: 'decoder/model.json',
+      input: { width: 28, height: 28, channels: 1, layout: 'NHWC', flatten: true },
+      latentSize: SMALL_MODEL.latentSize,
+      encoderOutputs: { kind: 'concatenated', name: 'unused' },
+    };
+    // The layers model has two outputs (μ, log σ²); first name them wrongly: the message lists what it has.
+    await fs.writeFile(join(dir, MODEL_MANIFEST_FILE), JSON.stringify(manifest));
+    await assert.rejects(
+      engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir: dir, folder: images }),
+      (err: EngineError) => err.code === 'corrupt-run' && /has no output named "unused"/.test(err.message) && /returns/.test(err.message),
+    );
+    const model = JSON.parse(await fs.readFile(join(dir, 'encoder', 'model.json'), 'utf8')) as {
+      modelTopology: { config: { output_layers: [string, number, number][] } };
+    };
+    const [mu, logVar] = model.modelTopology.config.output_layers.map((o) => o[0]);
+    await fs.writeFile(
+      join(dir, MODEL_MANIFEST_FILE),
+      JSON.stringify({ ...manifest, encoderOutputs: { kind: 'mu-logvar', mu: mu!, logVar: logVar! } }),
+    );
+    const own = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+    const imported = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir: dir, folder: images });
+    assert.equal(maxAbs(imported.mu, own.mu), 0);
+  });
+
+  test('what needs a model trained here is refused in words', async () => {
+    const dir = join(root, 'mlp-bernoulli-onnx');
+    await assert.rejects(
+      engine.request<'resume'>({ type: 'resume', runDir: dir, epochs: 3 }),
+      (err: EngineError) =>
+        err.code === 'bad-request' &&
+        /was trained elsewhere \(an imported model\), so Latent Atlas cannot train it further/.test(err.message),
+    );
+    await assert.rejects(
+      engine.request<'estimateLogPx'>({ type: 'estimateLogPx', runDir: dir, k: 5 }),
+      (err: EngineError) => err.code === 'bad-request' && /cannot estimate log p\(x\)/.test(err.message),
+    );
+    await assert.rejects(
+      engine.request<'exportOnnx'>({ type: 'exportOnnx', runDir: dir, dir: join(root, 'again') }),
+      (err: EngineError) => err.code === 'bad-request' && /cannot export it again/.test(err.message),
+    );
+  });
+
+  test('a model file that the manifest names but that is missing, or the wrong shape, is named', async () => {
+    const dir = join(root, 'broken');
+    await fs.cp(join(root, 'mlp-bernoulli-onnx'), dir, { recursive: true });
+    const m = JSON.parse(await fs.readFile(join(dir, MODEL_MANIFEST_FILE), 'utf8')) as ModelManifest;
+    await fs.writeFile(join(dir, MODEL_MANIFEST_FILE), JSON.stringify({ ...m, input: { ...m.input, width: 32, height: 32 } }));
+    await assert.rejects(
+      engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir: dir, folder: images }),
+      (err: EngineError) =>
+        err.code === 'corrupt-run' && /encoder\.onnx does not match .*: its input x is not \[N, 1024\]/.test(err.message),
+    );
+    await fs.writeFile(join(dir, MODEL_MANIFEST_FILE), JSON.stringify({ ...m, decoder: 'gone.onnx' }));
+    await assert.rejects(
+      engine.request<'loadRun'>({ type: 'loadRun', runDir: dir }),
+      (err: EngineError) => err.code === 'corrupt-run' && /names gone\.onnx, but .*gone\.onnx does not exist/.test(err.message),
+    );
+  });
+});
