@@ -23,6 +23,7 @@ import { EngineClient } from './client/engineClient';
 import { EngineError, diskProblem } from './protocol/errors';
 import { ProgressView, infoText } from './cli-output';
 import { parseImageSize } from './protocol/imageSize';
+import type { DescribeAnswers, DescribeQuestion, NetShape } from './protocol/importedModel';
 import { RUN_FILE, runNameMessage } from './protocol/runName';
 import { backendText } from './protocol/backendText';
 
@@ -37,6 +38,10 @@ export const USAGE = `Usage:
   latent-atlas info <run>                            manifest, last figures and history of a run
   latent-atlas export-onnx <run> [--out DIR]         write encoder.onnx, decoder.onnx and their manifest
                                                      (default DIR: <run>/onnx)
+  latent-atlas describe <folder> [options]           write latent-atlas-model.json for ONNX/tfjs model files
+      --encoder F  --decoder F  --layout NCHW|NHWC  --size WxH  --channels 1|3
+      --range LO,HI | --mean M[,M,M] --std S[,S,S]  --decoder-output logits|probabilities|means
+      --sigma S  --classes A,B,...  --name NAME   (what the shapes tell is inferred; it asks for the rest)
 A <run> is a run folder (run.json) or a model trained elsewhere (latent-atlas-model.json beside
 its ONNX or tfjs files; see the README's "Bring your own model").
   latent-atlas demo-data <dir>                       write the built-in demo images as PNG files
@@ -456,6 +461,100 @@ async function exportOnnx(args: string[], view: ProgressView): Promise<number> {
   }
 }
 
+/** Comma-separated numbers of a flag, or undefined. */
+function numbers(values: Values, key: string): number[] | undefined {
+  const raw = values[key];
+  if (raw === undefined) return undefined;
+  const list = String(raw).split(',').map(Number);
+  if (list.length === 0 || list.some((n) => !Number.isFinite(n)))
+    throw new UsageError(`--${key} takes comma-separated numbers, got "${String(raw)}"`);
+  return list;
+}
+
+/** The flag that answers each question of `describe`. */
+const DESCRIBE_FLAGS: Record<DescribeQuestion['field'], string> = {
+  files: '--encoder F --decoder F',
+  conditional: '(write the manifest by hand)',
+  size: '--size WxH --channels 1|3',
+  layout: '--layout NCHW|NHWC',
+  latentSize: '(the decoder must take [N, latentSize])',
+  encoderOutputs: '(the encoder must return μ and log σ²)',
+  normalize: '--range 0,1 | --range -1,1 | --mean M --std S',
+  decoderOutput: '--decoder-output logits|probabilities|means [--sigma S]',
+};
+
+async function describe(args: string[], view: ProgressView): Promise<number> {
+  const { values, positionals } = parse(
+    args,
+    {
+      encoder: { type: 'string' },
+      decoder: { type: 'string' },
+      layout: { type: 'string' },
+      size: { type: 'string' },
+      channels: { type: 'string' },
+      range: { type: 'string' },
+      mean: { type: 'string' },
+      std: { type: 'string' },
+      'decoder-output': { type: 'string' },
+      sigma: { type: 'string' },
+      classes: { type: 'string' },
+      name: { type: 'string' },
+    },
+    1,
+  );
+  const dir = resolve(positionals[0]!);
+  const answers: DescribeAnswers = {};
+  if (typeof values.encoder === 'string') answers.encoder = values.encoder;
+  if (typeof values.decoder === 'string') answers.decoder = values.decoder;
+  const layout = choice(values, 'layout', ['NCHW', 'NHWC'] as const);
+  if (layout) answers.layout = layout;
+  if (typeof values.size === 'string') {
+    const size = parseImageSize(values.size);
+    if (!size) throw new UsageError(`--size must be WxH (e.g. 28x28), got "${values.size}"`);
+    const channels = choice(values, 'channels', ['1', '3'] as const);
+    if (!channels) throw new UsageError('--size needs --channels 1|3 too');
+    answers.size = { ...size, channels: Number(channels) as 1 | 3 };
+  }
+  const range = numbers(values, 'range');
+  const mean = numbers(values, 'mean');
+  const std = numbers(values, 'std');
+  if (range && (mean || std)) throw new UsageError('give --range or --mean/--std, not both');
+  if (range) {
+    if (range.length !== 2 || range[0] === range[1]) throw new UsageError('--range takes two different numbers LO,HI');
+    answers.normalize = range[0] === 0 && range[1] === 1 ? 'none' : { range: [range[0]!, range[1]!] };
+  } else if (mean || std) {
+    if (!mean || !std) throw new UsageError('--mean and --std go together');
+    answers.normalize = { mean, std };
+  }
+  const out = choice(values, 'decoder-output', ['logits', 'probabilities', 'means'] as const);
+  if (out) answers.decoderOutput = out;
+  const sigma = num(values, 'sigma', LIMITS.sigma);
+  if (sigma !== undefined) answers.sigma = sigma;
+  if (typeof values.classes === 'string') answers.classes = values.classes.split(',').map((c) => c.trim());
+  if (typeof values.name === 'string') answers.name = values.name;
+  const client = workerClient(values);
+  try {
+    const r = await client.request<'describeModel'>({ type: 'describeModel', dir, answers, write: true });
+    for (const net of [r.encoder, r.decoder]) {
+      if (!net) continue;
+      const ports = (ps: NetShape['inputs']) =>
+        ps.map((p) => `${p.name} [${(p.dims ?? ['?']).map((d) => d ?? '?').join(', ')}]`).join(', ');
+      view.line(`${net === r.encoder ? 'Encoder' : 'Decoder'} ${net.file}: takes ${ports(net.inputs)}, returns ${ports(net.outputs)}`);
+    }
+    if (!r.written) {
+      process.stderr.write(
+        `latent-atlas: ${dir} needs a few answers the model files cannot give:\n` +
+          r.questions.map((q) => `  - ${q.text}${q.choices ? ` (${q.choices.join(' | ')})` : ''}  → ${DESCRIBE_FLAGS[q.field]}\n`).join(''),
+      );
+      return EXIT.usage;
+    }
+    view.line(`Wrote ${r.written}; check it, then e.g. latent-atlas encode ${shellWord(dir)} <images>`);
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
+  }
+}
+
 const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<number>> = {
   train,
   resume: resumeRun,
@@ -464,6 +563,7 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
   info,
   'demo-data': demoData,
   'export-onnx': exportOnnx,
+  describe,
 };
 
 /** A disk that refused a write: reported by the engine, or met by this process itself. */

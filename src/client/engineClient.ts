@@ -65,6 +65,7 @@ const DESCRIBE: Record<EngineRequest['type'], string> = {
   writeSamples: 'sampling and writing images',
   writeDemoFolder: 'writing the demo images',
   exportOnnx: 'exporting to ONNX',
+  describeModel: 'describing a model',
   shutdown: 'shutting down',
 };
 

@@ -22,7 +22,7 @@ import {
   handleExportOnnx,
   handleWriteSamples,
 } from './handlers/model';
-import { handleLoadRun, handleProject, handleWriteDemoFolder } from './handlers/run';
+import { handleDescribeModel, handleLoadRun, handleProject, handleWriteDemoFolder } from './handlers/run';
 import { handleResume, handleTrain } from './handlers/train';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
@@ -62,6 +62,7 @@ const handlers: Handlers = {
   writeSamples: handleWriteSamples,
   writeDemoFolder: handleWriteDemoFolder,
   exportOnnx: handleExportOnnx,
+  describeModel: handleDescribeModel,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

@@ -14,6 +14,7 @@ import type {
   RunManifest,
   TrainingConfig,
 } from './model';
+import type { DescribeAnswers, DescribeQuestion, ModelManifest, NetShape } from './importedModel';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (owner → worker)
@@ -162,6 +163,18 @@ export interface ExportOnnxRequest {
   dir: string;
 }
 
+/**
+ * Describes the model files of a folder without latent-atlas-model.json: their shapes, the
+ * manifest they and `answers` give, or the questions still open; with `write`, writes the manifest.
+ */
+export interface DescribeModelRequest {
+  type: 'describeModel';
+  id: number;
+  dir: string;
+  answers: DescribeAnswers;
+  write: boolean;
+}
+
 /** Writes the built-in demo set as PNG files into `dir` (one sub-folder per class). */
 export interface WriteDemoFolderRequest {
   type: 'writeDemoFolder';
@@ -189,6 +202,7 @@ export type EngineRequest =
   | WriteSamplesRequest
   | WriteDemoFolderRequest
   | ExportOnnxRequest
+  | DescribeModelRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -282,6 +296,17 @@ export interface ProjectResult {
   coords: Float32Array;
 }
 
+export interface DescribeResult {
+  /** Model files found (relative to the folder). */
+  files: string[];
+  encoder: NetShape | null;
+  decoder: NetShape | null;
+  manifest: ModelManifest | null;
+  questions: DescribeQuestion[];
+  /** The manifest's path when it was written. */
+  written: string | null;
+}
+
 export interface EngineResults {
   train: TrainResult;
   resume: TrainResult;
@@ -301,6 +326,7 @@ export interface EngineResults {
   writeDemoFolder: { count: number };
   /** Absolute paths written: encoder.onnx, decoder.onnx, latent-atlas-model.json. */
   exportOnnx: { files: string[] };
+  describeModel: DescribeResult;
   shutdown: Record<string, never>;
 }
 

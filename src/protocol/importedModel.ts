@@ -71,3 +71,37 @@ export interface ModelManifest {
   /** Free text: where the model came from (e.g. "PyTorch 2.3, trained on ..."). */
   source?: string;
 }
+
+/** A named input or output of a network; dims are numbers where fixed, names or null where free (the batch). */
+export interface NetPort {
+  name: string;
+  dims: (number | string | null)[] | null;
+}
+
+/** A network file and what it takes and returns. */
+export interface NetShape {
+  /** Relative to the model folder. */
+  file: string;
+  inputs: NetPort[];
+  outputs: NetPort[];
+}
+
+/** What a person says about a model the shapes cannot tell (`latent-atlas describe` flags, the picker's questions). */
+export interface DescribeAnswers {
+  encoder?: string;
+  decoder?: string;
+  layout?: 'NCHW' | 'NHWC';
+  size?: { width: number; height: number; channels: 1 | 3 };
+  /** 'none': pixels in [0, 1] as they are. */
+  normalize?: 'none' | { mean: number[]; std: number[] } | { range: [number, number] };
+  decoderOutput?: DecoderOutput['kind'];
+  sigma?: number;
+  classes?: string[];
+  name?: string;
+}
+
+export interface DescribeQuestion {
+  field: 'files' | 'conditional' | 'size' | 'layout' | 'latentSize' | 'encoderOutputs' | 'normalize' | 'decoderOutput';
+  text: string;
+  choices?: string[];
+}

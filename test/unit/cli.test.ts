@@ -38,7 +38,7 @@ async function bundle(): Promise<void> {
     target: 'node20',
     format: 'cjs' as const,
     logLevel: 'warning' as const,
-    external: ['vscode', 'sharp', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
+    external: ['vscode', 'sharp', 'onnxruntime-node', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'],
   };
   await esbuild.build({ ...node, entryPoints: { worker: join(REPO, 'src/engine/worker.ts') }, outdir: BUNDLE_DIR });
   await esbuild.build({
@@ -139,6 +139,39 @@ describe('latent-atlas CLI', () => {
     assert.match(enc.stderr, /skipped .*zz-broken\.png: /);
     assert.match(enc.stdout, /Encoded 90 images/);
     await fs.rm(join(images, 'circle', 'zz-broken.png'));
+  });
+
+  test('export-onnx writes the run as ONNX; describe writes a manifest for model files; info and encode take the model folder', async () => {
+    const onnx = join(root, 'exported');
+    const exported = await cli(['export-onnx', runDir, '--out', onnx]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /Wrote encoder\.onnx, decoder\.onnx, latent-atlas-model\.json to /);
+    // As a person with only the two ONNX files would have them.
+    await fs.rm(join(onnx, 'latent-atlas-model.json'));
+    const asked = await cli(['describe', onnx]);
+    assert.equal(asked.code, 2);
+    assert.match(asked.stdout, /Encoder encoder\.onnx: takes x \[N, 784\], returns mu \[N, 2\], logvar \[N, 2\]/);
+    assert.match(asked.stdout, /Decoder decoder\.onnx: takes z \[N, 2\], returns logits \[N, 784\]/);
+    assert.match(asked.stderr, /How were pixels scaled .* → --range 0,1 \| --range -1,1 \| --mean M --std S/);
+    assert.match(asked.stderr, /What does the decoder return\? .* → --decoder-output logits\|probabilities\|means/);
+    const described = await cli(['describe', onnx, '--range', '0,1', '--decoder-output', 'logits', '--classes', 'circle,square,triangle']);
+    assert.equal(described.code, 0, described.stderr);
+    const manifest = JSON.parse(await fs.readFile(join(onnx, 'latent-atlas-model.json'), 'utf8'));
+    assert.deepEqual(manifest.input, { name: 'x', width: 28, height: 28, channels: 1, layout: 'NCHW', flatten: true });
+    assert.deepEqual(manifest.classes, ['circle', 'square', 'triangle']);
+    const again = await cli(['describe', onnx, '--range', '0,1', '--decoder-output', 'logits']);
+    assert.equal(again.code, 2);
+    assert.match(again.stderr, /latent-atlas-model\.json exists already; edit it, or delete it/);
+    const info = await cli(['info', onnx]);
+    assert.equal(info.code, 0, info.stderr);
+    assert.match(info.stdout, /Model\s+exported \(trained elsewhere, ONNX\)/);
+    assert.match(info.stdout, /Input\s+28×28×1, NCHW flattened, x = p/);
+    const enc = await cli(['encode', onnx, images]);
+    assert.equal(enc.code, 0, enc.stderr);
+    assert.match(enc.stdout, new RegExp(`Encoded 90 images .* into ${onnx.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    const resumed = await cli(['resume', onnx, '--epochs', '3']);
+    assert.equal(resumed.code, 2);
+    assert.match(resumed.stderr, /was trained elsewhere \(an imported model\), so Latent Atlas cannot train it further/);
   });
 
   test('Ctrl-C cancels cleanly: exit 130 and the run keeps its last good checkpoint', async () => {

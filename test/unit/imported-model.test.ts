@@ -11,6 +11,7 @@ import { EngineError } from '../../src/protocol/errors';
 import { MODEL_MANIFEST_FILE, type ModelManifest } from '../../src/protocol/importedModel';
 import { checkModelManifest, normalisation } from '../../src/engine/imported/modelManifest';
 import { fromModelLayout, toModelInput } from '../../src/engine/imported/importedCodec';
+import { inferManifest } from '../../src/engine/imported/describe';
 import type { EngineClient } from '../../src/client/engineClient';
 import { SMALL_MODEL, SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
 
@@ -267,6 +268,84 @@ describe('a run trained here, exported to ONNX and loaded as a model trained els
     await assert.rejects(
       engine.request<'loadRun'>({ type: 'loadRun', runDir: dir }),
       (err: EngineError) => err.code === 'corrupt-run' && /names gone\.onnx, but .*gone\.onnx does not exist/.test(err.message),
+    );
+  });
+});
+
+describe('describing model files that have no manifest', () => {
+  const shape = (file: string, inputs: [string, (number | string)[]][], outputs: [string, (number | string)[]][]) => ({
+    file,
+    inputs: inputs.map(([name, dims]) => ({ name, dims })),
+    outputs: outputs.map(([name, dims]) => ({ name, dims })),
+  });
+  const torchEncoder = shape(
+    'encoder.onnx',
+    [['x', ['N', 1, 28, 28]]],
+    [
+      ['mu', ['N', 8]],
+      ['logvar', ['N', 8]],
+    ],
+  );
+  const torchDecoder = shape('decoder.onnx', [['z', ['N', 8]]], [['logits', ['N', 1, 28, 28]]]);
+
+  test('the shapes give the layout, size, latent size and outputs; normalisation and the decoder output are asked', () => {
+    const open = inferManifest(torchEncoder, torchDecoder, {}, 'vae');
+    assert.equal(open.manifest, null);
+    assert.deepEqual(
+      open.questions.map((q) => q.field),
+      ['normalize', 'decoderOutput'],
+    );
+    const { manifest } = inferManifest(torchEncoder, torchDecoder, { normalize: { range: [-1, 1] }, decoderOutput: 'logits' }, 'vae');
+    assert.deepEqual(manifest, {
+      format: 'latent-atlas-model',
+      version: 1,
+      name: 'vae',
+      encoder: 'encoder.onnx',
+      decoder: 'decoder.onnx',
+      input: { name: 'x', width: 28, height: 28, channels: 1, layout: 'NCHW', flatten: false, normalize: { range: [-1, 1] } },
+      latentSize: 8,
+      encoderOutputs: { kind: 'mu-logvar', mu: 'mu', logVar: 'logvar' },
+      latentInput: 'z',
+      decoderOutput: { name: 'logits', kind: 'logits' },
+    });
+  });
+
+  test('log-variance first, one concatenated output, μ only, NHWC, flattened grey and colour', () => {
+    const answers = { normalize: 'none' as const, decoderOutput: 'probabilities' as const };
+    const swapped = shape(
+      'e.onnx',
+      [['img', ['N', 32, 32, 3]]],
+      [
+        ['log_var', ['N', 4]],
+        ['mean', ['N', 4]],
+      ],
+    );
+    const dec = (dims: number[]) => shape('d.onnx', [['z', ['N', 4]]], [['out', ['N', ...dims]]]);
+    const a = inferManifest(swapped, dec([32, 32, 3]), answers, 'm').manifest!;
+    assert.deepEqual(a.encoderOutputs, { kind: 'mu-logvar', mu: 'mean', logVar: 'log_var' });
+    assert.deepEqual([a.input.layout, a.input.width, a.input.channels, a.input.flatten], ['NHWC', 32, 3, false]);
+    const concat = inferManifest(shape('e.onnx', [['x', ['N', 784]]], [['stats', ['N', 8]]]), dec([784]), answers, 'm').manifest!;
+    assert.deepEqual(concat.encoderOutputs, { kind: 'concatenated', name: 'stats' });
+    assert.deepEqual([concat.input.width, concat.input.height, concat.input.channels, concat.input.flatten], [28, 28, 1, true]);
+    const ae = inferManifest(shape('e.onnx', [['x', ['N', 784]]], [['code', ['N', 4]]]), dec([784]), answers, 'm').manifest!;
+    assert.deepEqual(ae.encoderOutputs, { kind: 'mu', name: 'code' });
+    // 3072 = 32×32×3: a colour image, but in which order were its values flattened? Asked.
+    const colour = inferManifest(shape('e.onnx', [['x', ['N', 3072]]], [['stats', ['N', 8]]]), dec([3072]), answers, 'm');
+    assert.deepEqual(
+      colour.questions.map((q) => q.field),
+      ['layout'],
+    );
+    assert.equal(
+      inferManifest(shape('e.onnx', [['x', ['N', 3072]]], [['stats', ['N', 8]]]), dec([3072]), { ...answers, layout: 'NCHW' }, 'm').manifest
+        ?.input.channels,
+      3,
+    );
+    // [N, 3, 8, 3]: either end could hold the channels.
+    assert.deepEqual(
+      inferManifest(shape('e.onnx', [['x', ['N', 3, 8, 3]]], [['stats', ['N', 8]]]), dec([3, 8, 3]), answers, 'm').questions.map(
+        (q) => q.field,
+      ),
+      ['layout'],
     );
   });
 });

@@ -6,6 +6,7 @@ import type { RunInfo, TrainingNow } from '../../protocol/engine';
 import { writingFiles, type Handler } from './context';
 import { writeDemoFolder } from '../data';
 import { umap } from '../projection';
+import { describeModel } from '../imported/describe';
 import { EngineError } from '../../protocol/errors';
 import { readHistory, readManifest, trainingOwner } from '../runStore/runStore';
 import { listEncodings, readEncoding } from '../runStore/encodings';
@@ -36,6 +37,8 @@ export const handleProject: Handler<'project'> = async (req, ctx) => {
   }
   return umap(encoding.mu, encoding.dims, req.seed, ctx.signal);
 };
+
+export const handleDescribeModel: Handler<'describeModel'> = async (req) => describeModel(resolve(req.dir), req.answers, req.write);
 
 export const handleWriteDemoFolder: Handler<'writeDemoFolder'> = async (req) => {
   const dir = resolve(req.dir);

@@ -5,15 +5,12 @@
 import { basename, dirname } from 'node:path';
 import type { InferenceSession } from 'onnxruntime-node';
 import { EngineError } from '../../protocol/errors';
+import type { NetPort } from '../../protocol/importedModel';
 import { folderIOHandler } from '../runStore/layers';
 import { getTf } from '../tf';
 import { modelFileKind } from './modelManifest';
 
-/** A named input or output; dims are numbers where fixed, names or null where free (the batch). */
-export interface NetPort {
-  name: string;
-  dims: (number | string | null)[] | null;
-}
+export type { NetPort };
 
 export interface NetTensor {
   data: Float32Array;

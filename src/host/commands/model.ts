@@ -1,11 +1,11 @@
 // VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace, VAE: Export for
 // Embedding Projector and VAE: Export Model as ONNX — the commands that use a trained run.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SampleMode } from '../../protocol/engine';
-import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
+import { MODEL_MANIFEST_FILE, type DescribeAnswers } from '../../protocol/importedModel';
 import { requireTrust, showEngineError } from '../feedback';
 import { writeProjectorFiles } from '../projectorExport';
 import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
@@ -65,8 +65,102 @@ export async function loadModelCommand(host: CommandHost): Promise<void> {
     });
     runDir = picked?.[0]?.fsPath;
     if (!runDir) return;
+    if (!existsSync(join(runDir, 'run.json')) && !existsSync(join(runDir, MODEL_MANIFEST_FILE)) && hasModelFiles(runDir)) {
+      if (!(await describeModel(host, runDir))) return;
+    }
   }
   await loadAndShow(host, runDir);
+}
+
+/** .onnx files, or tfjs model.json one level down: a model trained elsewhere that has no manifest yet. */
+function hasModelFiles(dir: string): boolean {
+  try {
+    return readdirSync(dir, { withFileTypes: true }).some(
+      (e) => (e.isFile() && e.name.toLowerCase().endsWith('.onnx')) || (e.isDirectory() && existsSync(join(dir, e.name, 'model.json'))),
+    );
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes latent-atlas-model.json for model files that have none: the engine infers what their
+ * shapes tell and this asks the rest, one question at a time. False when the person gave up.
+ */
+async function describeModel(host: CommandHost, dir: string): Promise<boolean> {
+  const answers: DescribeAnswers = {};
+  const title = `Describe the model in ${basename(dir)}`;
+  const pickOne = async (placeHolder: string, items: { label: string; detail?: string }[]) =>
+    (await vscode.window.showQuickPick(items, { title, placeHolder, ignoreFocusOut: true }))?.label;
+  try {
+    for (let round = 0; round < 8; round++) {
+      const r = await host.session.engine().request<'describeModel'>({ type: 'describeModel', dir, answers, write: true });
+      if (r.written) {
+        host.log.info(`Wrote ${r.written}: ${JSON.stringify(r.manifest)}`);
+        return true;
+      }
+      const q = r.questions[0];
+      if (!q) return false;
+      if (q.field === 'files') {
+        const files = (q.choices ?? []).map((f) => ({ label: f }));
+        const encoder = await pickOne('Which file is the encoder (image → μ, log σ²)?', files);
+        if (!encoder) return false;
+        const decoder = await pickOne(
+          'Which file is the decoder (z → image)?',
+          files.filter((f) => f.label !== encoder),
+        );
+        if (!decoder) return false;
+        Object.assign(answers, { encoder, decoder });
+      } else if (q.field === 'layout') {
+        const layout = await pickOne(q.text, [
+          { label: 'NCHW', detail: 'channels first (PyTorch)' },
+          { label: 'NHWC', detail: 'channels last (Keras, TensorFlow)' },
+        ]);
+        if (!layout) return false;
+        answers.layout = layout as 'NCHW' | 'NHWC';
+      } else if (q.field === 'size') {
+        const text = await vscode.window.showInputBox({ title, prompt: q.text, placeHolder: '28x28 1', ignoreFocusOut: true });
+        const m = text && /^\s*(\d+)\s*[x×]\s*(\d+)\s+([13])\s*$/.exec(text);
+        if (!m) return false;
+        answers.size = { width: Number(m[1]), height: Number(m[2]), channels: Number(m[3]) as 1 | 3 };
+      } else if (q.field === 'normalize') {
+        const choice = await pickOne(q.text, [
+          { label: '[0, 1]', detail: 'x = pixel / 255 (e.g. torchvision ToTensor alone)' },
+          { label: '[-1, 1]', detail: 'x = 2 · pixel / 255 − 1 (e.g. Normalize(0.5, 0.5))' },
+          { label: 'mean / std', detail: 'x = (pixel / 255 − mean) / std per channel' },
+        ]);
+        if (!choice) return false;
+        if (choice === '[0, 1]') answers.normalize = 'none';
+        else if (choice === '[-1, 1]') answers.normalize = { range: [-1, 1] };
+        else {
+          const text = await vscode.window.showInputBox({
+            title,
+            prompt: 'Mean and std per channel (of pixels in [0, 1]), as "mean ; std"',
+            placeHolder: '0.485, 0.456, 0.406 ; 0.229, 0.224, 0.225',
+            ignoreFocusOut: true,
+          });
+          const parts = text?.split(';').map((p) => p.split(',').map(Number));
+          if (!parts || parts.length !== 2 || parts.flat().some((n) => !Number.isFinite(n))) return false;
+          answers.normalize = { mean: parts[0]!, std: parts[1]! };
+        }
+      } else if (q.field === 'decoderOutput') {
+        const kind = await pickOne(q.text, [
+          { label: 'logits', detail: 'Bernoulli logits (trained with BCE-with-logits)' },
+          { label: 'probabilities', detail: 'Bernoulli means in [0, 1] (a sigmoid at the end)' },
+          { label: 'means', detail: 'Gaussian means in the input’s units (trained with MSE)' },
+        ]);
+        if (!kind) return false;
+        answers.decoderOutput = kind as 'logits' | 'probabilities' | 'means';
+      } else {
+        void vscode.window.showErrorMessage(`${dir}: ${q.text}`);
+        return false;
+      }
+    }
+    return false;
+  } catch (e) {
+    void showEngineError(e, host.log, `Describing the model in ${dir}`);
+    return false;
+  }
 }
 
 export async function loadRunFolderCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {
