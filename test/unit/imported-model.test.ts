@@ -1,5 +1,6 @@
-// Models trained elsewhere, through the real worker: a run trained here, exported to ONNX by the
-// engine, loads as an imported model whose latents, images and ELBO terms match the run's own;
+// Models trained elsewhere, through the real worker: VAEs trained by PyTorch give PyTorch's own
+// latents and images; a run trained here, exported to ONNX by the engine, loads as an imported
+// model whose latents, images and ELBO terms match the run's own;
 // the same run's tfjs layers files load through a manifest too; the manifest's mistakes are named;
 // what needs a model trained here is refused in words.
 
@@ -14,6 +15,7 @@ import { fromModelLayout, toModelInput } from '../../src/engine/imported/importe
 import { inferManifest } from '../../src/engine/imported/describe';
 import type { EngineClient } from '../../src/client/engineClient';
 import { SMALL_MODEL, SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
+import { torchVaeFixture, type TorchVaeFixture } from './torchFixture';
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   assert.equal(a.length, b.length);
@@ -348,4 +350,74 @@ describe('describing model files that have no manifest', () => {
       ['layout'],
     );
   });
+});
+
+describe('VAEs trained by PyTorch and exported with torch.onnx.export', () => {
+  let engine: EngineClient;
+  let fixture: TorchVaeFixture;
+  before(async () => {
+    fixture = await torchVaeFixture();
+    engine = client();
+  });
+  after(async () => {
+    await engine.dispose();
+    for (const m of ['mlp', 'conv'] as const) await fs.rm(join(fixture[m], 'encodings'), { recursive: true, force: true });
+  });
+
+  interface Reference {
+    encodings: { file: string; mu: number[]; logVar: number[] }[];
+    latents: number[][];
+    decoded: number[][];
+  }
+
+  for (const kind of ['mlp', 'conv'] as const) {
+    test(`${kind}: the points are PyTorch's μ (to 1e-4), decoded images are PyTorch's, reconstructions carry ELBO terms`, async () => {
+      const dir = fixture[kind];
+      const ref = JSON.parse(await fs.readFile(join(dir, 'reference.json'), 'utf8')) as Reference;
+      const info = await engine.request<'loadRun'>({ type: 'loadRun', runDir: dir });
+      assert.equal(info.manifest.imported?.format, 'onnx');
+      assert.equal(info.manifest.labels.length, 10);
+      const enc = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir: dir, folder: fixture.images });
+      assert.equal(enc.files.length, 100);
+      assert.equal(enc.dims, 8);
+      // Class folders named as the model's classes take its label numbers.
+      assert.deepEqual(enc.labelNames, info.manifest.labels);
+      const byFile = new Map(ref.encodings.map((e) => [e.file, e]));
+      let worst = 0;
+      enc.files.forEach((file, i) => {
+        const r = byFile.get(
+          file
+            .slice(fixture.images.length + 1)
+            .split('\\')
+            .join('/'),
+        )!;
+        assert.ok(r, `PyTorch encoded ${file}`);
+        assert.equal(enc.labelNames[enc.labels[i]!], file.split(/[/\\]/).at(-2));
+        worst = Math.max(worst, maxAbs(enc.mu.subarray(i * 8, (i + 1) * 8), r.mu));
+      });
+      assert.ok(worst < 1e-4, `μ differs from PyTorch's by up to ${worst}`);
+
+      // Decoding: PyTorch's raw outputs, taken to pixels as the manifest says, are the images.
+      const latents = Float32Array.from(ref.latents.flat());
+      const decoded = await engine.request<'decode'>({ type: 'decode', runDir: dir, latents });
+      const m = info.manifest.imported!.manifest;
+      const toPixel = (v: number) =>
+        m.decoderOutput.kind === 'logits' ? 1 / (1 + Math.exp(-v)) : v * normalisation(m.input).std[0]! + normalisation(m.input).mean[0]!;
+      const expected = ref.decoded.flat().map((v) => Math.round(Math.min(1, Math.max(0, toPixel(v))) * 255));
+      assert.ok(maxAbs(decoded.pixels, expected) <= 1, 'decoded pixels agree to one grey level');
+
+      const rec = await engine.request<'reconstruct'>({ type: 'reconstruct', runDir: dir, files: enc.files.slice(0, 3) });
+      assert.equal(rec.terms?.length, 3);
+      for (const t of rec.terms!)
+        assert.ok(t.kl > 0 && Number.isFinite(t.reconstruction) && Math.abs(t.elbo + t.reconstruction + t.kl) < 1e-3);
+      // The reconstruction looks like its original far more than like another image.
+      const px = 28 * 28;
+      /** L1 distance between the reconstruction of image a and the original of image b. */
+      const err = (a: number, b: number) =>
+        rec.reconstructions.pixels
+          .subarray(a * px, (a + 1) * px)
+          .reduce((sum, v, i) => sum + Math.abs(v - rec.originals.pixels[b * px + i]!), 0);
+      assert.ok(err(0, 0) < err(0, 1) && err(1, 1) < err(1, 0), 'each reconstruction resembles its own original');
+    });
+  }
 });
