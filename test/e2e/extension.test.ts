@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { after, afterEach, before, test, type TestContext } from 'node:test';
@@ -28,6 +28,7 @@ import {
   type VsCode,
 } from './codeServer';
 import { writeBrokenPng, writeFashionMnist } from './fixtures';
+import { torchVaeFixture } from '../unit/torchFixture';
 
 let vs: VsCode;
 let workspace = '';
@@ -37,6 +38,9 @@ const WS_NAME = 'fashion';
 const TRAINED = 'trained-fixture';
 const STOPPED = 'stopped-fixture';
 const TRAINED_EPOCHS = 2;
+/** A VAE trained by PyTorch (scripts/torch-vae), its ONNX files and manifest copied into the workspace. */
+const PYTORCH = 'Fashion-MNIST MLP VAE (PyTorch)';
+const PYTORCH_DIR = 'models/pytorch-mlp';
 const CLI = join(__dirname, '..', '..', 'dist', 'cli.js');
 const readManifest = (runDir: string) => JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')) as RunManifest;
 const pngsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.png')) : []);
@@ -77,6 +81,10 @@ before(async () => {
   const written = await writeFashionMnist(workspace, 300);
   assert.equal(written, 300);
   await writeBrokenPng(join(workspace, 'Trouser', 'broken.png'));
+  const torch = await torchVaeFixture();
+  await mkdir(join(workspace, PYTORCH_DIR), { recursive: true });
+  for (const f of ['encoder.onnx', 'decoder.onnx', 'latent-atlas-model.json'])
+    await copyFile(join(torch.mlp, f), join(workspace, PYTORCH_DIR, f));
   trainFixture();
   await stoppedFixture();
   vs = await startVsCode({ workspace, name: 'main', settings: { 'vae.epochs': 4, 'vae.batchSize': 16 } });
@@ -275,6 +283,24 @@ e2e('right-click a folder → "Encode Image Folder" shows one point per valid im
   await logMatches(new RegExp(`Skipped ${escapeRegExp(join(workspace, 'Trouser', 'broken.png'))}: `));
   await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
 });
+
+e2e(
+  'a VAE trained by PyTorch (encoder.onnx, decoder.onnx, latent-atlas-model.json) loads from the palette and shows its points',
+  async () => {
+    const { page } = vs;
+    await useModel(PYTORCH);
+    await logMatches(new RegExp(`Active model: ${escapeRegExp(PYTORCH)} \\(.*\\), trained elsewhere \\(ONNX\\), latent size 8\\.`));
+    const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+    assert.equal(await encodeTrouser(), valid);
+    await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
+    // "Trouser" is one of the PyTorch model's classes (its manifest names them).
+    const legend = await explorerFrame(page).locator('.legend').first().textContent({ timeout: 5_000 });
+    assert.match(legend ?? '', new RegExp(`Trouser\\s*${valid}`), `legend: ${legend}`);
+    // The encoding is kept beside the model, like a run's.
+    assert.ok(readdirSync(join(workspace, PYTORCH_DIR, 'encodings')).some((f) => f.endsWith('.json')));
+    await vs.shot('pytorch-model');
+  },
+);
 
 e2e('encoding a folder without images says so and names what it found', async () => {
   const { page } = vs;
