@@ -87,6 +87,20 @@ async function onnxNet(file: string): Promise<Net> {
   };
 }
 
+type TfTensor = import('@tensorflow/tfjs').Tensor;
+
+/** A tfjs model's outputs read by name, then disposed with its inputs. */
+async function readOutputs(result: TfTensor | TfTensor[], ports: NetPort[], inputs: TfTensor[]): Promise<Record<string, NetTensor>> {
+  const list = Array.isArray(result) ? result : [result];
+  try {
+    const out: Record<string, NetTensor> = {};
+    for (let i = 0; i < list.length; i++) out[ports[i]!.name] = { data: (await list[i]!.data()) as Float32Array, dims: list[i]!.shape };
+    return out;
+  } finally {
+    getTf().dispose([...inputs, ...list]);
+  }
+}
+
 async function tfjsNet(file: string): Promise<Net> {
   const tf = getTf();
   const handler = folderIOHandler(dirname(file), basename(file));
@@ -109,21 +123,13 @@ async function tfjsNet(file: string): Promise<Net> {
       inputs: model.inputs.map(port),
       outputs,
       async run(feeds) {
-        const named: Record<string, import('@tensorflow/tfjs').Tensor> = {};
+        const named: Record<string, TfTensor> = {};
         for (const [name, t] of Object.entries(feeds)) named[name] = tf.tensor(t.data, t.dims, 'float32');
         const result = await model.executeAsync(
           named,
           outputs.map((o) => o.name),
         );
-        const list = Array.isArray(result) ? result : [result];
-        try {
-          const out: Record<string, NetTensor> = {};
-          for (let i = 0; i < list.length; i++)
-            out[outputs[i]!.name] = { data: (await list[i]!.data()) as Float32Array, dims: list[i]!.shape };
-          return out;
-        } finally {
-          tf.dispose([...Object.values(named), ...list]);
-        }
+        return readOutputs(result, outputs, Object.values(named));
       },
       dispose: () => model.dispose(),
     };
@@ -144,15 +150,7 @@ async function tfjsNet(file: string): Promise<Net> {
         return tf.tensor(t.data, t.dims, 'float32');
       });
       const result = model.predict(xs.length === 1 ? xs[0]! : xs);
-      const list = Array.isArray(result) ? result : [result];
-      try {
-        const out: Record<string, NetTensor> = {};
-        for (let i = 0; i < list.length; i++)
-          out[outputs[i]!.name] = { data: (await list[i]!.data()) as Float32Array, dims: list[i]!.shape };
-        return out;
-      } finally {
-        tf.dispose([...xs, ...list]);
-      }
+      return readOutputs(result, outputs, xs);
     },
     dispose: () => model.dispose(),
   };
