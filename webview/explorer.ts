@@ -6,6 +6,7 @@ import type { ModelInfo, PointsMessage, ToWebviewMessage } from '../src/protocol
 import { drawClasses } from './core/drawClass';
 import { gaussianGrid, traversalLatents } from './core/grid';
 import { baseName, pointsInPolygon, searchFileNames, type Point2 } from './core/hitTest';
+import { NO_IMAGES } from './core/storedImages';
 import { restoreViewState, type PointerMode, type Projection, type ViewState } from './core/viewState';
 import { el } from './dom';
 import { ElboPanel } from './elboPanel';
@@ -14,6 +15,8 @@ import { ImageRequests } from './imageRequests';
 import { ImagesPanel } from './imagesPanel';
 import { Legend, labelColourIndex, themePalette } from './legend';
 import { ManifoldController } from './manifoldController';
+import { Notice } from './notice';
+import { PointCard } from './pointCard';
 import { ProjectionStore } from './projection';
 import { Scatter } from './scatter';
 import { sideTabs } from './sideTabs';
@@ -28,7 +31,8 @@ export class Explorer {
   private coords: Float32Array = new Float32Array(0);
   private selected: Uint8Array | null = null;
   private matches: Uint32Array = new Uint32Array(0);
-  private current: number | null = null;
+  /** Index of the pinned point among the points shown (the state names its file). */
+  private pinned: number | null = null;
   private labelColours: string[] = [];
   /** The UMAP request in flight, for the points it was asked for. */
   private umapRequest: { id: number; points: PointsMessage } | null = null;
@@ -38,7 +42,9 @@ export class Explorer {
   private readonly toolbar: Toolbar;
   private readonly legend = new Legend();
   private readonly tooltip = new HoverTooltip();
+  private readonly notice = new Notice();
   private readonly images: ImagesPanel;
+  private readonly pointCard: PointCard;
   private readonly elbo: ElboPanel;
   private readonly tabs: HTMLElement;
 
@@ -47,6 +53,10 @@ export class Explorer {
     this.scatter = new Scatter({
       hover: (i, x, y) => this.onHover(i, x, y),
       click: (i, p, shift) => this.onClick(i, p, shift),
+      doubleClick: (i) => {
+        if (i !== null) this.openPoint(i);
+      },
+      key: (key) => (key === 'Escape' ? this.pin(null) : this.openPinned()),
       select: (poly) => this.select(poly),
       transform: () => undefined,
       settled: () => this.onSettled(),
@@ -64,23 +74,29 @@ export class Explorer {
         this.manifold.refresh(0);
       },
     });
-    this.images = new ImagesPanel({
-      decodeStrip: () => this.decodeStrip(),
-      saveStrip: () => this.requests.saveStrip(),
-      clearEndpoints: () => this.setEndpoints([]),
-      stepsChanged: (steps) => this.update({ steps }),
-      reconstruct: () => this.reconstruct(),
-      sample: (kind, count, label) => this.sample(kind, count, label),
-      saveSamples: () => this.requests.saveSamples(),
-      gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
-      traverse: () => this.traverse(),
-    });
-    this.requests = new ImageRequests(
-      this.images,
-      (id, latents) => this.decode(id, latents),
-      (text) => this.toolbar.showMessage(text),
-      (name) => this.model?.labels.indexOf(name) ?? -1,
+    this.pointCard = new PointCard({ open: () => this.openPinned(), unpin: () => this.pin(null) });
+    this.images = new ImagesPanel(
+      {
+        decodeStrip: () => this.decodeStrip(),
+        saveStrip: () => this.requests.saveStrip(),
+        clearEndpoints: () => this.setEndpoints([]),
+        stepsChanged: (steps) => this.update({ steps }),
+        reconstruct: () => this.reconstruct(),
+        sample: (kind, count, label) => this.sample(kind, count, label),
+        saveSamples: () => this.requests.saveSamples(),
+        gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
+        traverse: () => this.traverse(),
+      },
+      this.pointCard.root,
     );
+    this.requests = new ImageRequests(this.images, {
+      decode: (id, latents) => this.decode(id, latents),
+      message: (kind, text) => this.notice.show(kind, text),
+      saved: (files, folder) => this.onSaved(files, folder),
+      labelIndex: (name) => this.model?.labels.indexOf(name) ?? -1,
+      shown: () => this.state.shown,
+      setShown: (patch) => this.update({ shown: { ...this.state.shown, ...patch } }),
+    });
     this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }));
     this.manifold = new ManifoldController({
       scatter: this.scatter,
@@ -88,7 +104,7 @@ export class Explorer {
       requestId: () => host.requestId(),
       dims: () => this.dims(),
       imageWidth: () => this.model?.width ?? 28,
-      message: (text) => this.toolbar.showMessage(text),
+      message: (text) => this.notice.show('error', text),
     });
     this.tabs = sideTabs(this.images.root, this.elbo.root, this.state.tab, (tab) => {
       this.update({ tab });
@@ -96,7 +112,7 @@ export class Explorer {
       if (tab === 'training') this.elbo.render();
     });
     const empty = el('p', { class: 'empty' }, 'No points yet. Run “VAE: Encode Image Folder” to see a folder in latent space.');
-    this.scatter.root.append(this.legend.root, this.tooltip.root, empty);
+    this.scatter.root.append(this.legend.root, this.tooltip.root, this.notice.root, empty);
     root.append(this.toolbar.root, el('main', { class: 'body' }, this.scatter.root, this.tabs));
     root.removeAttribute('aria-busy');
 
@@ -106,11 +122,19 @@ export class Explorer {
     this.manifold.set(this.state.manifold, this.state.gaussianGrid);
     this.scatter.setMode(this.state.mode);
     this.images.setSteps(this.state.steps);
+    this.requests.show(this.state.shown);
     this.refreshColours();
     const themeWatch = new MutationObserver(() => this.refreshColours());
     themeWatch.observe(document.body, { attributes: true, attributeFilter: ['class', 'style'] });
     themeWatch.observe(document.documentElement, { attributes: true, attributeFilter: ['class', 'style'] });
     window.addEventListener('message', (e: MessageEvent<ToWebviewMessage>) => this.onMessage(e.data));
+    // Escape unpins from anywhere but a text field (the scatter handles its own keys first).
+    window.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || this.state.pin === null) return;
+      const t = e.target as HTMLElement | null;
+      if (t?.closest('input, textarea, select, vscode-textfield')) return;
+      this.pin(null);
+    });
     host.post({ type: 'ready' });
   }
 
@@ -121,6 +145,7 @@ export class Explorer {
       case 'init':
         this.model = msg.model;
         this.elbo.setBackend(msg.backend);
+        this.adoptModel();
         this.applyModel();
         break;
       case 'points':
@@ -157,7 +182,7 @@ export class Explorer {
         break;
       }
       case 'saved':
-        this.requests.onSaved(msg.requestId, msg.files);
+        this.requests.onSaved(msg.requestId, msg.files, msg.folder);
         break;
       case 'error': {
         if (msg.requestId !== undefined) {
@@ -165,10 +190,17 @@ export class Explorer {
           if (this.umapRequest?.id === msg.requestId) this.umapRequest = null;
           this.requests.forget(msg.requestId);
         }
-        this.toolbar.showMessage(msg.message);
+        this.notice.show('error', msg.message);
         break;
       }
     }
+  }
+
+  /** A save says how many files went where, and offers to show them; it does not list them. */
+  private onSaved(files: string[], folder: string): void {
+    const first = files[0];
+    const what = `Saved ${files.length} image${files.length === 1 ? '' : 's'} to ${folder}`;
+    this.notice.show('success', what, first ? { label: 'Reveal', run: () => host.post({ type: 'revealFile', file: first }) } : undefined);
   }
 
   private onImages(id: number, batch: ImageBatch, latents?: Float32Array): void {
@@ -177,6 +209,25 @@ export class Explorer {
   }
 
   // ---------------------------------------------------------------- points and projections
+
+  /**
+   * Endpoints, the pin and the decoded images belong to the model they were made with: another
+   * model (a different run folder) clears them, and endpoints of another latent size are dropped.
+   */
+  private adoptModel(): void {
+    const m = this.model;
+    if (!m) return;
+    if (this.state.model !== null && this.state.model !== m.runDir) {
+      this.requests.forgetAll();
+      this.update({ model: m.runDir, endpoints: [], pin: null, selection: null, isolate: false, shown: NO_IMAGES });
+      this.requests.show(NO_IMAGES);
+      this.resolvePin();
+    } else {
+      const endpoints = this.state.endpoints.filter((z) => z.length === m.latentSize);
+      if (endpoints.length !== this.state.endpoints.length || this.state.model === null) this.update({ model: m.runDir, endpoints });
+    }
+    this.refreshMarks();
+  }
 
   private applyModel(): void {
     const m = this.model;
@@ -201,6 +252,7 @@ export class Explorer {
     this.toolbar.setManifold(msg.dims === 2, this.state.manifold, this.state.gaussianGrid);
     this.showProjection(sameFolder);
     if (sameFolder) this.scatter.setTransform(this.state.transform);
+    this.resolvePin();
     this.manifold.refresh(0);
   }
 
@@ -213,13 +265,13 @@ export class Explorer {
       const id = host.requestId();
       this.umapRequest = { id, points: pts };
       host.post({ type: 'project', requestId: id, method: 'umap' });
-      this.toolbar.info.textContent = 'Computing UMAP in the engine…';
+      this.toolbar.setInfo('Computing UMAP in the engine…');
     }
     const shown = this.projection.coords(p);
     this.coords = shown.coords;
     this.scatter.setPoints(this.coords, labelColourIndex(pts.labels), keepView);
     if (!(p.kind === 'umap' && !this.projection.hasUmap()))
-      this.toolbar.info.textContent = `${pts.names.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`;
+      this.toolbar.setInfo(`${pts.names.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`);
     this.recomputeSelection();
     this.refreshLegend();
     this.refreshMarks();
@@ -270,7 +322,7 @@ export class Explorer {
     if (searching) parts.push(`${this.matches.length.toLocaleString()} match “${this.state.search.trim()}”`);
     const note = this.projection.note(this.state.projection);
     if (note) parts.push(note);
-    this.toolbar.info.textContent = parts.join(' · ');
+    this.toolbar.setInfo(parts.join(' · '));
   }
 
   private refreshLegend(): void {
@@ -292,14 +344,11 @@ export class Explorer {
 
   // ---------------------------------------------------------------- pointer
 
+  /** Hover only previews: what the buttons act on is the pinned point. */
   private onHover(i: number | null, clientX: number, clientY: number): void {
     const pts = this.points;
-    if (i === null || !pts) {
-      this.tooltip.hide();
-      return;
-    }
-    this.current = i;
-    this.images.setPoint(this.tooltip.show(pts, i, clientX, clientY, this.scatter.root));
+    if (i === null || !pts) this.tooltip.hide();
+    else this.tooltip.show(pts, i, clientX, clientY, this.scatter.root);
   }
 
   private onClick(i: number | null, p: Point2, shift: boolean): void {
@@ -310,9 +359,42 @@ export class Explorer {
       return;
     }
     if (i === null || !pts) return;
-    this.current = i;
     if (shift) this.addEndpoint(this.latentOf(i));
-    else host.post({ type: 'openFile', folder: pts.folder, name: pts.names[i] });
+    else this.pin(i);
+  }
+
+  /** Pins point `i` of the points shown (null unpins). */
+  private pin(i: number | null): void {
+    const pts = this.points;
+    this.update({ pin: i !== null && pts ? { folder: pts.folder, name: pts.names[i] } : null });
+    this.resolvePin();
+  }
+
+  /** Finds the pinned file among the points shown; points that lack it unpin it. */
+  private resolvePin(): void {
+    const pin = this.state.pin;
+    const pts = this.points;
+    let i: number | null = null;
+    if (pin && pts) {
+      const found = pin.folder === pts.folder ? pts.names.indexOf(pin.name) : -1;
+      if (found >= 0) i = found;
+      else this.update({ pin: null });
+    }
+    this.pinned = i;
+    this.scatter.setMarks({ pin: i });
+    this.pointCard.show(pts, i);
+  }
+
+  private openPoint(i: number): void {
+    const pts = this.points;
+    if (!pts) return;
+    this.pin(i);
+    host.post({ type: 'openFile', folder: pts.folder, name: pts.names[i] });
+  }
+
+  private openPinned(): void {
+    if (this.pinned !== null) this.openPoint(this.pinned);
+    else this.notice.show('info', 'Click a point to pin it, then Enter opens its file.');
   }
 
   private latentOf(i: number): number[] {
@@ -358,6 +440,7 @@ export class Explorer {
   private refreshMarks(): void {
     const ends = this.state.endpoints;
     this.scatter.setMarks({
+      pin: this.pinned,
       endpoints: ends.map((z) => this.projection.project(this.state.projection, z)).filter((p): p is Point2 => p !== null),
     });
     const fmt = (z: number[]) =>
@@ -373,28 +456,27 @@ export class Explorer {
   private decodeStrip(): void {
     const [a, b] = this.state.endpoints;
     if (a && b) this.requests.strip(a, b, this.images.steps());
-    else this.toolbar.showMessage('Pick two endpoints first: shift-click two points, or use Interpolate mode.');
-  }
-
-  /** The hovered or clicked point's latent, or the origin. */
-  private centre(): number[] {
-    return this.current !== null && this.points ? this.latentOf(this.current) : new Array<number>(this.dims()).fill(0);
+    else this.notice.show('info', 'Pick two endpoints first: shift-click two points, or use Interpolate mode.');
   }
 
   private traverse(): void {
     if (this.dims() === 0) return;
-    const around = this.current !== null && this.points ? baseName(this.points.names[this.current]) : 'the origin';
-    this.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(this.centre(), 9, 3), 9);
+    const pinned = this.pinned !== null && this.points ? this.pinned : null;
+    const around = pinned !== null ? baseName(this.points!.names[pinned]) : 'the origin';
+    const centre = pinned !== null ? this.latentOf(pinned) : new Array<number>(this.dims()).fill(0);
+    this.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(centre, 9, 3), 9);
   }
 
   private reconstruct(): void {
-    if (this.current === null || !this.points) this.toolbar.showMessage('Hover or click a point first, then Reconstruct.');
-    else this.requests.reconstruct({ folder: this.points.folder, name: this.points.names[this.current] });
+    if (this.pinned === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Reconstruct.');
+    else this.requests.reconstruct({ folder: this.points.folder, name: this.points.names[this.pinned] });
   }
 
   private sample(kind: 'prior' | 'around' | 'label', count: number, label: string): void {
-    if (kind === 'around') this.requests.sample(count, { kind: 'around', center: this.centre(), radius: 0.5 });
-    else if (kind === 'label') this.requests.sample(count, { kind: 'label', label });
+    if (kind === 'around') {
+      if (this.pinned === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Sample around point.');
+      else this.requests.sample(count, { kind: 'around', center: this.latentOf(this.pinned), radius: 0.5 });
+    } else if (kind === 'label') this.requests.sample(count, { kind: 'label', label });
     else this.requests.sample(count, { kind: 'prior' });
   }
 

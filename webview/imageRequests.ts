@@ -1,6 +1,7 @@
 // The side panel's requests to the host and their replies: interpolation strips, decoded grids,
-// samples, reconstructions and saves. Replies are matched to what was asked by request id. A save
-// names the images by the latents (and label) they were decoded from; the engine decodes them
+// samples, reconstructions and saves. Replies are matched to what was asked by request id; what
+// they show is kept in the view state (so a rebuilt page shows it again) and painted from there. A
+// save names the images by the latents (and label) they were decoded from; the engine decodes them
 // again where it writes the files, so no pixels travel back.
 
 import type { ImageBatch } from '../src/protocol/engine';
@@ -8,34 +9,39 @@ import type { PointFile, ReconstructionMessage, SampleLatentsMessage } from '../
 import { baseName } from './core/hitTest';
 import { interpolationLatents } from './core/interpolate';
 import { sliceBatch } from './core/pixels';
+import { loadBatch, storeBatch, type DecodedFrom, type ShownImages } from './core/storedImages';
 import { host } from './host';
 import type { ImagesPanel } from './imagesPanel';
 
-/** What a shown batch was decoded from: enough to save it. */
-interface Decoded {
-  latents: Float32Array;
-  label?: number;
-}
-
 type Pending =
-  | ({ kind: 'strip'; steps: number } & Decoded)
+  | ({ kind: 'strip'; steps: number } & DecodedFrom)
   | { kind: 'grid'; title: string; cols: number }
   | { kind: 'samples'; label?: number }
-  | { kind: 'reconstruct' }
+  | ({ kind: 'reconstruct' } & PointFile)
   | { kind: 'save' };
+
+export interface ImageRequestsHost {
+  /** Posts a decode, adding the conditioning label when the model has one; returns that label. */
+  decode(requestId: number, latents: Float32Array): number | undefined;
+  /** A hint (what to do first) or an error. */
+  message(kind: 'info' | 'error', text: string): void;
+  /** A save's reply: the files written and their folder. */
+  saved(files: string[], folder: string): void;
+  /** A label name's index in the model's labels (for samples by label). */
+  labelIndex(name: string): number;
+  /** What the panel shows, kept in the view state, and its replacement. */
+  shown(): ShownImages;
+  setShown(patch: Partial<ShownImages>): void;
+}
 
 export class ImageRequests {
   private readonly pending = new Map<number, Pending>();
-  private lastStrip: Decoded | null = null;
-  private lastSamples: Decoded | null = null;
+  /** Only the newest reconstruction asked for is shown: an older reply is of another point. */
+  private latestReconstruct = 0;
 
   constructor(
     private readonly images: ImagesPanel,
-    /** Posts a decode, adding the conditioning label when the model has one; returns that label. */
-    private readonly decode: (requestId: number, latents: Float32Array) => number | undefined,
-    private readonly message: (text: string) => void,
-    /** A label name's index in the model's labels (for samples by label). */
-    private readonly labelIndex: (name: string) => number,
+    private readonly host: ImageRequestsHost,
   ) {}
 
   /** Lerp and slerp strips between two latents, decoded in one request. */
@@ -45,66 +51,123 @@ export class ImageRequests {
     const both = new Float32Array(lerp.length * 2);
     both.set(lerp);
     both.set(slerp, lerp.length);
-    const pending: Pending & Decoded = { kind: 'strip', steps, latents: both };
-    const label = this.decode(this.ask(pending), both);
+    const pending: Pending & DecodedFrom = { kind: 'strip', steps, latents: Array.from(both) };
+    const label = this.host.decode(this.ask(pending), both);
     if (label !== undefined) pending.label = label;
   }
 
   grid(title: string, latents: Float32Array, cols: number): void {
-    this.decode(this.ask({ kind: 'grid', title, cols }), latents);
+    this.host.decode(this.ask({ kind: 'grid', title, cols }), latents);
   }
 
   reconstruct(point: PointFile): void {
-    host.post({ type: 'reconstruct', requestId: this.ask({ kind: 'reconstruct' }), ...point });
+    this.latestReconstruct = this.ask({ kind: 'reconstruct', ...point });
+    host.post({ type: 'reconstruct', requestId: this.latestReconstruct, ...point });
   }
 
   sample(count: number, mode: SampleLatentsMessage['mode']): void {
-    const label = mode.kind === 'label' ? this.labelIndex(mode.label) : -1;
+    const label = mode.kind === 'label' ? this.host.labelIndex(mode.label) : -1;
     host.post({ type: 'sample', requestId: this.ask({ kind: 'samples', ...(label >= 0 ? { label } : {}) }), count, mode });
   }
 
   saveStrip(): void {
-    if (this.lastStrip) this.save(this.lastStrip, 'interpolation');
+    const strip = this.host.shown().strip;
+    if (strip) this.save(strip, 'interpolation');
+    else this.host.message('info', 'Decode a strip first: shift-click two points, then Decode strip.');
   }
 
   saveSamples(): void {
-    if (this.lastSamples) this.save(this.lastSamples, 'sample');
+    const samples = this.host.shown().samples;
+    if (samples) this.save(samples, 'sample');
+    else this.host.message('info', 'Sample first: Sample from prior, around the pinned point, or for a label.');
   }
 
   /** Returns false for ids this did not ask for. `latents` come with samples: the ones drawn. */
   onImages(id: number, batch: ImageBatch, latents?: Float32Array): boolean {
     const p = this.take(id);
     if (!p) return false;
+    const label = (q: { label?: number }) => (q.label !== undefined ? { label: q.label } : {});
     if (p.kind === 'strip') {
-      this.lastStrip = { latents: p.latents, ...(p.label !== undefined ? { label: p.label } : {}) };
-      this.images.showStrips(sliceBatch(batch, 0, p.steps), sliceBatch(batch, p.steps, batch.count - p.steps));
+      this.host.setShown({ strip: { latents: p.latents, ...label(p), steps: p.steps, images: storeBatch(batch) } });
     } else if (p.kind === 'grid') {
-      this.images.showGrid(p.title, batch, p.cols);
+      this.host.setShown({ grid: { title: p.title, cols: p.cols, images: storeBatch(batch) } });
     } else if (p.kind === 'samples') {
-      this.lastSamples = latents ? { latents, ...(p.label !== undefined ? { label: p.label } : {}) } : null;
-      this.images.showSamples(batch);
+      // Without the drawn latents the samples could not be saved: they are shown, not kept.
+      if (latents) this.host.setShown({ samples: { latents: Array.from(latents), ...label(p), images: storeBatch(batch) } });
+      else {
+        this.host.setShown({ samples: null });
+        this.images.showSamples(batch);
+        return true;
+      }
     }
+    this.show(this.host.shown());
     return true;
   }
 
   onReconstruction(msg: ReconstructionMessage): void {
-    if (this.take(msg.requestId)?.kind !== 'reconstruct') return;
+    const asked = this.take(msg.requestId);
+    if (asked?.kind !== 'reconstruct' || msg.requestId !== this.latestReconstruct || msg.name !== asked.name) return;
     const r = msg.result;
-    if (r.originals.count === 0) this.message(r.skipped[0]?.reason ?? `Could not reconstruct ${baseName(msg.name)}.`);
-    else this.images.showReconstruction(r.originals, r.reconstructions, r.terms?.[0]);
+    if (r.originals.count === 0) {
+      this.host.message('error', r.skipped[0]?.reason ?? `Could not reconstruct ${baseName(msg.name)}.`);
+      return;
+    }
+    this.host.setShown({
+      reconstruction: {
+        folder: asked.folder,
+        name: asked.name,
+        original: storeBatch(sliceBatch(r.originals, 0, 1)),
+        reconstruction: storeBatch(sliceBatch(r.reconstructions, 0, 1)),
+        terms: r.terms?.[0] ?? null,
+      },
+    });
+    this.show(this.host.shown());
   }
 
-  onSaved(requestId: number, files: string[]): void {
+  onSaved(requestId: number, files: string[], folder: string): void {
     this.take(requestId);
-    this.message(`Saved ${files.length} image${files.length === 1 ? '' : 's'}: ${files.map(baseName).join(', ')}`);
+    this.host.saved(files, folder);
   }
 
   forget(requestId: number): void {
     this.pending.delete(requestId);
   }
 
-  private save(what: Decoded, name: string): void {
-    host.post({ type: 'saveImages', requestId: this.ask({ kind: 'save' }), ...what, baseName: name });
+  /** Drops every request in flight: their replies (from another model) are not shown. */
+  forgetAll(): void {
+    this.pending.clear();
+    this.latestReconstruct = 0;
+  }
+
+  /** Paints what the state says the panel shows (after a reload, or a model change that cleared it). */
+  show(shown: ShownImages): void {
+    const strip = shown.strip && loadBatch(shown.strip.images);
+    if (strip && shown.strip) {
+      const steps = shown.strip.steps;
+      this.images.showStrips(sliceBatch(strip, 0, steps), sliceBatch(strip, steps, strip.count - steps));
+    } else this.images.clearStrips();
+    const samples = shown.samples && loadBatch(shown.samples.images);
+    if (samples) this.images.showSamples(samples);
+    else this.images.clearSamples();
+    const r = shown.reconstruction;
+    const original = r && loadBatch(r.original);
+    const recon = r && loadBatch(r.reconstruction);
+    if (r && original && recon) this.images.showReconstruction(r.name, original, recon, r.terms ?? undefined);
+    else this.images.clearReconstruction();
+    const grid = shown.grid && loadBatch(shown.grid.images);
+    if (grid && shown.grid) this.images.showGrid(shown.grid.title, grid, shown.grid.cols);
+    else this.images.clearGrid();
+  }
+
+  private save(what: DecodedFrom, name: string): void {
+    const latents = Float32Array.from(what.latents);
+    host.post({
+      type: 'saveImages',
+      requestId: this.ask({ kind: 'save' }),
+      latents,
+      ...(what.label !== undefined ? { label: what.label } : {}),
+      baseName: name,
+    });
   }
 
   private ask(p: Pending): number {

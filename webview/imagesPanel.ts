@@ -4,6 +4,7 @@
 import type { ImageBatch } from '../src/protocol/engine';
 import type { ElboTerms } from '../src/protocol/model';
 import { formatNats } from './core/format';
+import { baseName } from './core/hitTest';
 import { el } from './dom';
 import { showBatch } from './imageCanvas';
 
@@ -30,7 +31,7 @@ export class ImagesPanel {
   readonly samplesCanvas = el('canvas', { class: 'samples', 'aria-label': 'Sampled images' });
   readonly gridCanvas = el('canvas', { class: 'manifold-grid', 'aria-label': 'Decoded manifold or traversal' });
   private readonly endpointsText = el('p', { class: 'endpoints-text' });
-  private readonly pointText = el('p', { class: 'point-text' }, 'Hover a point to choose it.');
+  private readonly reconName = el('p', { class: 'recon-name' });
   private readonly reconTerms = el('p', { class: 'recon-terms' });
   private readonly gridTitle = el('h3', {}, 'Manifold and traversals');
   private readonly stepsField: HTMLElement;
@@ -40,7 +41,7 @@ export class ImagesPanel {
   private readonly gaussianButton: HTMLElement;
   private readonly traverseButton: HTMLElement;
 
-  constructor(actions: ImagesPanelActions) {
+  constructor(actions: ImagesPanelActions, pointCard: HTMLElement) {
     this.stepsField = el('vscode-textfield', {
       type: 'number',
       min: 2,
@@ -93,8 +94,9 @@ export class ImagesPanel {
       el('div', { class: 'strip-row' }, el('span', { class: 'strip-label' }, 'slerp'), this.slerpCanvas),
       el('div', { class: 'row' }, save),
       el('h3', {}, 'Point'),
-      this.pointText,
+      pointCard,
       el('div', { class: 'row' }, recon),
+      this.reconName,
       el('div', { class: 'row recon-row' }, this.originalCanvas, this.reconCanvas),
       this.reconTerms,
       el('h3', {}, 'Samples'),
@@ -133,10 +135,6 @@ export class ImagesPanel {
     this.endpointsText.textContent = text;
   }
 
-  setPoint(text: string): void {
-    this.pointText.textContent = text;
-  }
-
   showStrips(lerp: ImageBatch, slerp: ImageBatch): void {
     // Whole-pixel scaling that keeps a strip of up to 32 images inside the panel.
     const cell = Math.max(8, Math.min(48, Math.floor(320 / Math.max(lerp.count, 1))));
@@ -144,7 +142,10 @@ export class ImagesPanel {
     showBatch(this.slerpCanvas, slerp, slerp.count, cell);
   }
 
-  showReconstruction(original: ImageBatch, recon: ImageBatch, terms: ElboTerms | undefined): void {
+  /** The original of `name` beside its reconstruction: the caption names the file both are of. */
+  showReconstruction(name: string, original: ImageBatch, recon: ImageBatch, terms: ElboTerms | undefined): void {
+    this.reconName.textContent = `${baseName(name)}: original and reconstruction`;
+    this.reconName.title = name;
     showBatch(this.originalCanvas, original, 1, 96);
     showBatch(this.reconCanvas, recon, 1, 96);
     this.reconTerms.textContent = terms
@@ -160,6 +161,36 @@ export class ImagesPanel {
     this.gridTitle.textContent = title;
     showBatch(this.gridCanvas, batch, cols, 32);
   }
+
+  clearStrips(): void {
+    clearCanvas(this.lerpCanvas);
+    clearCanvas(this.slerpCanvas);
+  }
+
+  clearSamples(): void {
+    clearCanvas(this.samplesCanvas);
+  }
+
+  clearReconstruction(): void {
+    this.reconName.textContent = '';
+    this.reconName.removeAttribute('title');
+    this.reconTerms.textContent = '';
+    clearCanvas(this.originalCanvas);
+    clearCanvas(this.reconCanvas);
+  }
+
+  clearGrid(): void {
+    this.gridTitle.textContent = 'Manifold and traversals';
+    clearCanvas(this.gridCanvas);
+  }
+}
+
+/** An empty canvas is not shown (see explorer.css). */
+function clearCanvas(canvas: HTMLCanvasElement): void {
+  canvas.width = 0;
+  canvas.height = 0;
+  delete canvas.dataset.images;
+  delete canvas.dataset.scale;
 }
 
 function click(node: HTMLElement, fn: () => void): void {

@@ -21,6 +21,8 @@ export { DIM, FULL, HIDDEN };
 export interface ScatterEvents {
   hover(index: number | null, clientX: number, clientY: number): void;
   click(index: number | null, data: Point2, shift: boolean): void;
+  doubleClick(index: number | null): void;
+  key(key: 'Escape' | 'Enter'): void;
   select(polygon: Point2[]): void;
   /** Every transform change (cheap listeners only). */
   transform(t: ZoomTransform): void;
@@ -56,10 +58,11 @@ export class Scatter {
   private manifold: ManifoldTiles | null = null;
   private mode: PointerMode = 'pan';
   private hovered: number | null = null;
-  private marks: { highlight: number[]; endpoints: Point2[]; selection: Point2[] | null } = {
+  private marks: { highlight: number[]; endpoints: Point2[]; selection: Point2[] | null; pin: number | null } = {
     highlight: [],
     endpoints: [],
     selection: null,
+    pin: null,
   };
 
   constructor(private readonly events: ScatterEvents) {
@@ -101,6 +104,8 @@ export class Scatter {
       drawDragOutline: (path) => this.drawDragOutline(path),
       select: (polygon) => this.events.select(polygon),
       click: (i, p, shift) => this.events.click(i, p, shift),
+      doubleClick: (i) => this.events.doubleClick(i),
+      key: (key) => this.events.key(key),
       panBy: (dx, dy) => this.zoomBehavior.translateBy(this.svg, dx / this.transform.k, dy / this.transform.k),
       zoomBy: (f) => this.zoomBehavior.scaleBy(this.svg, f),
       resetView: () => this.setTransform({ k: 1, x: 0, y: 0 }),
@@ -287,6 +292,17 @@ export class Scatter {
       .attr('r', 7)
       .attr('cx', (i) => x(c[2 * i]))
       .attr('cy', (i) => y(c[2 * i + 1]));
+    // The pinned point follows its point through pan, zoom and projection changes.
+    const pin = this.marks.pin;
+    g.selectAll<SVGGElement, number>('g.pin')
+      .data(pin !== null && pin < c.length / 2 ? [pin] : [])
+      .join((enter) => {
+        const e = enter.append('g').attr('class', 'pin');
+        e.append('circle').attr('class', 'pin-halo').attr('r', 10);
+        e.append('circle').attr('class', 'pin-ring').attr('r', 10);
+        return e;
+      })
+      .attr('transform', (i) => `translate(${x(c[2 * i])},${y(c[2 * i + 1])})`);
     g.selectAll<SVGGElement, Point2>('g.endpoint')
       .data(this.marks.endpoints)
       .join((enter) => {

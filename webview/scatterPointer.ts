@@ -1,5 +1,5 @@
-// Pointer and keyboard input on the scatter: hover, click, brush and lasso drags, and keys that
-// pan and zoom. The scatter supplies coordinates and hit tests; this decides what a gesture means.
+// Pointer and keyboard input on the scatter: hover, click, double-click, brush and lasso drags,
+// keys that pan and zoom, and Escape / Enter for the pinned point. The scatter supplies coordinates and hit tests; this decides what a gesture means.
 
 import { rectPolygon, type Point2 } from './core/hitTest';
 import type { PointerMode } from './core/viewState';
@@ -14,6 +14,9 @@ export interface PointerTarget {
   drawDragOutline(path: Point2[]): void;
   select(polygon: Point2[]): void;
   click(index: number | null, data: Point2, shift: boolean): void;
+  doubleClick(index: number | null): void;
+  /** Escape and Enter on the focused scatter. */
+  key(key: 'Escape' | 'Enter'): void;
   /** Screen-pixel pan, zoom factor about the centre, back to the fitted view. */
   panBy(dx: number, dy: number): void;
   zoomBy(factor: number): void;
@@ -63,9 +66,19 @@ export function attachPointer(node: Element, target: PointerTarget): void {
     if (selecting()) return;
     target.click(target.pointAt(e.clientX, e.clientY), target.dataAt(e.clientX, e.clientY), e.shiftKey);
   });
+  node.addEventListener('dblclick', (ev) => {
+    const e = ev as MouseEvent;
+    if (selecting() || target.mode() === 'interpolate' || e.shiftKey) return;
+    target.doubleClick(target.pointAt(e.clientX, e.clientY));
+  });
   node.addEventListener('keydown', (ev) => {
     const e = ev as KeyboardEvent;
     if (e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === 'Escape' || e.key === 'Enter') {
+      e.preventDefault();
+      target.key(e.key);
+      return;
+    }
     const step = KEY_PAN_PX * (e.shiftKey ? 5 : 1);
     const moves: Record<string, [number, number]> = {
       ArrowLeft: [step, 0],

@@ -26,7 +26,6 @@ const MODES: { mode: PointerMode; text: string; title: string }[] = [
 export class Toolbar {
   readonly root: HTMLElement;
   readonly info = el('span', { class: 'info', role: 'status' });
-  readonly message = el('span', { class: 'message', role: 'alert' });
   private readonly searchField: HTMLElement;
   private readonly modeButtons = new Map<PointerMode, HTMLElement>();
   private readonly projectionSelect: HTMLSelectElement;
@@ -102,8 +101,13 @@ export class Toolbar {
       this.manifoldGrid,
       this.conditionGroup,
       this.info,
-      this.message,
     );
+  }
+
+  /** The count and notes at the end of the row; cut short to fit, whole in its tooltip. */
+  setInfo(text: string): void {
+    this.info.textContent = text;
+    this.info.title = text;
   }
 
   setMode(mode: PointerMode): void {
@@ -140,9 +144,5 @@ export class Toolbar {
     this.conditionGroup.hidden = labels.length === 0;
     this.conditionSelect.replaceChildren(...labels.map((l, i) => el('option', { value: i }, l)));
     this.conditionSelect.value = String(Math.min(selected, Math.max(0, labels.length - 1)));
-  }
-
-  showMessage(text: string): void {
-    this.message.textContent = text;
   }
 }

@@ -28,6 +28,8 @@ export class ExplorerPanel extends Disposable {
   private static current: ExplorerPanel | undefined;
   private ready = false;
   private readonly roots = new Set<string>();
+  /** Files this panel saved: the only ones it reveals when the webview asks. */
+  private readonly saved = new Set<string>();
 
   /** Shows the panel (creating it when there is none). */
   static show(context: vscode.ExtensionContext, session: Session, preserveFocus = false): ExplorerPanel {
@@ -197,9 +199,15 @@ export class ExplorerPanel extends Disposable {
       await vscode.commands.executeCommand('vae.stopTraining');
       return;
     }
+    if (m.type === 'revealFile') {
+      if (this.saved.has(m.file)) await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(m.file));
+      return;
+    }
     if (m.type === 'openFile') {
       const file = this.shownFile(m);
-      if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file));
+      // Beside the explorer, not over it; the keyboard stays with the explorer.
+      const beside: vscode.TextDocumentShowOptions = { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true };
+      if (file) await vscode.commands.executeCommand('vscode.open', vscode.Uri.file(file), beside);
       return;
     }
     const requestId = m.requestId;
@@ -265,8 +273,9 @@ export class ExplorerPanel extends Disposable {
             stem,
           });
           this.session.log.info(`Saved ${files.length} images to ${dir}.`);
-          this.post({ type: 'saved', requestId, files });
-          void vscode.window.showInformationMessage(`Saved ${files.length} images to ${vscode.workspace.asRelativePath(dir)}.`);
+          for (const f of files) this.saved.add(f);
+          // The explorer says so itself, with a way to reveal the folder.
+          this.post({ type: 'saved', requestId, files, folder: vscode.workspace.asRelativePath(dir) });
           break;
         }
       }

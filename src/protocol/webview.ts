@@ -118,7 +118,10 @@ export interface ProjectionMessage {
 export interface SavedMessage {
   type: 'saved';
   requestId: number;
+  /** Absolute paths written, in order. */
   files: string[];
+  /** The folder they were written to, as the person knows it (relative to the workspace). */
+  folder: string;
 }
 
 export interface ErrorMessage {
@@ -205,6 +208,13 @@ export interface SaveImagesMessage {
   baseName: string;
 }
 
+/** Shows a file the explorer saved in VS Code's Explorer view. */
+export interface RevealFileMessage {
+  type: 'revealFile';
+  /** One of the paths a `saved` message named. */
+  file: string;
+}
+
 export interface StopTrainingMessage {
   type: 'stopTraining';
 }
@@ -217,6 +227,7 @@ export type FromWebviewMessage =
   | ProjectPointsMessage
   | OpenFileMessage
   | SaveImagesMessage
+  | RevealFileMessage
   | StopTrainingMessage;
 
 /**

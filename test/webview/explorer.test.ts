@@ -106,7 +106,7 @@ test('points appear where the data says, in their label colour', async () => {
   assert.deepEqual((await pointsPixel(page, cx, cy)).slice(0, 3), [0xd1, 0x86, 0x16]);
 });
 
-test('hovering the known point shows its file name and image; clicking opens it', async () => {
+test('hovering the known point shows its file name and image; double-clicking opens it', async () => {
   await openWithPoints();
   const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
   await page.mouse.move(kx + 2, ky + 1);
@@ -120,17 +120,20 @@ test('hovering the known point shows its file name and image; clicking opens it'
   assert.equal(decodeURIComponent(new URL(src).pathname), '/img/data/cats/known cat #1.png');
   await page.waitForFunction(() => (document.querySelector('.tooltip img') as HTMLImageElement | null)?.naturalWidth === 8);
   await screenshot(page, '02-hover');
+  // A single click pins the point; it takes a double-click to open the file.
   await page.mouse.click(kx + 2, ky + 1);
+  await page.locator('.marks g.pin').waitFor();
+  await page.mouse.dblclick(kx + 2, ky + 1);
   const opened = await waitForPosted(page, 'openFile');
   assert.deepEqual(opened, [{ type: 'openFile', folder: '/data', name: KNOWN.name }]);
-  // Away from every point: the tooltip goes and a click opens nothing.
+  // Away from every point: the tooltip goes and a double-click opens nothing.
   const [ex, ey] = await clientPositionFromAxes(page, -0.5, -0.5);
   await page.mouse.move(ex, ey);
   await tooltip.waitFor({ state: 'hidden' });
-  await page.mouse.click(ex, ey);
-  // Then a click on the point again: messages arrive in order, so once its openFile is in, an
-  // openFile from the empty click would have been posted before it.
-  await page.mouse.click(kx + 2, ky + 1);
+  await page.mouse.dblclick(ex, ey);
+  // Then a double-click on the point again: messages arrive in order, so once its openFile is in,
+  // an openFile from the empty double-click would have been posted before it.
+  await page.mouse.dblclick(kx + 2, ky + 1);
   const all = await waitForPosted(page, 'openFile', 2);
   assert.deepEqual(
     all,
@@ -138,7 +141,7 @@ test('hovering the known point shows its file name and image; clicking opens it'
       { type: 'openFile', folder: '/data', name: KNOWN.name },
       { type: 'openFile', folder: '/data', name: KNOWN.name },
     ],
-    'a click on empty space opens nothing',
+    'a double-click on empty space opens nothing',
   );
 });
 
@@ -504,12 +507,12 @@ test('higher-dimensional latents are projected with PCA, and two dimensions can 
 test('reconstruction, sampling and the prior grid ask the host and show the replies', async () => {
   await openWithPoints();
   const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
-  await page.mouse.move(kx, ky);
-  await page.locator('.tooltip').waitFor({ state: 'visible' });
+  await page.mouse.click(kx, ky);
+  await page.locator('.marks g.pin').waitFor();
   await page.mouse.move(kx + 200, ky + 200);
   await page.click('vscode-button.reconstruct');
   const [recon] = await waitForPosted(page, 'reconstruct');
-  assert.deepEqual([recon.folder, recon.name], ['/data', KNOWN.name], 'the last hovered point is reconstructed');
+  assert.deepEqual([recon.folder, recon.name], ['/data', KNOWN.name], 'the pinned point is reconstructed');
   const terms = { reconstruction: 80, kl: 6, elbo: -86, bitsPerDim: 1.9 };
   await postToWebview(page, {
     type: 'reconstruction',

@@ -90,7 +90,7 @@ test('a manifold decode that never gets an answer frees its slot after 15 s, and
   const all = await waitForPosted(page, 'decode', 2);
   const next = all[1];
   assert.notEqual(next.requestId, lost.requestId);
-  assert.match((await page.locator('.toolbar .message').textContent()) ?? '', /no answer within 15 s/);
+  assert.match((await page.locator('.notice .notice-text').textContent()) ?? '', /no answer within 15 s/);
   // The lost request's late answer is not drawn; the newest one is.
   await postToWebview(page, {
     type: 'images',

@@ -3,10 +3,17 @@
 // damaged blob falls back to defaults field by field.
 
 import type { Point2 } from './hitTest';
+import { NO_IMAGES, restoreShownImages, type ShownImages } from './storedImages';
 
 export type Projection = { kind: 'pca' } | { kind: 'umap' } | { kind: 'dims'; x: number; y: number };
 export type PointerMode = 'pan' | 'brush' | 'lasso' | 'interpolate';
 export type Tab = 'images' | 'training';
+
+/** A point's file: the encoded folder and the name in it. */
+export interface PinnedFile {
+  folder: string;
+  name: string;
+}
 
 export interface ViewState {
   version: 1;
@@ -26,6 +33,12 @@ export interface ViewState {
   tab: Tab;
   /** Label used to condition decodes of a conditional model. */
   conditionLabel: number;
+  /** The run folder of the model the endpoints, pin and images belong to (null: not known yet). */
+  model: string | null;
+  /** The point Reconstruct, Sample around and Traverse act on. */
+  pin: PinnedFile | null;
+  /** What the Images tab shows. */
+  shown: ShownImages;
 }
 
 export const DEFAULT_VIEW_STATE: ViewState = {
@@ -43,6 +56,9 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   projection: { kind: 'pca' },
   tab: 'images',
   conditionLabel: 0,
+  model: null,
+  pin: null,
+  shown: NO_IMAGES,
 };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
@@ -75,5 +91,9 @@ export function restoreViewState(raw: unknown): ViewState {
   }
   if (r.tab === 'images' || r.tab === 'training') s.tab = r.tab;
   if (Number.isInteger(r.conditionLabel) && (r.conditionLabel as number) >= 0) s.conditionLabel = r.conditionLabel as number;
+  if (typeof r.model === 'string') s.model = r.model;
+  const pin = r.pin as Record<string, unknown> | undefined;
+  if (pin && typeof pin.folder === 'string' && typeof pin.name === 'string' && pin.name) s.pin = { folder: pin.folder, name: pin.name };
+  s.shown = restoreShownImages(r.shown);
   return s;
 }
