@@ -15,6 +15,7 @@ const sections: [string, () => Promise<BenchModule>][] = [
   ['Loading an image folder, cold, against PIL', () => import('./load-folder')],
   ['Encoding a folder through the engine worker', () => import('./encode-folder')],
   ['Latent Explorer rendering', () => import('./webview')],
+  ['Nearest neighbours in the latent space', () => import('./neighbours')],
 ];
 
 function machine(): string {

@@ -6,10 +6,10 @@
 import { appendFileSync, constants, mkdirSync, promises as fs } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import type { RequestBody, TrainResult } from './protocol/engine';
+import type { Encoding, RequestBody, TrainResult } from './protocol/engine';
 import { LIMITS, type Limit } from './protocol/limits';
 import {
   DEFAULT_MODEL,
@@ -26,6 +26,7 @@ import { parseImageSize } from './protocol/imageSize';
 import type { DescribeAnswers, DescribeQuestion, NetShape } from './protocol/importedModel';
 import { RUN_FILE, runNameMessage } from './protocol/runName';
 import { backendText } from './protocol/backendText';
+import { labelWarning } from './protocol/labels';
 
 export const USAGE = `Usage:
   latent-atlas train <folder> | --demo [options]   train a VAE on an image folder (or the demo set)
@@ -36,6 +37,9 @@ export const USAGE = `Usage:
   latent-atlas encode <run> <folder>                 encode every image of a folder (incremental)
   latent-atlas sample <run> -n N --out DIR [--label L] [--seed N]   write N sampled PNG files
   latent-atlas info <run>                            manifest, last figures and history of a run
+  latent-atlas neighbours <run> <image> [-k N] [--metric euclidean|bhattacharyya]
+                                                     the encoded images nearest to an image in latent space
+  latent-atlas export <run> <folder> --csv FILE      every point of an encoded folder as a CSV table
   latent-atlas export-onnx <run> [--out DIR]         write encoder.onnx, decoder.onnx and their manifest
                                                      (default DIR: <run>/onnx)
   latent-atlas describe <folder> [options]           write latent-atlas-model.json for ONNX/tfjs model files
@@ -302,6 +306,7 @@ async function train(args: string[], view: ProgressView): Promise<number> {
   const client = workerClient(values);
   try {
     const ready = await client.start();
+    if (folder) await warnOfLabels(client, folder);
     view.line(`Training on ${folder ?? 'the built-in demo set'} with ${backendText(ready.backend)} → ${runDir}`);
     const { result, interrupted } = await runCancellable<'train'>(
       client,
@@ -323,6 +328,19 @@ async function train(args: string[], view: ProgressView): Promise<number> {
   } finally {
     await client.dispose();
   }
+}
+
+/** The extension's warning before training, when sub-folders will not be classes, on stderr; training goes on. */
+async function warnOfLabels(client: EngineClient, folder: string): Promise<void> {
+  // A folder that cannot be scanned is the training's to report, in its own words.
+  const scan = await client.request<'scanLabels'>({ type: 'scanLabels', folder }).catch(() => null);
+  const warning = scan && labelWarning(scan);
+  if (!warning) return;
+  const below =
+    warning.below === undefined
+      ? ''
+      : `\nTo train on the folder below instead: latent-atlas train ${shellWord(join(folder, warning.below))}`;
+  process.stderr.write(`latent-atlas: warning: ${warning.message}${below}\n`);
 }
 
 /** 0 when the run completed; after Ctrl-C 130, saying what the run kept and how to go on. */
@@ -382,10 +400,28 @@ async function encode(args: string[], view: ProgressView): Promise<number> {
       `Encoded ${enc.files.length} images of ${enc.folder} (${enc.encoded} now, ${enc.reused} re-used, ${enc.skipped.length} skipped) ` +
         `into ${join(enc.runDir, 'encodings')}`,
     );
+    const worst = worstReconstructed(enc, 5);
+    if (worst) view.line(worst);
     return EXIT.ok;
   } finally {
     await client.dispose();
   }
+}
+
+/** The images the model reconstructs worst (highest −log p(x|z)), as lines for a person. */
+function worstReconstructed(enc: Encoding, count: number): string | null {
+  const terms = enc.terms;
+  if (!terms || enc.files.length === 0) return null;
+  const order = Array.from(enc.files.keys())
+    .filter((i) => Number.isFinite(terms.reconstruction[i]!))
+    .sort((a, b) => terms.reconstruction[b]! - terms.reconstruction[a]!)
+    .slice(0, count);
+  const rows = order.map((i) => {
+    const rec = terms.reconstruction[i]!;
+    const kl = terms.kl[i]!;
+    return `  ${relative(enc.folder, enc.files[i]!)}  reconstruction ${rec.toFixed(1)}  KL ${kl.toFixed(1)}  −ELBO ${(rec + kl).toFixed(1)} nats`;
+  });
+  return [`Worst reconstructed (of ${enc.files.length}):`, ...rows].join('\n');
 }
 
 async function sample(args: string[], view: ProgressView): Promise<number> {
@@ -455,6 +491,49 @@ async function exportOnnx(args: string[], view: ProgressView): Promise<number> {
   try {
     const { files } = await client.request<'exportOnnx'>({ type: 'exportOnnx', runDir, dir });
     view.line(`Wrote ${files.map((f) => basename(f)).join(', ')} to ${dir}`);
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function neighbours(args: string[], view: ProgressView): Promise<number> {
+  const { values, positionals } = parse(args, { k: { type: 'string', short: 'k' }, metric: { type: 'string' } }, 2);
+  const k = num(values, 'k', { min: 1, max: 1000, int: true }) ?? 10;
+  const metric = choice(values, 'metric', ['euclidean', 'bhattacharyya'] as const) ?? 'euclidean';
+  const client = workerClient(values);
+  try {
+    const r = await client.request<'neighbours'>({
+      type: 'neighbours',
+      runDir: resolve(positionals[0]!),
+      file: resolve(positionals[1]!),
+      k,
+      metric,
+    });
+    view.line(`${r.neighbours.length} nearest to ${r.file} (${metric}${r.inEncoding ? '' : '; the image was encoded for this query'}):`);
+    r.neighbours.forEach((n, i) =>
+      view.line(`${String(i + 1).padStart(4)}  ${n.distance.toFixed(4).padStart(9)}  ${n.label ?? '-'}  ${n.file}`),
+    );
+    return EXIT.ok;
+  } finally {
+    await client.dispose();
+  }
+}
+
+async function exportTable(args: string[], view: ProgressView): Promise<number> {
+  const { values, positionals } = parse(args, { csv: { type: 'string' } }, 2);
+  if (typeof values.csv !== 'string') throw new UsageError('export needs --csv FILE (where the table goes)');
+  const path = resolve(values.csv);
+  await checkOutputFolder('--csv', dirname(path));
+  const client = workerClient(values);
+  try {
+    const r = await client.request<'exportCsv'>({
+      type: 'exportCsv',
+      runDir: resolve(positionals[0]!),
+      folder: resolve(positionals[1]!),
+      path,
+    });
+    view.line(`Wrote ${r.rows} rows to ${r.path}`);
     return EXIT.ok;
   } finally {
     await client.dispose();
@@ -563,6 +642,8 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
   info,
   'demo-data': demoData,
   'export-onnx': exportOnnx,
+  export: exportTable,
+  neighbours,
   describe,
 };
 

@@ -5,7 +5,6 @@ import * as vscode from 'vscode';
 import { CommandHost } from './host/commands/host';
 import { encodeFolder, encodeFolderCommand } from './host/commands/encode';
 import {
-  exportProjectorCommand,
   exportOnnxCommand,
   loadModelCommand,
   loadRunFolderCommand,
@@ -13,6 +12,7 @@ import {
   sampleCommand,
   type SampleOptions,
 } from './host/commands/model';
+import { exportProjectorCommand } from './host/commands/projector';
 import { stopTrainingCommand, trainCommand, type TrainOptions } from './host/commands/train';
 import { EXPLORER_VIEW_TYPE, ExplorerPanel } from './host/explorerPanel';
 import { errorText } from './host/feedback';
@@ -31,10 +31,14 @@ export function activate(context: vscode.ExtensionContext): void {
 
   const commands: Record<string, (...args: never[]) => Promise<void> | void> = {
     'vae.train': (uri?: vscode.Uri, options?: TrainOptions) => trainCommand(host, uri, options),
+    // The explorer context menu's titles say what they do on the folder right-clicked; the
+    // palette keeps "VAE: Train" and "VAE: Encode Image Folder" (a title belongs to a command id).
+    'vae.trainFolder': (uri?: vscode.Uri) => trainCommand(host, uri),
     'vae.stopTraining': () => stopTrainingCommand(host),
     'vae.loadModel': () => loadModelCommand(host),
     'vae.loadRunFolder': (uri?: vscode.Uri) => loadRunFolderCommand(host, uri),
     'vae.encodeFolder': (uri?: vscode.Uri) => encodeFolderCommand(host, uri),
+    'vae.encodeFolderFromExplorer': (uri?: vscode.Uri) => encodeFolderCommand(host, uri),
     'vae.openExplorer': () => openExplorerCommand(host),
     'vae.sample': (uri?: vscode.Uri, options?: SampleOptions) => sampleCommand(host, uri, options),
     'vae.exportProjector': () => exportProjectorCommand(host),

@@ -63,9 +63,13 @@ const DESCRIBE: Record<EngineRequest['type'], string> = {
   loadRun: 'loading a run',
   writeDecoded: 'writing images',
   writeSamples: 'sampling and writing images',
+  writeSprite: 'writing the thumbnails sprite',
+  scanLabels: 'reading the labels of a folder',
   writeDemoFolder: 'writing the demo images',
   exportOnnx: 'exporting to ONNX',
   describeModel: 'describing a model',
+  neighbours: 'finding neighbours',
+  exportCsv: 'exporting a table',
   shutdown: 'shutting down',
 };
 

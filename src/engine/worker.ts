@@ -22,8 +22,16 @@ import {
   handleExportOnnx,
   handleWriteSamples,
 } from './handlers/model';
-import { handleDescribeModel, handleLoadRun, handleProject, handleWriteDemoFolder } from './handlers/run';
+import {
+  handleDescribeModel,
+  handleLoadRun,
+  handleProject,
+  handleScanLabels,
+  handleWriteDemoFolder,
+  handleWriteSprite,
+} from './handlers/run';
 import { handleResume, handleTrain } from './handlers/train';
+import { handleExportCsv, handleNeighbours } from './handlers/neighbours';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
 
@@ -60,9 +68,13 @@ const handlers: Handlers = {
   project: handleProject,
   writeDecoded: handleWriteDecoded,
   writeSamples: handleWriteSamples,
+  writeSprite: handleWriteSprite,
+  scanLabels: handleScanLabels,
   writeDemoFolder: handleWriteDemoFolder,
   exportOnnx: handleExportOnnx,
   describeModel: handleDescribeModel,
+  neighbours: handleNeighbours,
+  exportCsv: handleExportCsv,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

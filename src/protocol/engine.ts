@@ -14,6 +14,7 @@ import type {
   RunManifest,
   TrainingConfig,
 } from './model';
+import type { LabelScan } from './labels';
 import type { DescribeAnswers, DescribeQuestion, ModelManifest, NetShape } from './importedModel';
 
 // ---------------------------------------------------------------------------------------------
@@ -134,6 +135,40 @@ export interface WriteDecodedRequest {
   labels?: number[];
   dir: string;
   stem: string;
+  /**
+   * Names of equal rows the latents form, in order (e.g. ['lerp', 'slerp'] for two strips): each
+   * row's files are told apart by its name. With rows or `sheet`, one save is a numbered set:
+   * `<stem>-001-<row>-01.png`, …, never overwriting an earlier set.
+   */
+  rows?: string[];
+  /** Also writes the set as one image, `<stem>-001.png`: a row per entry of `rows` (else one row). */
+  sheet?: boolean;
+}
+
+/**
+ * Thumbnails of images in one sprite image for the Embedding Projector: a square grid, row by row
+ * in the order of `files`, at most 8192 × 8192 pixels (the Projector's limit), so the thumbnails
+ * are the run's image size or smaller when that many do not fit. A file that cannot be read
+ * leaves its cell empty, so cells stay in step with the points.
+ */
+export interface WriteSpriteRequest {
+  type: 'writeSprite';
+  id: number;
+  /** The run whose preprocessing (size, channels, fit) the images are read with. */
+  runDir: string;
+  files: string[];
+  /** The PNG file to write (replaced when it exists). */
+  path: string;
+}
+
+/**
+ * How the images under a folder would be labelled (first-level sub-folders), without loading
+ * them: enough to warn before training that the labels are not classes.
+ */
+export interface ScanLabelsRequest {
+  type: 'scanLabels';
+  id: number;
+  folder: string;
 }
 
 /**
@@ -175,6 +210,34 @@ export interface DescribeModelRequest {
   write: boolean;
 }
 
+/**
+ * The k encoded images nearest to `file` in the full latent space, over the run's encodings (or
+ * `folders`): by the Euclidean distance between posterior means, or the Bhattacharyya distance
+ * between the posteriors. The file's stored point is used when it is encoded (and it is left out
+ * of its own neighbours), else it is encoded now.
+ */
+export interface NeighboursRequest {
+  type: 'neighbours';
+  id: number;
+  runDir: string;
+  file: string;
+  k: number;
+  metric: 'euclidean' | 'bhattacharyya';
+  folders?: string[];
+}
+
+/**
+ * Writes the run's encoding of `folder` as CSV to `path` (replaced when it exists): one row per
+ * image with its folder, label, μ, log σ² and ELBO terms.
+ */
+export interface ExportCsvRequest {
+  type: 'exportCsv';
+  id: number;
+  runDir: string;
+  folder: string;
+  path: string;
+}
+
 /** Writes the built-in demo set as PNG files into `dir` (one sub-folder per class). */
 export interface WriteDemoFolderRequest {
   type: 'writeDemoFolder';
@@ -200,9 +263,13 @@ export type EngineRequest =
   | ProjectRequest
   | WriteDecodedRequest
   | WriteSamplesRequest
+  | WriteSpriteRequest
+  | ScanLabelsRequest
   | WriteDemoFolderRequest
   | ExportOnnxRequest
   | DescribeModelRequest
+  | NeighboursRequest
+  | ExportCsvRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -254,6 +321,11 @@ export interface Encoding {
   dims: number;
   /** count × dims posterior means (the log-variances stay in the run's encoding file). */
   mu: Float32Array;
+  /**
+   * Per point, nats: −log p(x|z) at one draw of z ~ q(z|x) and KL(q(z|x) ‖ p(z)) (the ELBO is
+   * −both); null when the model cannot give them (an autoencoder, a Gaussian decoder without σ).
+   */
+  terms: { reconstruction: Float32Array; kl: Float32Array } | null;
   /** Files skipped with their reasons. */
   skipped: FileProblem[];
   /** How many files were encoded now vs re-used from a previous encoding. */
@@ -296,6 +368,25 @@ export interface ProjectResult {
   coords: Float32Array;
 }
 
+export interface SpriteResult {
+  path: string;
+  /** Size of one thumbnail (the Projector's single_image_dim: width, height). */
+  width: number;
+  height: number;
+  /** Thumbnails per row and per column. */
+  columns: number;
+  skipped: FileProblem[];
+}
+
+export interface NeighbourResult {
+  file: string;
+  /** Whether the file's point came from an encoding (else it was encoded for the query). */
+  inEncoding: boolean;
+  mu: Float32Array;
+  /** Nearest first. */
+  neighbours: { file: string; folder: string; label: string | null; distance: number }[];
+}
+
 export interface DescribeResult {
   /** Model files found (relative to the folder). */
   files: string[];
@@ -318,8 +409,10 @@ export interface EngineResults {
   reconstruct: ReconstructResult;
   estimateLogPx: LogPxResult;
   project: ProjectResult;
-  /** Absolute paths written, in latent order. */
-  writeDecoded: { files: string[] };
+  /** Absolute paths written, in latent order; `sheet`: the one image of the set, when asked for. */
+  writeDecoded: { files: string[]; sheet?: string };
+  writeSprite: SpriteResult;
+  scanLabels: LabelScan;
   /** Absolute paths written, in sample order. */
   writeSamples: { files: string[] };
   /** How many demo images were written. */
@@ -327,6 +420,9 @@ export interface EngineResults {
   /** Absolute paths written: encoder.onnx, decoder.onnx, latent-atlas-model.json. */
   exportOnnx: { files: string[] };
   describeModel: DescribeResult;
+  neighbours: NeighbourResult;
+  /** Rows written (one per image). */
+  exportCsv: { path: string; rows: number };
   shutdown: Record<string, never>;
 }
 

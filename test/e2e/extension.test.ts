@@ -158,20 +158,20 @@ async function useModel(name: string): Promise<void> {
   await waitFor(`"${name}" to become the active model`, () => loads() > before, 60_000);
 }
 
-/** Right-click "Trouser" → "Encode Image Folder"; returns the number of points the explorer shows. */
+/** Right-click "Trouser" → "Encode with the Active VAE"; returns the number of points the explorer shows. */
 async function encodeTrouser(): Promise<number> {
   const { page } = vs;
   const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
   // The explorer tree refreshes as run files appear, which can close a context menu that just
   // opened: try again when the command shows no sign of running.
   for (let attempt = 1; ; attempt++) {
-    await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+    await explorerContextMenu(page, 'Trouser', 'Encode with the Active VAE');
     const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(
       () => true,
       () => false,
     );
     if (started) break;
-    if (attempt === 3) throw new Error('"Encode Image Folder" from the explorer context menu showed no notification, three times.');
+    if (attempt === 3) throw new Error('"Encode with the Active VAE" from the explorer context menu showed no notification, three times.');
   }
   await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
   const info = explorerFrame(page).locator('.toolbar .info, .info').first();
@@ -271,7 +271,7 @@ e2e('palette "VAE: Train" on an image folder produces a loadable run while the E
   await vs.shot('train-encoded');
 });
 
-e2e('right-click a folder → "Encode Image Folder" shows one point per valid image and names the broken one in the log', async () => {
+e2e('right-click a folder → "Encode with the Active VAE" shows one point per valid image and names the broken one in the log', async () => {
   const { page } = vs;
   await useModel(TRAINED);
   const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
@@ -314,7 +314,7 @@ e2e('encoding a folder without images says so and names what it found', async ()
     15_000,
   );
   for (let attempt = 1; ; attempt++) {
-    await explorerContextMenu(page, 'notes', 'Encode Image Folder');
+    await explorerContextMenu(page, 'notes', 'Encode with the Active VAE');
     const text = await waitForNotification(page, /No (usable )?images/, 10_000).catch((e) =>
       attempt === 3 ? Promise.reject(e) : undefined,
     );
@@ -348,7 +348,7 @@ e2e('"VAE: Sample into Workspace" writes the requested number of PNG files', asy
     );
 });
 
-e2e('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv of the encoded folder', async () => {
+e2e('"VAE: Export for Embedding Projector" writes vectors.tsv, metadata.tsv, a sprite and the config of the encoded folder', async () => {
   const { page } = vs;
   await useModel(TRAINED);
   const valid = await encodeTrouser();
@@ -361,6 +361,12 @@ e2e('"VAE: Export for Embedding Projector" writes vectors.tsv and metadata.tsv o
   assert.ok(vectors.every((row) => row.split('\t').length === 2 && row.split('\t').every((v) => Number.isFinite(Number(v)))));
   assert.equal(metadata[0], 'file\tlabel');
   assert.equal(metadata.length, valid + 1);
+  // Thumbnails in the Projector: a square grid of 28×28 cells, and the config that names it.
+  const side = Math.ceil(Math.sqrt(valid)) * 28;
+  const sprite = readFileSync(join(dir, 'sprite.png'));
+  assert.deepEqual([sprite.readUInt32BE(16), sprite.readUInt32BE(20)], [side, side], 'sprite.png width and height');
+  const config = readFileSync(join(dir, 'projector_config.pbtxt'), 'utf8');
+  assert.match(config, /tensor_path: "vectors\.tsv"[\s\S]*image_path: "sprite\.png"\s+single_image_dim: 28\s+single_image_dim: 28/);
 });
 
 e2e('the Latent Explorer survives "Developer: Reload Window" with its model and points', async () => {

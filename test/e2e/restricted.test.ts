@@ -34,7 +34,7 @@ test('in Restricted Mode, Train and Encode explain why they are off and write no
   const { page } = vs;
   await runCommand(page, 'VAE: Train');
   await waitForNotification(page, /Training is disabled in Restricted Mode/, 30_000);
-  await explorerContextMenu(page, 'Trouser', 'Encode Image Folder');
+  await explorerContextMenu(page, 'Trouser', 'Encode with the Active VAE');
   await waitForNotification(page, /Encoding a folder is disabled in Restricted Mode/, 30_000);
   await runCommand(page, 'VAE: Sample into Workspace');
   await waitForNotification(page, /Writing samples is disabled in Restricted Mode/, 30_000);

@@ -138,7 +138,45 @@ describe('latent-atlas CLI', () => {
     assert.equal(enc.code, 0, enc.stderr);
     assert.match(enc.stderr, /skipped .*zz-broken\.png: /);
     assert.match(enc.stdout, /Encoded 90 images/);
+    // The images the model gets most wrong, with their figures.
+    assert.match(
+      enc.stdout,
+      /Worst reconstructed \(of 90\):\n( {2}(circle|square|triangle)\/\S+\.png {2}reconstruction [\d.]+ {2}KL [\d.]+ {2}−ELBO [\d.]+ nats\n?){5}/,
+    );
     await fs.rm(join(images, 'circle', 'zz-broken.png'));
+  });
+
+  test('neighbours lists the encoded images nearest to one, without itself; export writes every point as CSV', async () => {
+    const query = join(images, 'square', (await fs.readdir(join(images, 'square'))).sort()[0]!);
+    const near = await cli(['neighbours', runDir, query, '-k', '5']);
+    assert.equal(near.code, 0, near.stderr);
+    const rows = near.stdout.trim().split('\n');
+    assert.match(rows[0]!, new RegExp(`^5 nearest to .*square.* \\(euclidean\\):$`));
+    assert.equal(rows.length, 6);
+    const distances = rows.slice(1).map((r) => Number(/^\s+\d+\s+([\d.]+)\s+(circle|square|triangle)\s+\S/.exec(r)![1]));
+    assert.deepEqual(
+      [...distances].sort((a, b) => a - b),
+      distances,
+    );
+    assert.ok(!near.stdout.includes(`  ${query}\n`), 'the query is not its own neighbour');
+    const wide = await cli(['neighbours', runDir, query, '-k', '3', '--metric', 'bhattacharyya']);
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.match(wide.stdout, /^3 nearest to .* \(bhattacharyya\):/);
+
+    const csv = join(root, 'tables', 'shapes.csv');
+    const exported = await cli(['export', runDir, images, '--csv', csv]);
+    assert.equal(exported.code, 0, exported.stderr);
+    assert.match(exported.stdout, /Wrote 90 rows to /);
+    const lines = (await fs.readFile(csv, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines[0], 'file,folder,label,z1,z2,logvar1,logvar2,reconstruction,kl,elbo,mean_sigma');
+    assert.equal(lines.length, 91);
+    const cells = lines[1]!.split(',');
+    assert.equal(cells.length, 11);
+    assert.ok(['circle', 'square', 'triangle'].includes(cells[2]!));
+    assert.ok(Math.abs(Number(cells[9]) + Number(cells[7]) + Number(cells[8])) < 1e-3, 'elbo = −reconstruction − kl');
+    const missing = await cli(['export', runDir, join(root, 'never-encoded'), '--csv', csv]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /has no encoding of .*never-encoded: encode the folder with this model first/);
   });
 
   test('export-onnx writes the run as ONNX; describe writes a manifest for model files; info and encode take the model folder', async () => {

@@ -22,6 +22,7 @@ test('the projector export has one vector row and one metadata row per point', a
     labelNames: ['cat', 'dog'],
     dims: 2,
     mu: Float32Array.from([0.5, -1, 2, 0.25, -3, 4]),
+    terms: null,
     skipped: [],
     encoded: 3,
     reused: 0,

@@ -43,14 +43,28 @@ test('every contributed command is in category VAE and registered by activate()'
   );
 });
 
-test('folder commands are on the explorer context menu; context-only ones are hidden from the palette', () => {
+test('folder commands are on the explorer context menu, titled by what they do there; context-only ones are hidden from the palette', () => {
   const context = contributes.menus['explorer/context'];
-  for (const id of ['vae.train', 'vae.encodeFolder']) {
+  const palette = contributes.menus.commandPalette;
+  const source = readFileSync(join(repo, 'src', 'extension.ts'), 'utf8');
+  const title = (id: string) => contributes.commands.find((c: { command: string }) => c.command === id)?.title;
+  // A menu entry shows its command's own title: the context menu has commands of its own, which
+  // run the palette commands' functions on the folder right-clicked.
+  const folderCommands = [
+    ['vae.trainFolder', 'Train a VAE on This Folder', 'trainCommand'],
+    ['vae.encodeFolderFromExplorer', 'Encode with the Active VAE', 'encodeFolderCommand'],
+  ];
+  for (const [id, expected, fn] of folderCommands) {
     const entry = context.find((m: { command: string }) => m.command === id);
     assert.ok(entry, `${id} is on the explorer context menu`);
     assert.match(entry.when, /explorerResourceIsFolder/);
+    assert.equal(title(id), expected);
+    assert.equal(palette.find((m: { command: string }) => m.command === id)?.when, 'false', `${id} is hidden from the palette`);
+    assert.match(source, new RegExp(`'${id.replace('.', '\\.')}': \\(uri\\?: vscode\\.Uri\\) => ${fn}\\(host, uri\\)`), `${id} runs ${fn}`);
   }
-  const palette = contributes.menus.commandPalette;
+  for (const id of ['vae.train', 'vae.encodeFolder']) {
+    assert.ok(!context.some((m: { command: string }) => m.command === id), `${id} ("${title(id)}") is not on the context menu`);
+  }
   assert.equal(palette.find((m: { command: string }) => m.command === 'vae.loadRunFolder')?.when, 'false');
   assert.match(palette.find((m: { command: string }) => m.command === 'vae.stopTraining')?.when, /latentAtlas\.training/);
 });

@@ -194,6 +194,7 @@ describe('run store', () => {
       ],
       mu: Float32Array.from([1, 2, 3, 4]),
       logVar: Float32Array.from([-1, -2, -3, -4]),
+      terms: { reconstruction: Float32Array.from([120.5, 88]), kl: Float32Array.from([3.25, 7]) },
       skipped: [{ file: join(folder, 'bad.png'), reason: 'truncated' }],
       updatedAt: new Date().toISOString(),
     };
@@ -203,6 +204,7 @@ describe('run store', () => {
     assert.deepEqual(back.files, enc.files);
     assert.deepEqual(back.mu, enc.mu);
     assert.deepEqual(back.logVar, enc.logVar);
+    assert.deepEqual(back.terms, enc.terms);
     assert.deepEqual(await listEncodings(runDir), [folder]);
     const stored = JSON.parse(
       await fs.readFile(
@@ -218,5 +220,40 @@ describe('run store', () => {
     const bin = (await fs.readdir(join(runDir, 'encodings'))).find((f) => f.endsWith('.bin'))!;
     await fs.writeFile(join(runDir, 'encodings', bin), new Uint8Array(32));
     assert.equal(await readEncoding(runDir, folder), null);
+  });
+
+  test('an encoding written by version 1 (μ and log σ² only) is still read, without ELBO terms', async () => {
+    const runDir = join(root, 'enc-v1');
+    const folder = join(root, 'old images');
+    const bin = new Uint8Array(Float32Array.from([1, 2, 3, 4, -1, -2, -3, -4]).buffer);
+    const { createHash } = await import('node:crypto');
+    const json = {
+      format: 'latent-atlas-encoding',
+      version: 1,
+      folder,
+      checkpoint: 'checkpoints/epoch-0001',
+      dims: 2,
+      labelNames: [],
+      files: [
+        { path: 'x.png', size: 1, mtimeMs: 1, label: -1 },
+        { path: 'y.png', size: 1, mtimeMs: 1, label: -1 },
+      ],
+      skipped: [],
+      bin: { bytes: bin.byteLength, sha256: createHash('sha256').update(bin).digest('hex') },
+      updatedAt: '2026-11-30T00:00:00.000Z',
+    };
+    const { encodingSlug } = await import('../../src/engine/runStore/encodings');
+    await fs.mkdir(join(runDir, 'encodings'), { recursive: true });
+    await fs.writeFile(join(runDir, 'encodings', `${encodingSlug(folder)}.bin`), bin);
+    await fs.writeFile(join(runDir, 'encodings', `${encodingSlug(folder)}.json`), JSON.stringify(json));
+    const back = await readEncoding(runDir, folder);
+    assert.ok(back);
+    assert.deepEqual(Array.from(back.mu), [1, 2, 3, 4]);
+    assert.deepEqual(Array.from(back.logVar), [-1, -2, -3, -4]);
+    assert.equal(back.terms, null);
+    assert.deepEqual(
+      back.files.map((f) => f.path),
+      [join(folder, 'x.png'), join(folder, 'y.png')],
+    );
   });
 });

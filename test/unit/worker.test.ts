@@ -371,6 +371,7 @@ describe('engine worker', () => {
       checkpoint: 'c',
       dims,
       labelNames: [],
+      terms: null,
       files: Array.from({ length: count }, (_, i) => ({ path: join(folder, `${i}.png`), size: 1, mtimeMs: 0, label: -1 })),
       mu: new Float32Array(count * dims).map((_, i) => ((i * 7919) % 1000) / 1000),
       logVar: new Float32Array(count * dims),

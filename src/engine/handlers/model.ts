@@ -1,10 +1,13 @@
-// Requests that use a trained run's model: encodeFolder (incremental), decode (and writeDecoded),
+// Requests that use a trained run's model: encodeFolder (incremental), decode (and writeDecoded:
+// single files, or a set with named rows and a sheet),
 // sample (and writeSamples), reconstruct, estimateLogPx, exportOnnx.
 
+import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
 import { loadDataset, loadFiles, scanFolder, writePngs } from '../data';
+import { writeImageSet } from '../data/imageSet';
 import { runSplit, subset, type ImageSet } from '../model/batches';
 import { estimateLogPx } from '../model/trainer';
 import {
@@ -63,7 +66,9 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const labelNames = runClasses ? manifest.labels : scan.labelNames;
     const previous = req.incremental === false ? null : await readEncoding(runDir, folder);
     const reusable = new Map<string, { index: number; file: EncodedFile }>();
-    if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize) {
+    // (An encoding without the images' ELBO terms — written by version 1 — is encoded again when the model gives them.)
+    const termsMissing = previous !== null && previous.terms === null && codec.givesTerms;
+    if (previous && previous.checkpoint === manifest.checkpoint && previous.dims === manifest.model.latentSize && !termsMissing) {
       previous.files.forEach((file, index) => reusable.set(file.path, { index, file }));
     }
     const labelOf = (f: { label: string | null }) => classFolder ?? f.label;
@@ -77,7 +82,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const toEncode = scan.files.filter((f) => !unchanged(f));
     const encodeNow = new Set(toEncode.map((f) => f.path));
     const dims = manifest.model.latentSize;
-    const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array }>();
+    const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array; reconstruction: number; kl: number }>();
     const skipped: FileProblem[] = [...scan.problems];
     warnAll(ctx, scan.problems);
     for (let start = 0; start < toEncode.length; start += ENCODE_CHUNK) {
@@ -95,9 +100,17 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
         },
       );
       skipped.push(...loaded.skipped);
-      const { mu, logVar } = await codec.encode(loaded.images, loaded.count, loaded.labels);
+      // Each file's own noise for its one-draw ELBO terms: the same file gets the same figures.
+      const eps = new Float32Array(loaded.count * dims);
+      loaded.files.forEach((file, i) => eps.set(normals(dims, pathSeed(resolve(file))), i * dims));
+      const { mu, logVar, terms } = await codec.encodeWithTerms(loaded.images, loaded.count, loaded.labels, eps);
       loaded.files.forEach((file, i) => {
-        fresh.set(resolve(file), { mu: mu.slice(i * dims, (i + 1) * dims), logVar: logVar.slice(i * dims, (i + 1) * dims) });
+        fresh.set(resolve(file), {
+          mu: mu.slice(i * dims, (i + 1) * dims),
+          logVar: logVar.slice(i * dims, (i + 1) * dims),
+          reconstruction: terms ? terms.reconstruction[i]! : Number.NaN,
+          kl: terms ? terms.kl[i]! : Number.NaN,
+        });
       });
       await yieldToEventLoop();
     }
@@ -106,6 +119,8 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const files: EncodedFile[] = [];
     const mus: Float32Array[] = [];
     const logVars: Float32Array[] = [];
+    const recs: number[] = [];
+    const kls: number[] = [];
     let reused = 0;
     for (const f of scan.files) {
       const name = labelOf(f);
@@ -114,12 +129,16 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       if (now) {
         mus.push(now.mu);
         logVars.push(now.logVar);
+        recs.push(now.reconstruction);
+        kls.push(now.kl);
       } else {
         // Not encoded now: re-used when unchanged; a file that needed encoding but failed is skipped.
         const old = reusable.get(f.path);
         if (!old || encodeNow.has(f.path)) continue;
         mus.push(previous!.mu.subarray(old.index * dims, (old.index + 1) * dims));
         logVars.push(previous!.logVar.subarray(old.index * dims, (old.index + 1) * dims));
+        recs.push(previous!.terms?.reconstruction[old.index] ?? Number.NaN);
+        kls.push(previous!.terms?.kl[old.index] ?? Number.NaN);
         reused++;
       }
       files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
@@ -134,6 +153,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const logVar = new Float32Array(files.length * dims);
     mus.forEach((m, i) => mu.set(m, i * dims));
     logVars.forEach((v, i) => logVar.set(v, i * dims));
+    const terms = codec.givesTerms ? { reconstruction: Float32Array.from(recs), kl: Float32Array.from(kls) } : null;
     await writeEncoding(runDir, {
       folder,
       checkpoint: manifest.checkpoint ?? '',
@@ -142,6 +162,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       files,
       mu,
       logVar,
+      terms,
       skipped,
       updatedAt: new Date().toISOString(),
     });
@@ -153,6 +174,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       labelNames,
       dims,
       mu,
+      terms,
       skipped,
       encoded: files.length - reused,
       reused,
@@ -177,9 +199,22 @@ export const handleDecode: Handler<'decode'> = (req) => decodeImages(req);
 /** Decodes and writes the PNG files here: a view names what it saves by its latents. */
 export const handleWriteDecoded: Handler<'writeDecoded'> = async (req) => {
   checkStem(req.stem);
+  const rows = req.rows ?? [];
+  for (const row of rows)
+    if (!/^[\w.-]+$/.test(row))
+      throw badRequest(`writeDecoded: "${row}" cannot name a row of files: use letters, digits, "-", "_" or ".".`);
   const images = await decodeImages(req);
-  return { files: await writingFiles(req.dir, () => writePngs(images, req.dir, req.stem)) };
+  if (rows.length > 0 && images.count % rows.length !== 0) {
+    throw badRequest(`writeDecoded: ${images.count} images do not make ${rows.length} equal rows (${rows.join(', ')}).`);
+  }
+  if (rows.length === 0 && !req.sheet) return { files: await writingFiles(req.dir, () => writePngs(images, req.dir, req.stem)) };
+  return writingFiles(req.dir, () => writeImageSet(images, req.dir, req.stem, { rows, sheet: req.sheet }));
 };
+
+/** A seed from a file's absolute path: its one-draw ELBO terms use the same noise every time. */
+function pathSeed(path: string): number {
+  return createHash('sha256').update(path).digest().readUInt32LE(0) % 2 ** 31;
+}
 
 /** Standard normal draws (Box–Muller) from a seeded generator. */
 function normals(n: number, seed: number): Float32Array {

@@ -1,10 +1,11 @@
-// Requests that read a run without its model (loadRun, project: UMAP of an encoding) or need no
-// run at all (writeDemoFolder).
+// Requests that read a run without its model (loadRun, project: UMAP of an encoding, writeSprite:
+// thumbnails for the Embedding Projector) or need no run at all (writeDemoFolder, scanLabels).
 
 import { resolve } from 'node:path';
 import type { RunInfo, TrainingNow } from '../../protocol/engine';
-import { writingFiles, type Handler } from './context';
-import { writeDemoFolder } from '../data';
+import { badRequest, writingFiles, writingTo, type Handler } from './context';
+import { scanFolder, writeDemoFolder } from '../data';
+import { writeSprite } from '../data/sprite';
 import { umap } from '../projection';
 import { describeModel } from '../imported/describe';
 import { EngineError } from '../../protocol/errors';
@@ -43,4 +44,36 @@ export const handleDescribeModel: Handler<'describeModel'> = async (req) => desc
 export const handleWriteDemoFolder: Handler<'writeDemoFolder'> = async (req) => {
   const dir = resolve(req.dir);
   return { count: await writingFiles(dir, () => writeDemoFolder(dir)) };
+};
+
+/** The labels a training on the folder would have, from its scan alone (nothing is decoded). */
+export const handleScanLabels: Handler<'scanLabels'> = async (req, ctx) => {
+  const folder = resolve(req.folder);
+  const scan = await scanFolder(folder, { signal: ctx.signal });
+  const counts = new Map<string, number>(scan.labelNames.map((n) => [n, 0]));
+  let unlabelled = 0;
+  for (const f of scan.files) {
+    if (f.label === null) unlabelled++;
+    else counts.set(f.label, (counts.get(f.label) ?? 0) + 1);
+  }
+  return {
+    folder,
+    images: scan.files.length,
+    unlabelled,
+    labels: scan.labelNames.map((name) => ({ name, images: counts.get(name) ?? 0 })),
+  };
+};
+
+/** The sprite of a folder's images as the run reads them (size, channels), for the Projector. */
+export const handleWriteSprite: Handler<'writeSprite'> = async (req, ctx) => {
+  if (req.files.length === 0) throw badRequest('writeSprite: no files given.');
+  const manifest = await readManifest(resolve(req.runDir));
+  const path = resolve(req.path);
+  const sprite = await writingTo(
+    path,
+    () => 'export again',
+    () => writeSprite(req.files, manifest.preprocessing, path, ctx.signal),
+  );
+  for (const p of sprite.skipped) ctx.emit({ type: 'warning', requestId: ctx.id, file: p.file, reason: p.reason });
+  return { path, ...sprite };
 };

@@ -253,6 +253,25 @@ export async function loadImportedCodec(dir: string, manifest: RunManifest): Pro
     return raw;
   }
 
+  async function encodeWithTerms(images: Uint8Array, count: number, labels: ArrayLike<number> | undefined, eps: Float32Array) {
+    const { mu, logVar } = await encode(images, count, labels);
+    if (m.encoderOutputs.kind === 'mu' || (m.decoderOutput.kind === 'means' && !manifest.model.sigma)) return { mu, logVar, terms: null };
+    const z = new Float32Array(count * L);
+    for (let i = 0; i < z.length; i++) z[i] = mu[i]! + Math.exp(0.5 * logVar[i]!) * eps[i]!;
+    const ll = (await logLikelihoods(images, await decodeRaw(z, count, labels), count))!;
+    return { mu, logVar, terms: { reconstruction: ll.map((v) => -v), kl: await klOf(mu, logVar, count) } };
+  }
+
+  async function klOf(mu: Float32Array, logVar: Float32Array, count: number): Promise<Float32Array> {
+    const tf = getTf();
+    const t = tf.tidy(() => klDivergence(tf.tensor2d(mu, [count, L]) as Tensor2D, tf.tensor2d(logVar, [count, L]) as Tensor2D));
+    try {
+      return (await t.data()) as Float32Array;
+    } finally {
+      t.dispose();
+    }
+  }
+
   /** −log p(x|z) per image in pixel units p ∈ [0, 1] (as for runs trained here); null when the likelihood is unknown. */
   async function logLikelihoods(images: Uint8Array, raw: Float32Array, count: number): Promise<Float32Array | null> {
     const kind = m.decoderOutput.kind;
@@ -277,7 +296,9 @@ export async function loadImportedCodec(dir: string, manifest: RunManifest): Pro
     latentSize: L,
     pre: manifest.preprocessing,
     numLabels: k,
+    givesTerms: m.encoderOutputs.kind !== 'mu' && (m.decoderOutput.kind !== 'means' || Boolean(manifest.model.sigma)),
     encode,
+    encodeWithTerms,
     async decode(latents, count, labels) {
       return toUint8(toPixelMeans(m, norm, await decodeRaw(latents, count, labels)));
     },
@@ -298,10 +319,7 @@ export async function loadImportedCodec(dir: string, manifest: RunManifest): Pro
       if (!withSpread) return { pixels, terms: null };
       const ll = await logLikelihoods(images, raw.subarray(count * px), count);
       if (!ll) return { pixels, terms: null };
-      const tf = getTf();
-      const klTensor = tf.tidy(() => klDivergence(tf.tensor2d(mu, [count, L]) as Tensor2D, tf.tensor2d(logVar, [count, L]) as Tensor2D));
-      const kl = (await klTensor.data()) as Float32Array;
-      klTensor.dispose();
+      const kl = await klOf(mu, logVar, count);
       const terms: ElboTerms[] = [];
       for (let i = 0; i < count; i++) terms.push(elboTerms(-ll[i]!, kl[i]!, px, manifest.model.likelihood));
       return { pixels, terms };

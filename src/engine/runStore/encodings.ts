@@ -1,5 +1,6 @@
 // encodings/<slug>.json + <slug>.bin: the posterior means and log-variances of every image of one
-// encoded folder, with each file's size and mtime so a re-run encodes only new or changed files.
+// encoded folder (and, from version 2, each image's ELBO terms), with each file's size and mtime
+// so a re-run encodes only new or changed files. Version 1 files (no terms) are still read.
 // The .bin is written first, then the .json that names its length and sha256 is renamed into
 // place; a .bin that does not match its .json (crash between the two) counts as no encoding.
 
@@ -11,7 +12,7 @@ import { readIfExists, writeFileAtomic } from './fs';
 
 export const ENCODINGS_DIR = 'encodings';
 const ENCODING_FORMAT = 'latent-atlas-encoding';
-const ENCODING_VERSION = 1;
+const ENCODING_VERSION = 2;
 
 export interface EncodedFile {
   /** Absolute path. */
@@ -31,6 +32,12 @@ export interface StoredEncoding {
   files: EncodedFile[];
   mu: Float32Array;
   logVar: Float32Array;
+  /**
+   * Per image, nats: −log p(x|z) at one draw z ~ q(z|x) (seeded by the file's path, so the same
+   * file gets the same draw), and KL(q(z|x) ‖ p(z)). Null when the model cannot give them (an
+   * imported autoencoder, a Gaussian decoder without σ) or the encoding was written by version 1.
+   */
+  terms: { reconstruction: Float32Array; kl: Float32Array } | null;
   skipped: FileProblem[];
   updatedAt: string;
 }
@@ -45,8 +52,12 @@ interface EncodingJson {
   /** Paths relative to `folder` when inside it, else absolute. */
   files: { path: string; size: number; mtimeMs: number; label: number }[];
   skipped: FileProblem[];
-  /** mu (count × dims float32, little-endian) then logVar, in the .bin. */
+  /**
+   * mu (count × dims float32, little-endian) then logVar, in the .bin; with `terms` (version 2),
+   * then the reconstruction term and the KL of each image (count float32 each).
+   */
   bin: { bytes: number; sha256: string };
+  terms?: boolean;
   updatedAt: string;
 }
 
@@ -69,9 +80,13 @@ export async function writeEncoding(runDir: string, enc: StoredEncoding): Promis
   const dir = join(runDir, ENCODINGS_DIR);
   await fs.mkdir(dir, { recursive: true });
   const slug = encodingSlug(enc.folder);
-  const bin = new Uint8Array(enc.mu.byteLength + enc.logVar.byteLength);
-  bin.set(new Uint8Array(enc.mu.buffer, enc.mu.byteOffset, enc.mu.byteLength), 0);
-  bin.set(new Uint8Array(enc.logVar.buffer, enc.logVar.byteOffset, enc.logVar.byteLength), enc.mu.byteLength);
+  const parts = [enc.mu, enc.logVar, ...(enc.terms ? [enc.terms.reconstruction, enc.terms.kl] : [])];
+  const bin = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let offset = 0;
+  for (const p of parts) {
+    bin.set(new Uint8Array(p.buffer, p.byteOffset, p.byteLength), offset);
+    offset += p.byteLength;
+  }
   const json: EncodingJson = {
     format: ENCODING_FORMAT,
     version: ENCODING_VERSION,
@@ -82,6 +97,7 @@ export async function writeEncoding(runDir: string, enc: StoredEncoding): Promis
     files: enc.files.map((f) => ({ path: toStored(enc.folder, f.path), size: f.size, mtimeMs: f.mtimeMs, label: f.label })),
     skipped: enc.skipped,
     bin: { bytes: bin.byteLength, sha256: createHash('sha256').update(bin).digest('hex') },
+    terms: enc.terms !== null,
     updatedAt: enc.updatedAt,
   };
   await writeFileAtomic(join(dir, `${slug}.bin`), bin);
@@ -103,10 +119,12 @@ async function readEncodingFile(stem: string): Promise<StoredEncoding | null> {
   } catch {
     return null;
   }
-  if (json.format !== ENCODING_FORMAT || json.version !== ENCODING_VERSION) return null;
+  if (json.format !== ENCODING_FORMAT || json.version < 1 || json.version > ENCODING_VERSION) return null;
   if (bin.byteLength !== json.bin.bytes || createHash('sha256').update(bin).digest('hex') !== json.bin.sha256) return null;
   const n = json.files.length * json.dims;
-  if (bin.byteLength !== n * 8) return null;
+  const count = json.files.length;
+  const withTerms = json.version >= 2 && json.terms === true;
+  if (bin.byteLength !== (n * 2 + (withTerms ? count * 2 : 0)) * 4) return null;
   const floats = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
   return {
     folder: json.folder,
@@ -116,6 +134,7 @@ async function readEncodingFile(stem: string): Promise<StoredEncoding | null> {
     files: json.files.map((f) => ({ ...f, path: isAbsolute(f.path) ? f.path : join(json.folder, f.path) })),
     mu: floats.slice(0, n),
     logVar: floats.slice(n, 2 * n),
+    terms: withTerms ? { reconstruction: floats.slice(2 * n, 2 * n + count), kl: floats.slice(2 * n + count, 2 * n + 2 * count) } : null,
     skipped: json.skipped,
     updatedAt: json.updatedAt,
   };

@@ -1,5 +1,5 @@
-// VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace, VAE: Export for
-// Embedding Projector and VAE: Export Model as ONNX — the commands that use a trained run.
+// VAE: Load Model, VAE: Open Latent Explorer, VAE: Sample into Workspace and VAE: Export Model
+// as ONNX — the commands that use a trained run (the Projector export is in projector.ts).
 
 import { existsSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -7,7 +7,6 @@ import * as vscode from 'vscode';
 import type { SampleMode } from '../../protocol/engine';
 import { MODEL_MANIFEST_FILE, type DescribeAnswers } from '../../protocol/importedModel';
 import { requireTrust, showEngineError } from '../feedback';
-import { writeProjectorFiles } from '../projectorExport';
 import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
 import { allRunLocations, samplesDir } from '../workspacePaths';
 import { encodeFolder } from './encode';
@@ -238,33 +237,6 @@ export async function sampleCommand(host: CommandHost, uri?: vscode.Uri, options
     void vscode.window.showInformationMessage(`Wrote ${files.length} PNG files to ${vscode.workspace.asRelativePath(dir)}.`);
   } catch (e) {
     void showEngineError(e, host.log, 'Sampling');
-  }
-}
-
-export async function exportProjectorCommand(host: CommandHost): Promise<void> {
-  if (!requireTrust('Exporting')) return;
-  const model = await host.model('Exporting for the Embedding Projector');
-  if (!model) return;
-  let encoding = host.session.shownEncoding;
-  if (!encoding || encoding.runDir !== model.runDir) {
-    const choice = await vscode.window.showWarningMessage(
-      `Nothing encoded with "${model.manifest.name}" yet. Encode a folder first.`,
-      'Encode a Folder',
-    );
-    if (choice) await vscode.commands.executeCommand('vae.encodeFolder');
-    encoding = host.session.shownEncoding;
-    if (!encoding || encoding.runDir !== model.runDir) return;
-  }
-  const dir = join(model.runDir, 'projector', sanitizeRunName(basename(encoding.folder)));
-  try {
-    const [vectors] = await writeProjectorFiles(encoding, dir);
-    host.log.info(`Wrote ${encoding.files.length} vectors of ${encoding.dims} dimensions to ${dir} (vectors.tsv, metadata.tsv).`);
-    await vscode.commands.executeCommand('revealInExplorer', vscode.Uri.file(vectors));
-    void vscode.window.showInformationMessage(
-      `Wrote vectors.tsv and metadata.tsv (${encoding.files.length} points) to ${vscode.workspace.asRelativePath(dir)}. Load them at projector.tensorflow.org or in TensorBoard's projector.`,
-    );
-  } catch (e) {
-    void showEngineError(e, host.log, 'Exporting');
   }
 }
 

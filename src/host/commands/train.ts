@@ -1,12 +1,14 @@
-// VAE: Train and VAE: Stop Training. Asks for the data (when not given by the explorer menu) and
-// a run name; everything else comes from the settings. Progress notification with Cancel, live
+// VAE: Train and VAE: Stop Training. Asks for the data (when not given by the explorer menu),
+// warns when its sub-folders will not be classes, and asks a run name; everything else comes
+// from the settings. Progress notification with Cancel, live
 // ELBO in the Latent Explorer, and the finished (or cancelled, checkpointed) run becomes active.
 
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import type { EngineEvent, TrainResult } from '../../protocol/engine';
 import type { DatasetSource } from '../../protocol/model';
-import { requireTrust, showEngineError } from '../feedback';
+import { labelWarning, type LabelScan } from '../../protocol/labels';
+import { errorText, requireTrust, showEngineError } from '../feedback';
 import { encodeFolder } from './encode';
 import { checkRunName, defaultRunName, takenNames } from '../runs';
 import { currentSettings, runLocation } from '../workspacePaths';
@@ -42,6 +44,30 @@ async function pickData(): Promise<DatasetSource | undefined> {
   return picked?.[0] ? { kind: 'folder', path: picked[0].fsPath } : undefined;
 }
 
+/**
+ * Says, before training, when the folder's sub-folders will not be classes (one label for
+ * everything, a split, a label of one image) and offers the folder below; undefined: cancelled.
+ */
+async function checkLabels(host: CommandHost, source: DatasetSource): Promise<DatasetSource | undefined> {
+  if (source.kind !== 'folder') return source;
+  let scan: LabelScan;
+  try {
+    scan = await host.session.engine().request<'scanLabels'>({ type: 'scanLabels', folder: source.path });
+  } catch (e) {
+    // The training itself says what is wrong with the folder, in its own words.
+    host.log.warn(`Could not read the labels of ${source.path}: ${errorText(e)}`);
+    return source;
+  }
+  const warning = labelWarning(scan);
+  if (!warning) return source;
+  host.log.warn(warning.message);
+  const below = warning.below !== undefined ? `Train on "${warning.below}"` : undefined;
+  const choice = await vscode.window.showWarningMessage(warning.message, { modal: true }, ...(below ? [below] : []), 'Train Anyway');
+  if (choice === 'Train Anyway') return source;
+  if (choice === undefined || warning.below === undefined) return undefined;
+  return checkLabels(host, { kind: 'folder', path: join(source.path, warning.below) });
+}
+
 function formatEta(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds <= 0) return '';
   const m = Math.floor(seconds / 60);
@@ -67,7 +93,8 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
     else if (choice === 'Show Progress') host.showExplorer();
     return;
   }
-  const source: DatasetSource | undefined = uri ? { kind: 'folder', path: uri.fsPath } : await pickData();
+  const picked: DatasetSource | undefined = uri ? { kind: 'folder', path: uri.fsPath } : await pickData();
+  const source = picked && (await checkLabels(host, picked));
   if (!source) return;
   const root = runLocation(source.kind === 'folder' ? source.path : undefined);
   if (!root) {
