@@ -1,5 +1,5 @@
 // The Latent Explorer: owns the data and the view state, answers host messages, and wires the
-// scatter, toolbar, legend, tooltip, images panel and ELBO panel together.
+// scatter, toolbar, legend and colour bar, tooltip, pin, neighbours, images panel and ELBO panel.
 
 import type { ImageBatch } from '../src/protocol/engine';
 import type { ModelInfo, PointsMessage, ToWebviewMessage } from '../src/protocol/webview';
@@ -13,15 +13,18 @@ import { ElboPanel } from './elboPanel';
 import { host } from './host';
 import { ImageRequests } from './imageRequests';
 import { ImagesPanel } from './imagesPanel';
-import { Legend, labelColourIndex, themePalette } from './legend';
+import { Colouring } from './colouring';
+import { Legend } from './legend';
 import { ManifoldController } from './manifoldController';
+import { NeighboursPanel } from './neighbours';
 import { Notice } from './notice';
-import { PointCard } from './pointCard';
+import { Pinning } from './pinning';
 import { ProjectionStore } from './projection';
 import { Scatter } from './scatter';
 import { sideTabs } from './sideTabs';
 import { Toolbar } from './toolbar';
 import { HoverTooltip } from './tooltip';
+import { WorstList } from './worstList';
 
 export class Explorer {
   private state: ViewState;
@@ -31,9 +34,6 @@ export class Explorer {
   private coords: Float32Array = new Float32Array(0);
   private selected: Uint8Array | null = null;
   private matches: Uint32Array = new Uint32Array(0);
-  /** Index of the pinned point among the points shown (the state names its file). */
-  private pinned: number | null = null;
-  private labelColours: string[] = [];
   /** The UMAP request in flight, for the points it was asked for. */
   private umapRequest: { id: number; points: PointsMessage } | null = null;
   private readonly requests: ImageRequests;
@@ -44,7 +44,10 @@ export class Explorer {
   private readonly tooltip = new HoverTooltip();
   private readonly notice = new Notice();
   private readonly images: ImagesPanel;
-  private readonly pointCard: PointCard;
+  private readonly pinning: Pinning;
+  private readonly neighbours: NeighboursPanel;
+  private readonly worst: WorstList;
+  private readonly colouring = new Colouring();
   private readonly elbo: ElboPanel;
   private readonly tabs: HTMLElement;
 
@@ -54,9 +57,9 @@ export class Explorer {
       hover: (i, x, y) => this.onHover(i, x, y),
       click: (i, p, shift) => this.onClick(i, p, shift),
       doubleClick: (i) => {
-        if (i !== null) this.openPoint(i);
+        if (i !== null) this.pinning.open(i);
       },
-      key: (key) => (key === 'Escape' ? this.pin(null) : this.openPinned()),
+      key: (key) => (key === 'Escape' ? this.pinning.pin(null) : this.pinning.openPinned()),
       select: (poly) => this.select(poly),
       transform: () => undefined,
       settled: () => this.onSettled(),
@@ -67,6 +70,10 @@ export class Explorer {
       isolate: () => this.update({ isolate: this.state.selection !== null }),
       clearSelection: () => this.update({ selection: null, isolate: false }),
       projection: (p) => this.setProjection(p),
+      colourBy: (by) => {
+        this.update({ colourBy: by });
+        this.applyColouring();
+      },
       manifold: (on) => this.setManifold(on, this.state.gaussianGrid),
       manifoldGrid: (prior) => this.setManifold(this.state.manifold, prior),
       conditionLabel: (i) => {
@@ -74,7 +81,29 @@ export class Explorer {
         this.manifold.refresh(0);
       },
     });
-    this.pointCard = new PointCard({ open: () => this.openPinned(), unpin: () => this.pin(null) });
+    this.pinning = new Pinning(this.scatter, {
+      points: () => this.points,
+      saved: () => this.state.pin,
+      save: (pin) => this.update({ pin }),
+      changed: () => this.neighbours?.pinChanged(),
+      message: (text) => this.notice.show('info', text),
+    });
+    this.neighbours = new NeighboursPanel(
+      {
+        pinned: () => this.pinning.file(),
+        points: () => this.points,
+        setLinks: (links) => this.scatter.setMarks({ links }),
+        pick: (i) => this.pinning.pin(i),
+        message: (text) => this.notice.show('info', text),
+        settingsChanged: (neighbourK, neighbourMetric) => this.update({ neighbourK, neighbourMetric }),
+      },
+      this.state.neighbourK,
+      this.state.neighbourMetric,
+    );
+    this.worst = new WorstList((i) => {
+      this.pinning.pin(i);
+      this.reconstruct();
+    });
     this.images = new ImagesPanel(
       {
         decodeStrip: () => this.decodeStrip(),
@@ -87,7 +116,7 @@ export class Explorer {
         gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
         traverse: () => this.traverse(),
       },
-      this.pointCard.root,
+      { pointCard: this.pinning.card.root, neighbours: this.neighbours.root, worst: this.worst.root },
     );
     this.requests = new ImageRequests(this.images, {
       decode: (id, latents) => this.decode(id, latents),
@@ -112,7 +141,8 @@ export class Explorer {
       if (tab === 'training') this.elbo.render();
     });
     const empty = el('p', { class: 'empty' }, 'No points yet. Run “VAE: Encode Image Folder” to see a folder in latent space.');
-    this.scatter.root.append(this.legend.root, this.tooltip.root, this.notice.root, empty);
+    const corner = el('div', { class: 'corner' }, this.colouring.bar, this.legend.root);
+    this.scatter.root.append(corner, this.tooltip.root, this.notice.root, empty);
     root.append(this.toolbar.root, el('main', { class: 'body' }, this.scatter.root, this.tabs));
     root.removeAttribute('aria-busy');
 
@@ -133,7 +163,7 @@ export class Explorer {
       if (e.key !== 'Escape' || e.defaultPrevented || this.state.pin === null) return;
       const t = e.target as HTMLElement | null;
       if (t?.closest('input, textarea, select, vscode-textfield')) return;
-      this.pin(null);
+      this.pinning.pin(null);
     });
     host.post({ type: 'ready' });
   }
@@ -181,6 +211,9 @@ export class Explorer {
         if (this.state.projection.kind === 'umap') this.showProjection(true);
         break;
       }
+      case 'neighbours':
+        this.neighbours.onReply(msg);
+        break;
       case 'saved':
         this.requests.onSaved(msg.requestId, msg.files, msg.folder);
         break;
@@ -188,6 +221,7 @@ export class Explorer {
         if (msg.requestId !== undefined) {
           if (this.manifold.owns(msg.requestId)) this.manifold.onError(msg.requestId);
           if (this.umapRequest?.id === msg.requestId) this.umapRequest = null;
+          this.neighbours.onError(msg.requestId);
           this.requests.forget(msg.requestId);
         }
         this.notice.show('error', msg.message);
@@ -221,7 +255,7 @@ export class Explorer {
       this.requests.forgetAll();
       this.update({ model: m.runDir, endpoints: [], pin: null, selection: null, isolate: false, shown: NO_IMAGES });
       this.requests.show(NO_IMAGES);
-      this.resolvePin();
+      this.pinning.resolve();
     } else {
       const endpoints = this.state.endpoints.filter((z) => z.length === m.latentSize);
       if (endpoints.length !== this.state.endpoints.length || this.state.model === null) this.update({ model: m.runDir, endpoints });
@@ -247,12 +281,16 @@ export class Explorer {
     const sameFolder = this.points?.folder === msg.folder || this.points === null;
     this.points = msg;
     this.projection.setPoints(msg);
+    this.colouring.setPoints(msg);
+    this.applyColouring();
+    this.worst.render(msg);
     this.scatter.root.classList.toggle('has-points', msg.names.length > 0);
     this.toolbar.setDims(msg.dims, this.state.projection);
     this.toolbar.setManifold(msg.dims === 2, this.state.manifold, this.state.gaussianGrid);
     this.showProjection(sameFolder);
     if (sameFolder) this.scatter.setTransform(this.state.transform);
-    this.resolvePin();
+    this.pinning.resolve();
+    this.neighbours.render();
     this.manifold.refresh(0);
   }
 
@@ -269,7 +307,7 @@ export class Explorer {
     }
     const shown = this.projection.coords(p);
     this.coords = shown.coords;
-    this.scatter.setPoints(this.coords, labelColourIndex(pts.labels), keepView);
+    this.scatter.setPoints(this.coords, this.colouring.paint().index, keepView);
     if (!(p.kind === 'umap' && !this.projection.hasUmap()))
       this.toolbar.setInfo(`${pts.names.length.toLocaleString()} points${shown.note ? ` · ${shown.note}` : ''}`);
     this.recomputeSelection();
@@ -326,19 +364,27 @@ export class Explorer {
   }
 
   private refreshLegend(): void {
-    this.legend.render(this.points, this.labelColours, new Set(this.state.hiddenLabels), (i) => {
+    this.legend.render(this.points, this.colouring.labelCss(), new Set(this.state.hiddenLabels), (i) => {
       const hidden = new Set(this.state.hiddenLabels);
       if (hidden.has(i)) hidden.delete(i);
       else hidden.add(i);
       this.update({ hiddenLabels: [...hidden] });
       this.refreshLegend();
     });
+    // Coloured by a figure, the legend still hides and shows classes; its swatches are not the points' colours.
+    this.legend.root.classList.toggle('no-swatches', this.colouring.shown() !== 'label');
   }
 
   private refreshColours(): void {
-    const palette = themePalette();
-    this.labelColours = palette.css;
-    this.scatter.setColours(palette.full, palette.dim);
+    this.colouring.refreshTheme();
+    this.applyColouring();
+  }
+
+  private applyColouring(): void {
+    this.colouring.setBy(this.state.colourBy);
+    const paint = this.colouring.paint();
+    this.scatter.setColours(paint.full, paint.dim, paint.index);
+    this.toolbar.setColourBy(this.colouring.choices(), this.colouring.shown());
     this.refreshLegend();
   }
 
@@ -360,41 +406,7 @@ export class Explorer {
     }
     if (i === null || !pts) return;
     if (shift) this.addEndpoint(this.latentOf(i));
-    else this.pin(i);
-  }
-
-  /** Pins point `i` of the points shown (null unpins). */
-  private pin(i: number | null): void {
-    const pts = this.points;
-    this.update({ pin: i !== null && pts ? { folder: pts.folder, name: pts.names[i] } : null });
-    this.resolvePin();
-  }
-
-  /** Finds the pinned file among the points shown; points that lack it unpin it. */
-  private resolvePin(): void {
-    const pin = this.state.pin;
-    const pts = this.points;
-    let i: number | null = null;
-    if (pin && pts) {
-      const found = pin.folder === pts.folder ? pts.names.indexOf(pin.name) : -1;
-      if (found >= 0) i = found;
-      else this.update({ pin: null });
-    }
-    this.pinned = i;
-    this.scatter.setMarks({ pin: i });
-    this.pointCard.show(pts, i);
-  }
-
-  private openPoint(i: number): void {
-    const pts = this.points;
-    if (!pts) return;
-    this.pin(i);
-    host.post({ type: 'openFile', folder: pts.folder, name: pts.names[i] });
-  }
-
-  private openPinned(): void {
-    if (this.pinned !== null) this.openPoint(this.pinned);
-    else this.notice.show('info', 'Click a point to pin it, then Enter opens its file.');
+    else this.pinning.pin(i);
   }
 
   private latentOf(i: number): number[] {
@@ -440,7 +452,7 @@ export class Explorer {
   private refreshMarks(): void {
     const ends = this.state.endpoints;
     this.scatter.setMarks({
-      pin: this.pinned,
+      pin: this.pinning.index,
       endpoints: ends.map((z) => this.projection.project(this.state.projection, z)).filter((p): p is Point2 => p !== null),
     });
     const fmt = (z: number[]) =>
@@ -461,21 +473,21 @@ export class Explorer {
 
   private traverse(): void {
     if (this.dims() === 0) return;
-    const pinned = this.pinned !== null && this.points ? this.pinned : null;
+    const pinned = this.pinning.index !== null && this.points ? this.pinning.index : null;
     const around = pinned !== null ? baseName(this.points!.names[pinned]) : 'the origin';
     const centre = pinned !== null ? this.latentOf(pinned) : new Array<number>(this.dims()).fill(0);
     this.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(centre, 9, 3), 9);
   }
 
   private reconstruct(): void {
-    if (this.pinned === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Reconstruct.');
-    else this.requests.reconstruct({ folder: this.points.folder, name: this.points.names[this.pinned] });
+    if (this.pinning.index === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Reconstruct.');
+    else this.requests.reconstruct({ folder: this.points.folder, name: this.points.names[this.pinning.index] });
   }
 
   private sample(kind: 'prior' | 'around' | 'label', count: number, label: string): void {
     if (kind === 'around') {
-      if (this.pinned === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Sample around point.');
-      else this.requests.sample(count, { kind: 'around', center: this.latentOf(this.pinned), radius: 0.5 });
+      if (this.pinning.index === null || !this.points) this.notice.show('info', 'Click a point to pin it, then Sample around point.');
+      else this.requests.sample(count, { kind: 'around', center: this.latentOf(this.pinning.index), radius: 0.5 });
     } else if (kind === 'label') this.requests.sample(count, { kind: 'label', label });
     else this.requests.sample(count, { kind: 'prior' });
   }

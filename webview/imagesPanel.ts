@@ -1,5 +1,5 @@
-// The "Images" tab: interpolation strips, reconstruction, samples, the inverse-CDF manifold and
-// per-dimension traversals. Only layout and painting here; the explorer decides what to ask.
+// The "Images" tab: interpolation strips, the pinned point and its reconstruction and neighbours,
+// the worst-reconstructed images, samples, the inverse-CDF manifold and per-dimension traversals. Only layout and painting here; the explorer decides what to ask.
 
 import type { ImageBatch } from '../src/protocol/engine';
 import type { ElboTerms } from '../src/protocol/model';
@@ -41,7 +41,8 @@ export class ImagesPanel {
   private readonly gaussianButton: HTMLElement;
   private readonly traverseButton: HTMLElement;
 
-  constructor(actions: ImagesPanelActions, pointCard: HTMLElement) {
+  /** The point card, the neighbours and the worst-reconstructed list are built by their own modules. */
+  constructor(actions: ImagesPanelActions, parts: { pointCard: HTMLElement; neighbours: HTMLElement; worst: HTMLElement }) {
     this.stepsField = el('vscode-textfield', {
       type: 'number',
       min: 2,
@@ -94,11 +95,15 @@ export class ImagesPanel {
       el('div', { class: 'strip-row' }, el('span', { class: 'strip-label' }, 'slerp'), this.slerpCanvas),
       el('div', { class: 'row' }, save),
       el('h3', {}, 'Point'),
-      pointCard,
+      parts.pointCard,
       el('div', { class: 'row' }, recon),
       this.reconName,
       el('div', { class: 'row recon-row' }, this.originalCanvas, this.reconCanvas),
       this.reconTerms,
+      el('h3', {}, 'Neighbours'),
+      parts.neighbours,
+      el('h3', {}, 'Worst reconstructed'),
+      parts.worst,
       el('h3', {}, 'Samples'),
       el('div', { class: 'row' }, el('label', {}, 'N ', this.countField), prior, around),
       this.labelRow,

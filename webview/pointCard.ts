@@ -15,7 +15,7 @@ export class PointCard {
   private readonly hint = el(
     'p',
     { class: 'point-text' },
-    'Click a point to pin it; Reconstruct, Sample around point and Traverse use it.',
+    'Click a point to pin it; Reconstruct, Sample around point, Traverse and Find neighbours use it.',
   );
   private readonly card: HTMLElement;
   private readonly image = el('img', { class: 'pin-image', alt: '' });

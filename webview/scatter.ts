@@ -13,6 +13,7 @@ import type { LatentRect } from './core/grid';
 import type { PointerMode } from './core/viewState';
 import { el } from './dom';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
+import { drawMarks, type Marks } from './scatterMarks';
 import { paintPoints } from './pointsLayer';
 import { attachPointer } from './scatterPointer';
 
@@ -58,12 +59,7 @@ export class Scatter {
   private manifold: ManifoldTiles | null = null;
   private mode: PointerMode = 'pan';
   private hovered: number | null = null;
-  private marks: { highlight: number[]; endpoints: Point2[]; selection: Point2[] | null; pin: number | null } = {
-    highlight: [],
-    endpoints: [],
-    selection: null,
-    pin: null,
-  };
+  private marks: Marks = { highlight: [], endpoints: [], selection: null, pin: null, links: [] };
 
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
@@ -77,6 +73,8 @@ export class Scatter {
     this.svg = select(svgNode);
     this.svg.append('g').attr('class', 'axis axis-x');
     this.svg.append('g').attr('class', 'axis axis-y');
+    // Neighbour links beneath the other marks, so the pin's ring stays on top of them.
+    this.svg.append('g').attr('class', 'links');
     this.svg.append('g').attr('class', 'marks');
     this.svg.append('path').attr('class', 'drag-outline');
 
@@ -129,7 +127,9 @@ export class Scatter {
     this.startIndexBuild();
   }
 
-  setColours(full: Uint32Array, dim: Uint32Array): void {
+  /** Packed RGBA per colour index, full and dimmed; and a new colour index per point, when given. */
+  setColours(full: Uint32Array, dim: Uint32Array, colourIndex?: Uint8Array): void {
+    if (colourIndex) this.colourIndex = colourIndex;
     this.fullColours = full;
     this.dimColours = dim;
     this.requestDraw();
@@ -143,7 +143,7 @@ export class Scatter {
     this.requestDraw();
   }
 
-  setMarks(marks: Partial<Scatter['marks']>): void {
+  setMarks(marks: Partial<Marks>): void {
     this.marks = { ...this.marks, ...marks };
     this.drawMarks();
   }
@@ -274,52 +274,7 @@ export class Scatter {
   }
 
   private drawMarks(): void {
-    const x = this.zoomedX();
-    const y = this.zoomedY();
-    const g = this.svg.select<SVGGElement>('.marks');
-    const c = this.coords;
-    g.selectAll<SVGCircleElement, number>('circle.highlight')
-      .data(this.marks.highlight.slice(0, 300))
-      .join('circle')
-      .attr('class', 'highlight')
-      .attr('r', 6)
-      .attr('cx', (i) => x(c[2 * i]))
-      .attr('cy', (i) => y(c[2 * i + 1]));
-    g.selectAll<SVGCircleElement, number>('circle.hover')
-      .data(this.hovered === null ? [] : [this.hovered])
-      .join('circle')
-      .attr('class', 'hover')
-      .attr('r', 7)
-      .attr('cx', (i) => x(c[2 * i]))
-      .attr('cy', (i) => y(c[2 * i + 1]));
-    // The pinned point follows its point through pan, zoom and projection changes.
-    const pin = this.marks.pin;
-    g.selectAll<SVGGElement, number>('g.pin')
-      .data(pin !== null && pin < c.length / 2 ? [pin] : [])
-      .join((enter) => {
-        const e = enter.append('g').attr('class', 'pin');
-        e.append('circle').attr('class', 'pin-halo').attr('r', 10);
-        e.append('circle').attr('class', 'pin-ring').attr('r', 10);
-        return e;
-      })
-      .attr('transform', (i) => `translate(${x(c[2 * i])},${y(c[2 * i + 1])})`);
-    g.selectAll<SVGGElement, Point2>('g.endpoint')
-      .data(this.marks.endpoints)
-      .join((enter) => {
-        const e = enter.append('g').attr('class', 'endpoint');
-        e.append('circle').attr('r', 8);
-        e.append('text').attr('dy', -12).attr('text-anchor', 'middle');
-        return e;
-      })
-      .attr('transform', (p) => `translate(${x(p[0])},${y(p[1])})`)
-      .select('text')
-      .text((_, i) => (i === 0 ? 'A' : 'B'));
-    const sel = this.marks.selection;
-    g.selectAll<SVGPathElement, Point2[]>('path.selection')
-      .data(sel ? [sel] : [])
-      .join('path')
-      .attr('class', 'selection')
-      .attr('d', (poly) => 'M' + poly.map((p) => `${x(p[0])},${y(p[1])}`).join('L') + 'Z');
+    drawMarks(this.svg, this.marks, this.hovered, this.coords, this.zoomedX(), this.zoomedY());
   }
 
   // ---------------------------------------------------------------- layout

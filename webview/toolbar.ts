@@ -1,6 +1,7 @@
-// The explorer's toolbar: search, pointer modes, selection actions, projection and
-// manifold toggles. Plain callbacks out; the explorer owns the state.
+// The explorer's toolbar: search, pointer modes, selection actions, projection, what colours the
+// points, and manifold toggles. Plain callbacks out; the explorer owns the state.
 
+import { FIGURES, type ColourBy } from './core/figures';
 import type { PointerMode, Projection } from './core/viewState';
 import { el } from './dom';
 
@@ -10,6 +11,7 @@ export interface ToolbarActions {
   isolate(): void;
   clearSelection(): void;
   projection(p: Projection): void;
+  colourBy(by: ColourBy): void;
   manifold(on: boolean): void;
   /** true: the prior's inverse-CDF grid; false: a regular grid over the visible region. */
   manifoldGrid(prior: boolean): void;
@@ -36,6 +38,7 @@ export class Toolbar {
   private readonly manifoldGrid: HTMLSelectElement;
   private readonly conditionSelect: HTMLSelectElement;
   private readonly conditionGroup: HTMLElement;
+  private readonly colourSelect: HTMLSelectElement;
 
   constructor(actions: ToolbarActions) {
     this.searchField = el('vscode-textfield', {
@@ -76,6 +79,9 @@ export class Toolbar {
     };
     for (const s of [this.projectionSelect, this.dimX, this.dimY]) s.addEventListener('change', projectionChanged);
 
+    this.colourSelect = el('select', { class: 'colour-by', 'aria-label': 'Colour points by' });
+    this.colourSelect.addEventListener('change', () => actions.colourBy(this.colourSelect.value as ColourBy));
+
     this.manifoldBox = el('vscode-checkbox', { class: 'manifold-toggle', label: 'Decoded manifold' });
     this.manifoldBox.addEventListener('change', () => actions.manifold(Boolean((this.manifoldBox as HTMLInputElement).checked)));
     this.manifoldGrid = el(
@@ -97,6 +103,12 @@ export class Toolbar {
       isolate,
       clear,
       el('span', { class: 'projection-group', hidden: true }, this.projectionSelect, this.dimsGroup),
+      el(
+        'label',
+        { class: 'colour-group', hidden: true, title: 'Colour the points by their label or by a figure of each image' },
+        'Colour ',
+        this.colourSelect,
+      ),
       this.manifoldBox,
       this.manifoldGrid,
       this.conditionGroup,
@@ -138,6 +150,14 @@ export class Toolbar {
     (this.manifoldBox as HTMLInputElement).checked = on;
     this.manifoldGrid.hidden = !available || !on;
     this.manifoldGrid.value = prior ? 'prior' : 'view';
+  }
+
+  /** The choices the points allow (hidden when labels are the only one) and the one in use. */
+  setColourBy(choices: ColourBy[], selected: ColourBy): void {
+    const name = (c: ColourBy) => (c === 'label' ? 'Label' : FIGURES.find((f) => f.key === c)!.name);
+    this.colourSelect.replaceChildren(...choices.map((c) => el('option', { value: c }, name(c))));
+    this.colourSelect.value = selected;
+    this.colourSelect.parentElement!.hidden = choices.length < 2;
   }
 
   setConditionLabels(labels: string[], selected: number): void {

@@ -1,6 +1,8 @@
-// The hover card: the point's image (its webview URI), file name, path in the folder and label.
+// The hover card: the point's image (its webview URI), file name, path in the folder, label and
+// figures (−ELBO and its terms, mean σ) when the encoding has them.
 
 import { pointUri, type PointsMessage } from '../src/protocol/webview';
+import { describeFigures } from './core/figures';
 import { baseName } from './core/hitTest';
 import { el } from './dom';
 
@@ -11,11 +13,13 @@ export class HoverTooltip {
   show(points: PointsMessage, i: number, clientX: number, clientY: number, container: HTMLElement): string {
     const file = points.names[i];
     const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
+    const figures = describeFigures(points, i);
     this.root.replaceChildren(
       el('img', { src: pointUri(points.folderUri, file), alt: '' }),
       el('div', { class: 'tooltip-name' }, baseName(file)),
       el('div', { class: 'tooltip-path' }, file),
       ...(label ? [el('div', { class: 'tooltip-label' }, label)] : []),
+      ...(figures ? [el('div', { class: 'tooltip-figures' }, figures)] : []),
     );
     this.root.dataset.index = String(i);
     this.root.hidden = false;

@@ -12,6 +12,7 @@ import { errorText } from './feedback';
 import { isInside } from './runs';
 import type { Session } from './session';
 import { webviewHtml } from './webviewHtml';
+import { saveTarget } from './savedImages';
 import { samplesDir } from './workspacePaths';
 
 export const EXPLORER_VIEW_TYPE = 'latentAtlas.explorer';
@@ -162,22 +163,27 @@ export class ExplorerPanel extends Disposable {
     };
   }
 
-  private pointsMessage(e: Encoding): PointsMessage {
-    // Hover previews load the images themselves: their folder must be a resource root.
-    const inRoots = [...this.roots].some((r) => isInside(r, e.folder));
-    if (!inRoots) {
-      this.roots.add(e.folder);
+  /** A folder's webview URI; its images are shown (hover, thumbnails), so it becomes a resource root. */
+  private folderUri(folder: string): string {
+    if (![...this.roots].some((r) => isInside(r, folder))) {
+      this.roots.add(folder);
       this.updateOptions();
     }
+    return this.panel.webview.asWebviewUri(vscode.Uri.file(folder)).toString();
+  }
+
+  private pointsMessage(e: Encoding): PointsMessage {
     return {
       type: 'points',
       folder: e.folder,
-      folderUri: this.panel.webview.asWebviewUri(vscode.Uri.file(e.folder)).toString(),
+      folderUri: this.folderUri(e.folder),
       names: pointNames(e),
       labels: e.labels,
       labelNames: e.labelNames,
       dims: e.dims,
       mu: e.mu,
+      terms: e.terms,
+      meanSigma: e.meanSigma,
     };
   }
 
@@ -245,6 +251,20 @@ export class ExplorerPanel extends Disposable {
           this.post({ type: 'reconstruction', requestId, name: m.name, result });
           break;
         }
+        case 'findNeighbours': {
+          const file = this.shownFile(m);
+          if (!file) throw new Error(`${m.name} is not one of the points shown: encode its folder first.`);
+          const r = await engine.request<'neighbours'>({ type: 'neighbours', runDir, file, k: m.k, metric: m.metric });
+          const neighbours = r.neighbours.map((n) => ({
+            folder: n.folder,
+            folderUri: this.folderUri(n.folder),
+            name: relative(n.folder, n.file).split(sep).join('/'),
+            label: n.label,
+            distance: n.distance,
+          }));
+          this.post({ type: 'neighbours', requestId, folder: m.folder, name: m.name, k: m.k, metric: m.metric, neighbours });
+          break;
+        }
         case 'project': {
           const shown = this.session.shownEncoding;
           if (!shown) throw new Error('No points to project: encode a folder first ("VAE: Encode Image Folder").');
@@ -261,21 +281,22 @@ export class ExplorerPanel extends Disposable {
         case 'saveImages': {
           if (!vscode.workspace.isTrusted)
             throw new Error('Saving images is disabled in Restricted Mode. Trust this workspace to write files.');
-          const dir = samplesDir(model.manifest.name, dirname(runDir));
-          if (!dir) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
-          const stem = m.baseName.replace(/[^\w.-]+/g, '-') || 'image';
-          const { files } = await engine.request<'writeDecoded'>({
+          const root = samplesDir(model.manifest.name, dirname(runDir));
+          if (!root) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
+          // Interpolations, samples, traversals and grids each in their own folder, as numbered sets.
+          const target = saveTarget(m.baseName, m.latents.length / model.manifest.model.latentSize, root);
+          const { files, sheet } = await engine.request<'writeDecoded'>({
             type: 'writeDecoded',
             runDir,
             latents: m.latents,
             ...(m.label !== undefined ? { labels: [m.label] } : {}),
-            dir,
-            stem,
+            ...target,
           });
-          this.session.log.info(`Saved ${files.length} images to ${dir}.`);
-          for (const f of files) this.saved.add(f);
+          const written = sheet ? [sheet, ...files] : files;
+          this.session.log.info(`Saved ${written.length} images to ${target.dir}.`);
+          for (const f of written) this.saved.add(f);
           // The explorer says so itself, with a way to reveal the folder.
-          this.post({ type: 'saved', requestId, files, folder: vscode.workspace.asRelativePath(dir) });
+          this.post({ type: 'saved', requestId, files: written, folder: vscode.workspace.asRelativePath(target.dir) });
           break;
         }
       }

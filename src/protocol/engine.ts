@@ -326,6 +326,8 @@ export interface Encoding {
    * −both); null when the model cannot give them (an autoencoder, a Gaussian decoder without σ).
    */
   terms: { reconstruction: Float32Array; kl: Float32Array } | null;
+  /** Per point, the posterior's spread: the mean over dimensions of σ = exp(½ log σ²) (NaN for an autoencoder). */
+  meanSigma: Float32Array;
   /** Files skipped with their reasons. */
   skipped: FileProblem[];
   /** How many files were encoded now vs re-used from a previous encoding. */

@@ -2,7 +2,7 @@
 // through `webview.postMessage` / `acquireVsCodeApi().postMessage`. The webview posts `ready`
 // first; the host posts nothing before it. Typed arrays are sent as such.
 
-import type { ImageBatch, ReconstructResult, SampleMode } from './engine';
+import type { ImageBatch, NeighboursRequest, ReconstructResult, SampleMode } from './engine';
 import type { BackendReport, CurvePoint, EpochSummary, Likelihood } from './model';
 
 /** What the webview needs to know about the active model. */
@@ -61,6 +61,18 @@ export interface PointsMessage {
   dims: number;
   /** count × dims posterior means. */
   mu: Float32Array;
+  /** Per point, in point order: the encoding's ELBO terms; absent or null when the model cannot give them. */
+  terms?: PointTerms | null;
+  /** Per point: the posterior's spread, exp(½·log σ²) averaged over the latent dimensions, when known. */
+  meanSigma?: Float32Array;
+}
+
+/** Nats per image, one value per point: −ELBO = reconstruction + KL. */
+export interface PointTerms {
+  /** −log p(x|z) at one draw of z ~ q(z|x). */
+  reconstruction: Float32Array;
+  /** KL(q(z|x) ‖ p(z)). */
+  kl: Float32Array;
 }
 
 /** Full replay of the training series kept by the host (sent on ready and on becoming visible). */
@@ -124,6 +136,28 @@ export interface SavedMessage {
   folder: string;
 }
 
+export type NeighbourMetric = NeighboursRequest['metric'];
+
+/** One of the k nearest encoded images, in any folder the run has encoded. */
+export interface Neighbour {
+  /** Its folder (absolute, host syntax), that folder's webview URI and its name relative to it ('/'-separated). */
+  folder: string;
+  folderUri: string;
+  name: string;
+  label: string | null;
+  /** In the full latent space, by the metric asked for. */
+  distance: number;
+}
+
+/** Answers `findNeighbours`: the query as it was asked, nearest first. */
+export interface NeighboursMessage extends PointFile {
+  type: 'neighbours';
+  requestId: number;
+  k: number;
+  metric: NeighbourMetric;
+  neighbours: Neighbour[];
+}
+
 export interface ErrorMessage {
   type: 'error';
   /** The request that failed, when the error answers one. */
@@ -142,6 +176,7 @@ export type ToWebviewMessage =
   | ImagesMessage
   | ReconstructionMessage
   | ProjectionMessage
+  | NeighboursMessage
   | SavedMessage
   | ErrorMessage;
 
@@ -180,6 +215,17 @@ export interface PointFile {
 export interface ReconstructFileMessage extends PointFile {
   type: 'reconstruct';
   requestId: number;
+}
+
+/**
+ * The k encoded images nearest to a shown point in the model's full latent space (every folder
+ * the run has encoded; the point itself left out). Answered by `neighbours`.
+ */
+export interface FindNeighboursMessage extends PointFile {
+  type: 'findNeighbours';
+  requestId: number;
+  k: number;
+  metric: NeighbourMetric;
 }
 
 /** UMAP of the points shown (computed in the engine worker from the run's encoding). Answered by `projection`. */
@@ -224,6 +270,7 @@ export type FromWebviewMessage =
   | DecodeLatentsMessage
   | SampleLatentsMessage
   | ReconstructFileMessage
+  | FindNeighboursMessage
   | ProjectPointsMessage
   | OpenFileMessage
   | SaveImagesMessage

@@ -39,6 +39,10 @@ test('every point carries its reconstruction term and KL; an image unlike the tr
   assert.equal(enc.terms.reconstruction.length, enc.files.length);
   assert.ok(enc.terms.kl.every((k) => k >= 0 && Number.isFinite(k)));
   assert.ok(enc.terms.reconstruction.every((r) => r > 0 && Number.isFinite(r)));
+  // The posterior spread per point: the mean of σ = exp(½ log σ²) over the dimensions.
+  const stored0 = await readEncoding(runDir, images);
+  const lv = stored0!.logVar.subarray(0, enc.dims);
+  assert.ok(Math.abs(enc.meanSigma[0]! - Array.from(lv, (v) => Math.exp(v / 2)).reduce((a, b) => a + b) / enc.dims) < 1e-6);
   const worst = enc.terms.reconstruction.indexOf(Math.max(...enc.terms.reconstruction));
   assert.match(enc.files[worst]!, /zz-noise\.png$/);
   // Stored in the run's encoding file too.

@@ -23,6 +23,7 @@ test('the projector export has one vector row and one metadata row per point', a
     dims: 2,
     mu: Float32Array.from([0.5, -1, 2, 0.25, -3, 4]),
     terms: null,
+    meanSigma: Float32Array.from([0.5, 0.5, 0.5]),
     skipped: [],
     encoded: 3,
     reused: 0,

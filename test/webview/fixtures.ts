@@ -12,8 +12,8 @@ export const CENTRES: [number, number][] = [
   [-2, 2],
   [2, 2],
 ];
-/** A point whose file name needs escaping in a URI (a space and a '#'). */
-export const KNOWN = { name: 'cats/known cat #1.png', x: 0.5, y: 0.25, label: 1 };
+/** A point whose file name needs escaping in a URI (a space and a '#'); the worst reconstructed by far. */
+export const KNOWN = { name: 'cats/known cat #1.png', x: 0.5, y: 0.25, label: 1, reconstruction: 300, kl: 10 };
 
 function rng(seed: number): () => number {
   let s = seed >>> 0;
@@ -29,16 +29,24 @@ export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): Poi
   const names: string[] = [];
   const labels: number[] = [];
   const mu: number[] = [];
+  const reconstruction: number[] = [];
+  const kl: number[] = [];
   CENTRES.forEach(([cx, cy], l) => {
     for (let i = 0; i < perCluster; i++) {
+      // Whole nats from 60 to 100 and 5 to 9, spread over the clusters without order.
+      const p = names.length;
       names.push(`${LABELS[l]}/${LABELS[l]}-${String(i).padStart(3, '0')}.png`);
       labels.push(l);
       mu.push(cx + 0.3 * gauss(), cy + 0.3 * gauss());
+      reconstruction.push(60 + ((p * 37) % 41));
+      kl.push(5 + (p % 5));
     }
   });
   names.push(KNOWN.name);
   labels.push(KNOWN.label);
   mu.push(KNOWN.x, KNOWN.y);
+  reconstruction.push(KNOWN.reconstruction);
+  kl.push(KNOWN.kl);
   return {
     type: 'points',
     folder: '/data',
@@ -48,6 +56,7 @@ export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): Poi
     labelNames: LABELS,
     dims: 2,
     mu: Float32Array.from(mu),
+    terms: { reconstruction: Float32Array.from(reconstruction), kl: Float32Array.from(kl) },
   };
 }
 

@@ -140,10 +140,11 @@ test('the inverse-CDF grid is drawn behind the scatter where its latents fall, a
   // Image i has grey 20·i + 10 (mod 256): the tile under each latent must be that latent's image.
   await postToWebview(page, { type: 'images', requestId: prior.requestId, images: greyImages(n * n) });
   const grey = (i: number) => (20 * i + 10) % 256;
-  await page.waitForFunction(() => {
-    const c = document.querySelector<HTMLCanvasElement>('canvas.manifold-layer')!;
-    return c.getContext('2d')!.getImageData(c.width / 2, c.height / 2, 1, 1).data[3] === 255;
-  });
+  // The view-following grid drawn before is replaced by this one once its images are in: wait for
+  // the first tile to show its own image, then check the others.
+  const [x0, y0] = await clientPositionFromAxes(page, prior.latents[0], prior.latents[1]);
+  const deadline = Date.now() + 10_000;
+  while ((await manifoldPixel(x0, y0))[0] !== grey(0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   for (const [r, c] of [
     [0, 0],
     [7, 7],

@@ -2,6 +2,8 @@
 // brings back the same view. Restoring validates everything: state from an older version or a
 // damaged blob falls back to defaults field by field.
 
+import type { NeighbourMetric } from '../../src/protocol/webview';
+import type { ColourBy } from './figures';
 import type { Point2 } from './hitTest';
 import { NO_IMAGES, restoreShownImages, type ShownImages } from './storedImages';
 
@@ -39,6 +41,10 @@ export interface ViewState {
   pin: PinnedFile | null;
   /** What the Images tab shows. */
   shown: ShownImages;
+  /** Label, or a figure of each image (shown as label when the points lack it). */
+  colourBy: ColourBy;
+  neighbourK: number;
+  neighbourMetric: NeighbourMetric;
 }
 
 export const DEFAULT_VIEW_STATE: ViewState = {
@@ -59,7 +65,12 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   model: null,
   pin: null,
   shown: NO_IMAGES,
+  colourBy: 'label',
+  neighbourK: 10,
+  neighbourMetric: 'euclidean',
 };
+
+const COLOUR_BY: readonly ColourBy[] = ['label', 'negElbo', 'reconstruction', 'kl', 'meanSigma'];
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isPoint = (p: unknown): p is Point2 => Array.isArray(p) && p.length === 2 && finite(p[0]) && finite(p[1]);
@@ -95,5 +106,9 @@ export function restoreViewState(raw: unknown): ViewState {
   const pin = r.pin as Record<string, unknown> | undefined;
   if (pin && typeof pin.folder === 'string' && typeof pin.name === 'string' && pin.name) s.pin = { folder: pin.folder, name: pin.name };
   s.shown = restoreShownImages(r.shown);
+  if (COLOUR_BY.includes(r.colourBy as ColourBy)) s.colourBy = r.colourBy as ColourBy;
+  if (Number.isInteger(r.neighbourK) && (r.neighbourK as number) >= 1 && (r.neighbourK as number) <= 100)
+    s.neighbourK = r.neighbourK as number;
+  if (r.neighbourMetric === 'euclidean' || r.neighbourMetric === 'bhattacharyya') s.neighbourMetric = r.neighbourMetric;
   return s;
 }

@@ -166,6 +166,12 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       skipped,
       updatedAt: new Date().toISOString(),
     });
+    const meanSigma = new Float32Array(files.length);
+    for (let p = 0; p < files.length; p++) {
+      let s = 0;
+      for (let d = 0; d < dims; d++) s += Math.exp(0.5 * logVar[p * dims + d]!);
+      meanSigma[p] = s / dims;
+    }
     const result: Encoding = {
       runDir,
       folder,
@@ -175,6 +181,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       dims,
       mu,
       terms,
+      meanSigma,
       skipped,
       encoded: files.length - reused,
       reused,

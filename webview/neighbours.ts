@@ -1,0 +1,196 @@
+// "Neighbours": the k encoded images nearest to the pinned point in the model's full latent space
+// (not the 2-D projection), by the Euclidean distance between posterior means or the Bhattacharyya
+// distance between the posteriors. Listed with thumbnails and distances; those in the folder shown
+// are linked to the pin on the scatter. Once asked for, the list follows the pin; a reply for a
+// point that is no longer pinned, or to an older request, is dropped.
+
+import type { NeighbourMetric, NeighboursMessage, PointFile, PointsMessage } from '../src/protocol/webview';
+import { pointUri } from '../src/protocol/webview';
+import { baseName } from './core/hitTest';
+import { el, onActivate } from './dom';
+import { host } from './host';
+
+export interface NeighboursHost {
+  /** The pinned point's file, or null. */
+  pinned(): PointFile | null;
+  points(): PointsMessage | null;
+  /** Point indices (of the points shown) to link the pin to. */
+  setLinks(indices: number[]): void;
+  /** Pins point `index` of the points shown. */
+  pick(index: number): void;
+  message(text: string): void;
+  /** k and the metric, kept in the view state. */
+  settingsChanged(k: number, metric: NeighbourMetric): void;
+}
+
+const METRICS: { value: NeighbourMetric; text: string; title: string }[] = [
+  { value: 'euclidean', text: 'Euclidean', title: 'Distance between the posterior means' },
+  { value: 'bhattacharyya', text: 'Bhattacharyya', title: 'Distance between the posteriors: accounts for their spread (σ)' },
+];
+
+const sameFile = (a: PointFile | null, b: PointFile | null) => a !== null && b !== null && a.folder === b.folder && a.name === b.name;
+
+/** Each point's index by name, made once per points message. */
+const indexOf = new WeakMap<PointsMessage, Map<string, number>>();
+function pointIndex(points: PointsMessage, name: string): number | undefined {
+  let map = indexOf.get(points);
+  if (!map) indexOf.set(points, (map = new Map(points.names.map((n, i) => [n, i]))));
+  return map.get(name);
+}
+
+export class NeighboursPanel {
+  readonly root: HTMLElement;
+  private readonly kField: HTMLElement;
+  private readonly metricSelect: HTMLSelectElement;
+  private readonly status = el('p', { class: 'hint neighbours-status', role: 'status' });
+  private readonly list = el('ol', { class: 'thumb-list neighbours-list', 'aria-label': 'Nearest neighbours' });
+  /** The request whose reply is awaited: the only one shown when it comes. */
+  private pending: ({ id: number } & PointFile) | null = null;
+  private shown: NeighboursMessage | null = null;
+  /** Asked for since the last unpin: a new pin gets its neighbours too. */
+  private following = false;
+
+  constructor(
+    private readonly hostSide: NeighboursHost,
+    k: number,
+    metric: NeighbourMetric,
+  ) {
+    this.kField = el('vscode-textfield', {
+      type: 'number',
+      min: 1,
+      max: 100,
+      value: k,
+      class: 'k-field',
+      'aria-label': 'Number of neighbours',
+    });
+    this.metricSelect = el(
+      'select',
+      { class: 'neighbour-metric', 'aria-label': 'Distance' },
+      ...METRICS.map((m) => el('option', { value: m.value, title: m.title }, m.text)),
+    );
+    this.metricSelect.value = metric;
+    const find = el(
+      'vscode-button',
+      { class: 'find-neighbours', secondary: true, title: 'The nearest encoded images in the full latent space' },
+      'Find neighbours',
+    );
+    find.addEventListener('click', () => this.find());
+    const changed = () => {
+      this.hostSide.settingsChanged(this.k(), this.metric());
+      if (this.following && this.hostSide.pinned()) this.find();
+    };
+    this.kField.addEventListener('change', changed);
+    this.metricSelect.addEventListener('change', changed);
+    this.root = el(
+      'div',
+      { class: 'neighbours' },
+      el('div', { class: 'row' }, el('label', {}, 'k ', this.kField), this.metricSelect, find),
+      this.status,
+      this.list,
+    );
+    this.render();
+  }
+
+  k(): number {
+    const v = Math.round(Number((this.kField as HTMLInputElement).value));
+    return Number.isFinite(v) ? Math.min(100, Math.max(1, v)) : 10;
+  }
+
+  metric(): NeighbourMetric {
+    return this.metricSelect.value === 'bhattacharyya' ? 'bhattacharyya' : 'euclidean';
+  }
+
+  /** Asks for the pinned point's neighbours. */
+  find(): void {
+    const pin = this.hostSide.pinned();
+    if (!pin) {
+      this.hostSide.message('Click a point to pin it, then Find neighbours.');
+      return;
+    }
+    this.following = true;
+    const id = host.requestId();
+    this.pending = { id, ...pin };
+    host.post({ type: 'findNeighbours', requestId: id, folder: pin.folder, name: pin.name, k: this.k(), metric: this.metric() });
+    this.render();
+  }
+
+  owns(id: number): boolean {
+    return this.pending?.id === id;
+  }
+
+  onReply(msg: NeighboursMessage): void {
+    if (!this.owns(msg.requestId)) return;
+    this.pending = null;
+    if (!sameFile(msg, this.hostSide.pinned())) return;
+    this.shown = msg;
+    this.render();
+  }
+
+  onError(id: number): void {
+    if (!this.owns(id)) return;
+    this.pending = null;
+    this.render();
+  }
+
+  /** The pin moved (or went): what was shown or asked for another point is dropped. */
+  pinChanged(): void {
+    const pin = this.hostSide.pinned();
+    if (!sameFile(this.shown, pin)) this.shown = null;
+    if (!sameFile(this.pending, pin)) this.pending = null;
+    if (!pin) this.following = false;
+    else if (this.following && !this.shown && !this.pending) {
+      this.find();
+      return;
+    }
+    this.render();
+  }
+
+  /** New points (or a new projection of them): the links are found again by name. */
+  render(): void {
+    const r = this.shown;
+    const points = this.hostSide.points();
+    const links: number[] = [];
+    if (!r) {
+      this.list.replaceChildren();
+      this.status.textContent = this.pending
+        ? `Finding the neighbours of ${baseName(this.pending.name)}…`
+        : 'The nearest encoded images to the pinned point in the full latent space.';
+      this.hostSide.setLinks(links);
+      return;
+    }
+    const how = r.metric === 'bhattacharyya' ? 'Bhattacharyya distance between posteriors' : 'Euclidean distance between means';
+    this.status.textContent = `${r.neighbours.length} nearest to ${baseName(r.name)} (${how}${points ? `, ${points.dims}-D` : ''})`;
+    const items = r.neighbours.map((n) => {
+      const here = points !== null && n.folder === points.folder ? pointIndex(points, n.name) : undefined;
+      if (here !== undefined) links.push(here);
+      const elsewhere = points === null || n.folder !== points.folder;
+      const item = el(
+        'li',
+        {
+          class: `thumb-item${elsewhere ? ' elsewhere' : ''}`,
+          'data-name': n.name,
+          title: elsewhere ? `${n.name} in ${n.folder}` : n.name,
+        },
+        el('img', { class: 'thumb', src: pointUri(n.folderUri, n.name), alt: '' }),
+        el(
+          'span',
+          { class: 'thumb-text' },
+          el('span', { class: 'thumb-name' }, baseName(n.name)),
+          el(
+            'span',
+            { class: 'thumb-figures' },
+            `distance ${n.distance.toPrecision(3)}${n.label ? ` · ${n.label}` : ''}${elsewhere ? ` · in ${baseName(n.folder)}` : ''}`,
+          ),
+        ),
+      );
+      if (here !== undefined) {
+        item.setAttribute('role', 'button');
+        item.tabIndex = 0;
+        onActivate(item, () => this.hostSide.pick(here));
+      }
+      return item;
+    });
+    this.list.replaceChildren(...items);
+    this.hostSide.setLinks(links);
+  }
+}

@@ -1,0 +1,74 @@
+// The pinned point: what Reconstruct, Sample around point, Traverse and Neighbours act on. The view
+// state names its file (so it survives a rebuilt page and a re-encoded folder); this keeps its
+// index among the points shown, its marker on the scatter and its card in the side panel.
+
+import type { PointFile, PointsMessage } from '../src/protocol/webview';
+import type { PinnedFile } from './core/viewState';
+import { host } from './host';
+import { PointCard } from './pointCard';
+import type { Scatter } from './scatter';
+
+export interface PinningHost {
+  points(): PointsMessage | null;
+  /** The pinned file as the view state keeps it, and its replacement. */
+  saved(): PinnedFile | null;
+  save(pin: PinnedFile | null): void;
+  /** After every resolve: the pin may have moved or gone. */
+  changed(): void;
+  message(text: string): void;
+}
+
+export class Pinning {
+  /** Index of the pinned point among the points shown. */
+  index: number | null = null;
+  readonly card: PointCard;
+
+  constructor(
+    private readonly scatter: Scatter,
+    private readonly hostSide: PinningHost,
+  ) {
+    this.card = new PointCard({ open: () => this.openPinned(), unpin: () => this.pin(null) });
+  }
+
+  /** The pinned point's file, when one of the points shown is pinned. */
+  file(): PointFile | null {
+    const pts = this.hostSide.points();
+    return this.index !== null && pts ? { folder: pts.folder, name: pts.names[this.index] } : null;
+  }
+
+  /** Pins point `i` of the points shown (null unpins). */
+  pin(i: number | null): void {
+    const pts = this.hostSide.points();
+    this.hostSide.save(i !== null && pts ? { folder: pts.folder, name: pts.names[i] } : null);
+    this.resolve();
+  }
+
+  /** Finds the pinned file among the points shown; points that lack it unpin it. */
+  resolve(): void {
+    const pin = this.hostSide.saved();
+    const pts = this.hostSide.points();
+    let i: number | null = null;
+    if (pin && pts) {
+      const found = pin.folder === pts.folder ? pts.names.indexOf(pin.name) : -1;
+      if (found >= 0) i = found;
+      else this.hostSide.save(null);
+    }
+    this.index = i;
+    this.scatter.setMarks({ pin: i });
+    this.card.show(pts, i);
+    this.hostSide.changed();
+  }
+
+  /** Pins point `i` and opens its file beside the explorer. */
+  open(i: number): void {
+    const pts = this.hostSide.points();
+    if (!pts) return;
+    this.pin(i);
+    host.post({ type: 'openFile', folder: pts.folder, name: pts.names[i] });
+  }
+
+  openPinned(): void {
+    if (this.index !== null) this.open(this.index);
+    else this.hostSide.message('Click a point to pin it, then Enter opens its file.');
+  }
+}
