@@ -1,15 +1,21 @@
-// UMAP of latent points for the scatter (umap-js, seeded), run in the worker because it takes
-// seconds. PCA and latent-axis views are instant and computed by the webview (webview/core/pca.ts).
+// UMAP of latent points for the scatter, run in the worker because it takes seconds (umap/umap.ts:
+// exact neighbour graph, layout in slices whose intermediate layouts are reported). PCA and
+// latent-axis views are instant and computed by the webview (webview/core/pca.ts).
 
-import { UMAP } from 'umap-js';
 import type { ProjectResult } from '../protocol/engine';
 import { EngineError } from '../protocol/errors';
-import { createRng } from './rng';
+import { umapLayout } from './umap/umap';
 
-/** UMAP's neighbour search is quadratic-ish in umap-js; beyond this it takes minutes. */
-export const UMAP_MAX_POINTS = 20_000;
+/** Points of one projection at most (the explorer's own limit on points shown). */
+export const UMAP_MAX_POINTS = 2_000_000;
 
-export async function umap(points: Float32Array, dims: number, seed = 42, signal?: AbortSignal): Promise<ProjectResult> {
+export async function umap(
+  points: Float32Array,
+  dims: number,
+  seed = 42,
+  signal?: AbortSignal,
+  onLayout?: (coords: Float32Array, epoch: number, epochs: number) => void,
+): Promise<ProjectResult> {
   if (!Number.isInteger(dims) || dims < 1 || points.length % dims !== 0) {
     throw new EngineError('bad-request', `Cannot project ${points.length} values as points of ${dims} dimensions.`);
   }
@@ -17,7 +23,7 @@ export async function umap(points: Float32Array, dims: number, seed = 42, signal
   if (n > UMAP_MAX_POINTS) {
     throw new EngineError(
       'bad-request',
-      `UMAP is limited to ${UMAP_MAX_POINTS} points here and ${n} were given; use PCA or pick two latent dimensions as axes.`,
+      `UMAP takes up to ${UMAP_MAX_POINTS} points and ${n} were given; use PCA or pick two latent dimensions as axes.`,
     );
   }
   const coords = new Float32Array(n * 2);
@@ -26,15 +32,14 @@ export async function umap(points: Float32Array, dims: number, seed = 42, signal
     for (let i = 0; i < n; i++) for (let c = 0; c < Math.min(2, dims); c++) coords[i * 2 + c] = points[i * dims + c]!;
     return { coords };
   }
-  const rows: number[][] = [];
-  for (let i = 0; i < n; i++) rows.push(Array.from(points.subarray(i * dims, (i + 1) * dims)));
-  const layout = new UMAP({ nComponents: 2, nNeighbors: Math.min(15, n - 1), random: createRng(seed).next });
-  // fitAsync yields between epochs, so the worker keeps answering (and can be cancelled).
-  const embedding = await layout.fitAsync(rows, () => !signal?.aborted);
-  if (signal?.aborted) throw new EngineError('cancelled', 'The projection was cancelled.');
-  embedding.forEach((p, i) => {
-    coords[i * 2] = p[0] ?? 0;
-    coords[i * 2 + 1] = p[1] ?? 0;
+  const layout = await umapLayout(points, dims, {
+    seed,
+    // Lets queued messages (a cancel) in between slices, and stops when cancelled.
+    pause: async () => {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (signal?.aborted) throw new EngineError('cancelled', 'The projection was cancelled.');
+    },
+    onLayout,
   });
-  return { coords };
+  return { coords: layout };
 }

@@ -470,6 +470,15 @@ export interface StatusEvent {
   total?: number;
 }
 
+/** A projection's layout so far (UMAP converging), n × 2 in point order; the reply holds the final one. */
+export interface LayoutEvent {
+  type: 'layout';
+  requestId: number;
+  coords: Float32Array;
+  epoch: number;
+  epochs: number;
+}
+
 export interface WarningEvent {
   type: 'warning';
   requestId: number;
@@ -509,7 +518,7 @@ export interface FailureMessage {
   fatal?: true;
 }
 
-export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent;
+export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent | LayoutEvent;
 export type WorkerMessage = ReadyEvent | EngineEvent | ReplyMessage | FailureMessage;
 
 /** Options the owner passes to the worker at start (argv JSON). */

@@ -263,7 +263,14 @@ describe('engine worker', () => {
     assert.ok(lp.logPx >= lp.elbo, `IWAE bound ${lp.logPx} ≥ ELBO ${lp.elbo}`);
     const enc = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
     // UMAP reads the run's encoding of the folder where it was written: no points are sent.
-    const a = await engine.request<'project'>({ type: 'project', runDir, folder: images, method: 'umap', seed: 5 });
+    // The layout is reported as it converges, the last report being the reply's.
+    const layouts: { epoch: number; coords: Float32Array }[] = [];
+    const a = await engine.request<'project'>({ type: 'project', runDir, folder: images, method: 'umap', seed: 5 }, (e) => {
+      if (e.type === 'layout') layouts.push(e);
+    });
+    assert.ok(layouts.length >= 10, `${layouts.length} intermediate layouts`);
+    assert.ok(layouts.every((l, i) => i === 0 || l.epoch > layouts[i - 1]!.epoch));
+    assert.deepEqual(layouts.at(-1)!.coords, a.coords);
     const b = await engine.request<'project'>({ type: 'project', runDir, folder: images, method: 'umap', seed: 5 });
     assert.equal(a.coords.length, enc.files.length * 2);
     assert.ok(a.coords.every(Number.isFinite));
@@ -359,11 +366,12 @@ describe('engine worker', () => {
   test('a worker that runs out of memory is reported as such, in plain words', async () => {
     const { EngineClient } = await import('../../src/client/engineClient');
     const { TSX_IMPORT, WORKER_SOURCE } = await import('./worker-fixtures');
-    // A small heap and a UMAP layout far too big for it: a real V8 heap exhaustion in the worker.
+    // A small heap and a projection of a million points, far too many for it: a real V8 heap
+    // exhaustion in the worker.
     const small = new EngineClient({ workerPath: WORKER_SOURCE, execArgv: ['--import', TSX_IMPORT], maxOldSpaceMb: 200 });
     const { writeEncoding } = await import('../../src/engine/runStore/encodings');
-    const count = 20_000;
-    const dims = 256;
+    const count = 1_000_000;
+    const dims = 2;
     const runDir = join(root, 'runs', 'huge-encoding');
     const folder = join(root, 'huge-folder');
     await writeEncoding(runDir, {

@@ -36,7 +36,9 @@ export const handleProject: Handler<'project'> = async (req, ctx) => {
   if (!encoding) {
     throw new EngineError('bad-request', `The run ${req.runDir} has no encoding of ${req.folder}. Encode the folder with this run first.`);
   }
-  return umap(encoding.mu, encoding.dims, req.seed, ctx.signal);
+  return umap(encoding.mu, encoding.dims, req.seed, ctx.signal, (coords, epoch, epochs) =>
+    ctx.emit({ type: 'layout', requestId: ctx.id, coords, epoch, epochs }),
+  );
 };
 
 export const handleDescribeModel: Handler<'describeModel'> = async (req) => describeModel(resolve(req.dir), req.answers, req.write);

@@ -1,0 +1,83 @@
+// The UMAP of the scatter: its exact neighbour graph against brute force, and layouts that keep
+// clusters apart and neighbourhoods together (trustworthiness), the same for the same seed,
+// reported slice by slice, and stopped when asked.
+
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createRng } from '../../src/engine/rng';
+import { knnGraph } from '../../src/engine/umap/knn';
+import { layoutQuality } from '../../src/engine/umap/quality';
+import { umapLayout } from '../../src/engine/umap/umap';
+
+function blobs(n: number, dims: number, clusters: number, seed: number): { points: Float32Array; label: Int32Array } {
+  const rng = createRng(seed);
+  const centres = Array.from({ length: clusters }, () => Array.from({ length: dims }, () => rng.next() * 20 - 10));
+  const points = new Float32Array(n * dims);
+  const label = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    label[i] = i % clusters;
+    for (let d = 0; d < dims; d++) points[i * dims + d] = centres[i % clusters]![d]! + (rng.next() - 0.5) * 2;
+  }
+  return { points, label };
+}
+
+test('the neighbour graph is the exact k nearest of every point, nearest first, without the point itself', async () => {
+  for (const dims of [2, 8, 40]) {
+    const { points } = blobs(700, dims, 5, dims);
+    const g = await knnGraph(points, dims, 12);
+    for (const q of [0, 123, 699]) {
+      const brute = Array.from({ length: 700 }, (_, p) => {
+        let s = 0;
+        for (let d = 0; d < dims; d++) s += (points[p * dims + d]! - points[q * dims + d]!) ** 2;
+        return { p, d: Math.sqrt(s) };
+      })
+        .filter((x) => x.p !== q)
+        .sort((a, b) => a.d - b.d)
+        .slice(0, 12);
+      assert.deepEqual(
+        Array.from(g.index.subarray(q * 12, q * 12 + 12)),
+        brute.map((b) => b.p),
+        `${dims}-D, point ${q}`,
+      );
+      brute.forEach((b, r) => assert.ok(Math.abs(g.distance[q * 12 + r]! - b.d) < 1e-4));
+    }
+  }
+});
+
+test('clusters in the latent space stay apart in the layout, neighbourhoods are kept, a seed gives the same layout', async () => {
+  const { points, label } = blobs(1500, 8, 6, 3);
+  const slices: number[] = [];
+  const layout = await umapLayout(points, 8, { seed: 7, epochs: 200, onLayout: (_c, epoch) => void slices.push(epoch) });
+  const q = layoutQuality(points, 8, layout, 10, 200);
+  assert.ok(q.trustworthiness > 0.95, `trustworthiness ${q.trustworthiness}`);
+  // Each point's nearest neighbour in the layout is of its own cluster.
+  let same = 0;
+  for (let i = 0; i < 1500; i++) {
+    let best = -1;
+    let bestD = Infinity;
+    for (let j = 0; j < 1500; j++) {
+      if (j === i) continue;
+      const d = (layout[i * 2]! - layout[j * 2]!) ** 2 + (layout[i * 2 + 1]! - layout[j * 2 + 1]!) ** 2;
+      if (d < bestD) [best, bestD] = [j, d];
+    }
+    if (label[best] === label[i]) same++;
+  }
+  assert.ok(same / 1500 > 0.99, `${same} of 1500 nearest in the layout share the cluster`);
+  // The layout was reported as it converged, ending with the last epoch.
+  assert.ok(slices.length >= 10 && slices.at(-1) === 200 && slices.every((e, i) => i === 0 || e > slices[i - 1]!));
+  const again = await umapLayout(points, 8, { seed: 7, epochs: 200 });
+  assert.deepEqual(again, layout);
+});
+
+test('a pause that throws stops the layout (a cancel)', async () => {
+  const { points } = blobs(400, 4, 3, 5);
+  let calls = 0;
+  await assert.rejects(
+    umapLayout(points, 4, {
+      pause: async () => {
+        if (++calls === 3) throw new Error('stopped');
+      },
+    }),
+    /stopped/,
+  );
+});
