@@ -30,6 +30,8 @@ const builds = [
   { ...node, entryPoints: { worker: 'src/engine/worker.ts' }, outdir: 'dist' },
   // The engine's decode threads (src/engine/data/decodePool.ts) load this from next to worker.js.
   { ...node, entryPoints: { decodeThread: 'src/engine/data/decodeThread.ts' }, outdir: 'dist' },
+  // The second thread of the UMAP layout (src/engine/umap/umap.ts), loaded from next to worker.js.
+  { ...node, entryPoints: { umapThread: 'src/engine/umap/layoutThread.ts' }, outdir: 'dist' },
   { ...node, entryPoints: { cli: 'src/cli.ts' }, outdir: 'dist', banner: { js: '#!/usr/bin/env node' } },
   {
     bundle: true,

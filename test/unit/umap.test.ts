@@ -81,3 +81,24 @@ test('a pause that throws stops the layout (a cancel)', async () => {
     /stopped/,
   );
 });
+
+test('above ~5,000 points a second thread shares the layout, and the clusters still come out apart', async () => {
+  const { points, label } = blobs(6000, 8, 6, 11);
+  const layout = await umapLayout(points, 8, { seed: 3, epochs: 60, threads: 2 });
+  assert.equal(layout.length, 12000);
+  assert.ok(layout.every(Number.isFinite));
+  // Cluster centres in the layout: every point is nearer its own cluster's centre than any other's.
+  const centres = Array.from({ length: 6 }, () => [0, 0, 0]);
+  for (let i = 0; i < 6000; i++) {
+    const c = centres[label[i]!]!;
+    c[0] += layout[i * 2]!;
+    c[1] += layout[i * 2 + 1]!;
+    c[2]++;
+  }
+  let right = 0;
+  for (let i = 0; i < 6000; i++) {
+    const d = centres.map((c) => (layout[i * 2]! - c[0]! / c[2]!) ** 2 + (layout[i * 2 + 1]! - c[1]! / c[2]!) ** 2);
+    if (d.indexOf(Math.min(...d)) === label[i]) right++;
+  }
+  assert.ok(right / 6000 > 0.99, `${right} of 6000 points nearest their own cluster's centre`);
+});

@@ -1,11 +1,18 @@
 // UMAP (McInnes, Healy & Melville 2018) of latent points into 2-D, written for typed arrays:
 // exact k-nearest-neighbour graph (knn.ts), the fuzzy simplicial set (a local scale per point,
 // symmetrised by fuzzy union), a PCA start, and the layout's stochastic gradient descent with
-// negative sampling. The descent runs in slices: between slices the caller hears the current
-// layout (the map can show it converging) and a cancel is noticed.
+// negative sampling (sgd.ts). The descent runs in slices: between slices the caller hears the
+// current layout (the map can show it converging) and a cancel is noticed. Above ~5,000 points a
+// second thread takes half the edges (lock-free, as umap-learn's parallel mode): such layouts are
+// not bit-for-bit the same from run to run; smaller ones are, for a seed.
 
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { createRng } from '../rng';
 import { knnGraph } from './knn';
+import { NEGATIVE_RATE, runEpochs, type LayoutArrays } from './sgd';
 
 export interface UmapOptions {
   nNeighbors?: number;
@@ -16,12 +23,10 @@ export interface UmapOptions {
   onLayout?: (coords: Float32Array, epoch: number, epochs: number) => Promise<void> | void;
   /** Awaited now and then, so a worker stays responsive; throw from it to stop. */
   pause?: () => Promise<void>;
+  /** 1 or 2 threads for the layout; default: 2 above ~5,000 points where two cores are. */
+  threads?: number;
 }
 
-// The curve 1 / (1 + a d^(2b)) fitted to min_dist = 0.1, spread = 1 (umap-learn's defaults).
-const A = 1.5769434603113077;
-const B = 0.8950608781227859;
-const NEGATIVE_RATE = 5;
 const SMOOTH_K_TOLERANCE = 1e-5;
 
 /** Edges of the symmetrised fuzzy graph: heads, tails and weights. */
@@ -148,8 +153,6 @@ function pcaStart(points: Float32Array, n: number, dims: number, seed: number): 
   return out;
 }
 
-const clip = (v: number) => (v > 4 ? 4 : v < -4 ? -4 : v);
-
 /** The 2-D UMAP layout of n × dims points. */
 export async function umapLayout(points: Float32Array, dims: number, options: UmapOptions = {}): Promise<Float32Array> {
   const n = points.length / dims;
@@ -163,56 +166,81 @@ export async function umapLayout(points: Float32Array, dims: number, options: Um
   for (const w of edges.weight) maxW = Math.max(maxW, w);
   const every = new Float32Array(edges.weight.length);
   for (let e = 0; e < every.length; e++) every[e] = edges.weight[e]! >= maxW / epochs ? maxW / edges.weight[e]! : -1;
-  const nextAt = every.slice();
-  const negEvery = every.map((v) => v / NEGATIVE_RATE);
-  const negNextAt = negEvery.slice();
   const y = pcaStart(points, n, dims, seed);
-  // xorshift32 for the negative samples (hundreds of millions of draws at 100k points).
-  let state = (createRng(seed + 1).next() * 4294967296) >>> 0 || 1;
-  const slice = Math.max(1, Math.round(epochs / 20));
-  for (let epoch = 0; epoch < epochs; epoch++) {
-    const alpha = 1 - epoch / epochs;
-    for (let e = 0; e < every.length; e++) {
-      if (every[e]! < 0 || nextAt[e]! > epoch) continue;
-      const i = edges.head[e]!;
-      const j = edges.tail[e]!;
-      // Both directions of the symmetric edge move their points toward each other.
-      let dx = y[i * 2]! - y[j * 2]!;
-      let dy = y[i * 2 + 1]! - y[j * 2 + 1]!;
-      let d2 = dx * dx + dy * dy;
-      if (d2 > 0) {
-        const pb = Math.pow(d2, B);
-        const coeff = (-2 * A * B * pb) / (d2 * (A * pb + 1));
-        const gx = clip(coeff * dx) * alpha;
-        const gy = clip(coeff * dy) * alpha;
-        y[i * 2] += gx;
-        y[i * 2 + 1] += gy;
-        y[j * 2] -= gx;
-        y[j * 2 + 1] -= gy;
-      }
-      nextAt[e] += every[e]!;
-      // Negative samples: push i away from random points.
-      const negatives = Math.floor((epoch - negNextAt[e]!) / negEvery[e]!) + 1;
-      for (let s = 0; s < negatives; s++) {
-        state ^= state << 13;
-        state ^= state >>> 17;
-        state ^= state << 5;
-        const m = Math.floor(((state >>> 0) / 4294967296) * n);
-        if (m === i) continue;
-        dx = y[i * 2]! - y[m * 2]!;
-        dy = y[i * 2 + 1]! - y[m * 2 + 1]!;
-        d2 = dx * dx + dy * dy;
-        if (d2 <= 0) continue;
-        const coeff = (2 * B) / ((0.001 + d2) * (A * Math.pow(d2, B) + 1));
-        y[i * 2] += clip(coeff * dx) * alpha;
-        y[i * 2 + 1] += clip(coeff * dy) * alpha;
-      }
-      negNextAt[e] += negatives * negEvery[e]!;
-    }
-    if ((epoch + 1) % slice === 0 || epoch === epochs - 1) {
+  const arrays: LayoutArrays = {
+    n,
+    epochs,
+    y: shared(y),
+    head: shared(edges.head),
+    tail: shared(edges.tail),
+    every: shared(every),
+    nextAt: shared(every),
+    negEvery: shared(every.map((v) => v / NEGATIVE_RATE)),
+    negNextAt: shared(every.map((v) => v / NEGATIVE_RATE)),
+  };
+  // xorshift32 states for the negative samples (hundreds of millions of draws at 100k points).
+  const seeds = createRng(seed + 1);
+  const stateOf = () => (seeds.next() * 4294967296) >>> 0 || 1;
+  let state = stateOf();
+  const total = edges.head.length;
+  const threads = options.threads ?? (total >= PARALLEL_EDGES ? layoutThreads() : 1);
+  const helper = threads > 1 ? startHelper() : null;
+  const split = helper ? total >> 1 : total;
+  try {
+    if (helper) helper.worker.postMessage({ arrays, start: split, end: total, state: stateOf() });
+    const slice = Math.max(1, Math.round(epochs / 20));
+    for (let from = 0; from < epochs; from += slice) {
+      const to = Math.min(epochs, from + slice);
+      const other = helper?.run(from, to);
+      state = runEpochs(arrays, from, to, 0, split, state);
+      await other;
       if (options.pause) await options.pause();
-      if (options.onLayout) await options.onLayout(y.slice(), epoch + 1, epochs);
+      if (options.onLayout) await options.onLayout(arrays.y.slice(), to, epochs);
     }
+  } finally {
+    void helper?.worker.terminate();
   }
-  return y;
+  return arrays.y.slice();
+}
+
+/** Edges from which a second thread pays for itself (about 5,000 points). */
+const PARALLEL_EDGES = 150_000;
+
+/** Threads for the layout: 2 where there are two cores, unless LATENT_ATLAS_UMAP_THREADS says 1. */
+function layoutThreads(): number {
+  if (process.env.LATENT_ATLAS_UMAP_THREADS === '1') return 1;
+  return Math.min(2, availableParallelism());
+}
+
+/** A copy in shared memory, so the layout thread works on the same arrays. */
+function shared<T extends Float32Array | Int32Array>(a: T): T {
+  const copy = new (a.constructor as new (b: SharedArrayBuffer) => T)(new SharedArrayBuffer(a.byteLength));
+  copy.set(a as never);
+  return copy;
+}
+
+/** The second layout thread, or null where its script is not found (then one thread does it all). */
+function startHelper(): { worker: Worker; run(from: number, to: number): Promise<void> } | null {
+  // dist/umapThread.js beside the worker bundle; from source (tests under tsx) the thread registers
+  // tsx itself: worker threads do not inherit it.
+  const bundled = join(__dirname, 'umapThread.js');
+  const source = join(__dirname, 'layoutThread.ts');
+  let worker: Worker;
+  if (existsSync(bundled)) worker = new Worker(bundled);
+  else if (existsSync(source)) worker = new Worker(`require('tsx/cjs'); require(${JSON.stringify(source)});`, { eval: true });
+  else return null;
+  worker.unref();
+  return {
+    worker,
+    run: (from, to) =>
+      new Promise<void>((resolve, reject) => {
+        const failed = (err: Error) => reject(new Error(`The UMAP layout thread failed: ${err.message}`));
+        worker.once('error', failed);
+        worker.once('message', () => {
+          worker.off('error', failed);
+          resolve();
+        });
+        worker.postMessage({ from, to });
+      }),
+  };
 }
