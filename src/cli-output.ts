@@ -54,6 +54,9 @@ export class ProgressView {
         this.clearBar();
         this.err.write(e.file ? `skipped ${e.file}: ${e.reason}\n` : `warning: ${e.reason}\n`);
         break;
+      case 'layout':
+        // A projection converging: for the map, nothing to print.
+        break;
     }
   };
 

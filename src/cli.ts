@@ -3,27 +3,17 @@
 // Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-system failure,
 // 130 cancelled.
 
-import { appendFileSync, constants, mkdirSync, promises as fs } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { createRequire } from 'node:module';
-import { basename, dirname, join, relative, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { promises as fs } from 'node:fs';
+import { basename, join, relative, resolve } from 'node:path';
 import type { Encoding, RequestBody, TrainResult } from './protocol/engine';
 import { LIMITS, type Limit } from './protocol/limits';
-import {
-  DEFAULT_MODEL,
-  DEFAULT_TRAINING,
-  type BackendChoice,
-  type ModelConfig,
-  type Preprocessing,
-  type TrainingConfig,
-} from './protocol/model';
-import { EngineClient } from './client/engineClient';
+import { DEFAULT_MODEL, DEFAULT_TRAINING, type ModelConfig, type Preprocessing, type TrainingConfig } from './protocol/model';
+import type { EngineClient } from './client/engineClient';
 import { EngineError, diskProblem } from './protocol/errors';
 import { ProgressView, infoText } from './cli-output';
 import { parseImageSize } from './protocol/imageSize';
-import type { DescribeAnswers, DescribeQuestion, NetShape } from './protocol/importedModel';
+import { DETAILS_LOG, EXIT, UsageError, checkOutputFolder, choice, logDetails, num, parse, shellWord, workerClient } from './cli-args';
+import { describe, exportOnnx, exportTable, neighbours } from './cli-models';
 import { RUN_FILE, runNameMessage } from './protocol/runName';
 import { backendText } from './protocol/backendText';
 import { labelWarning } from './protocol/labels';
@@ -54,96 +44,8 @@ Exit codes: 0 ok, 1 engine failure, 2 usage error, 3 no usable images, 4 file-sy
 (disk full, no permission), 130 cancelled.
 `;
 
-export const EXIT = { ok: 0, failure: 1, usage: 2, noImages: 3, fileSystem: 4, cancelled: 130 } as const;
-
-/** A wrong argument; `showUsage` false when the message alone says what to change. */
-class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly showUsage = true,
-  ) {
-    super(message);
-  }
-}
-
-/** The disk refused: full, read-only, no permission (exit 4); the message names the file and the fix. */
-
 /** How many images one `sample` may write. */
 const SAMPLE_COUNT: Limit = { min: 1, max: 100_000, int: true };
-
-type Values = Record<string, string | boolean | undefined>;
-
-function parse(args: string[], options: ParseArgsConfig['options'], positionals: number): { values: Values; positionals: string[] } {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, options: { ...options, backend: { type: 'string' } }, allowPositionals: true, strict: true });
-  } catch (err) {
-    throw new UsageError((err as Error).message);
-  }
-  if (parsed.positionals.length !== positionals) {
-    throw new UsageError(
-      `expected ${positionals} argument(s), got ${parsed.positionals.length}: ${parsed.positionals.join(' ') || '(none)'}`,
-    );
-  }
-  return { values: parsed.values as Values, positionals: parsed.positionals };
-}
-
-/** A numeric flag within the bounds the extension's settings use too (src/protocol/limits.ts). */
-function num(values: Values, key: string, limit: Limit): number | undefined {
-  const raw = values[key];
-  if (raw === undefined) return undefined;
-  const n = Number(raw);
-  const bad =
-    typeof raw !== 'string' ||
-    raw.trim() === '' ||
-    !Number.isFinite(n) ||
-    (limit.int && !Number.isInteger(n)) ||
-    n < limit.min ||
-    n > limit.max;
-  if (bad)
-    throw new UsageError(
-      `--${key} must be ${limit.int ? 'a whole number' : 'a number'} from ${limit.min} to ${limit.max}, got "${String(raw)}"`,
-    );
-  return n;
-}
-
-function choice<T extends string>(values: Values, key: string, allowed: readonly T[]): T | undefined {
-  const raw = values[key];
-  if (raw === undefined) return undefined;
-  if (!allowed.includes(raw as T)) throw new UsageError(`--${key} must be one of ${allowed.join(', ')}, got "${String(raw)}"`);
-  return raw as T;
-}
-
-const BACKENDS = ['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
-
-function workerClient(values: Values): EngineClient {
-  const fromSource = __filename.endsWith('.ts');
-  const client = new EngineClient({
-    workerPath: fromSource ? join(__dirname, 'engine', 'worker.ts') : join(__dirname, 'worker.js'),
-    // From source (development, tests) the worker runs through tsx too, resolved from here, not the cwd.
-    execArgv: fromSource ? ['--import', pathToFileURL(createRequire(__filename).resolve('tsx')).href] : [],
-    worker: { backend: choice<BackendChoice>(values, 'backend', BACKENDS) ?? 'auto' },
-  });
-  // The first line of the worker's own diagnostics reaches the terminal; everything it writes
-  // (stacks, library chatter) goes to the details log.
-  client.events.on('stderr', (text) => {
-    logDetails(text);
-    for (const line of text.split('\n')) if (line.startsWith('latent-atlas worker:')) process.stderr.write(line + '\n');
-  });
-  return client;
-}
-
-/** Where this CLI process keeps what a person should not have to read: stacks, worker stderr. */
-const DETAILS_LOG = join(tmpdir(), 'latent-atlas', `cli-${process.pid}.log`);
-
-function logDetails(text: string): void {
-  try {
-    mkdirSync(dirname(DETAILS_LOG), { recursive: true });
-    appendFileSync(DETAILS_LOG, text.endsWith('\n') ? text : `${text}\n`);
-  } catch {
-    // a log that cannot be written must not hide the error being reported
-  }
-}
 
 function today(): string {
   const d = new Date();
@@ -174,40 +76,6 @@ function namedRunDir(outDir: string, name: string): string {
   const problem = runNameMessage(name, outDir);
   if (problem) throw new UsageError(problem, false);
   return join(outDir, name);
-}
-
-/** `s` as one word for a shell command a person may copy. */
-function shellWord(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
-/**
- * Refuses, before any work, an output folder that cannot be one (a file on its path) or that the
- * disk will not let us write in. Missing folders are fine: they are created.
- */
-async function checkOutputFolder(what: string, dir: string): Promise<void> {
-  let existing = dir;
-  for (;;) {
-    const stat = await fs.stat(existing).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') return null;
-      throw err;
-    });
-    if (stat?.isDirectory()) break;
-    if (stat) {
-      const why = existing === dir ? 'is a file, not a folder' : `cannot be a folder: ${existing} is a file`;
-      throw new UsageError(`${what} ${dir} ${why}; choose a folder (it is created if missing).`, false);
-    }
-    if (dirname(existing) === existing) break;
-    existing = dirname(existing);
-  }
-  try {
-    await fs.access(existing, constants.W_OK);
-  } catch (err) {
-    throw new EngineError(
-      'file-system',
-      `Cannot write in ${existing} (${(err as NodeJS.ErrnoException).code}): make it writable or pick another folder for ${what}.`,
-    );
-  }
 }
 
 /** A failed write of a run: the engine says "resume the run"; add the command that does it. */
@@ -483,157 +351,6 @@ async function demoData(args: string[], view: ProgressView): Promise<number> {
   }
 }
 
-async function exportOnnx(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string' } }, 1);
-  const runDir = resolve(positionals[0]!);
-  const dir = typeof values.out === 'string' ? resolve(values.out) : join(runDir, 'onnx');
-  const client = workerClient(values);
-  try {
-    const { files } = await client.request<'exportOnnx'>({ type: 'exportOnnx', runDir, dir });
-    view.line(`Wrote ${files.map((f) => basename(f)).join(', ')} to ${dir}`);
-    return EXIT.ok;
-  } finally {
-    await client.dispose();
-  }
-}
-
-async function neighbours(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { k: { type: 'string', short: 'k' }, metric: { type: 'string' } }, 2);
-  const k = num(values, 'k', { min: 1, max: 1000, int: true }) ?? 10;
-  const metric = choice(values, 'metric', ['euclidean', 'bhattacharyya'] as const) ?? 'euclidean';
-  const client = workerClient(values);
-  try {
-    const r = await client.request<'neighbours'>({
-      type: 'neighbours',
-      runDir: resolve(positionals[0]!),
-      file: resolve(positionals[1]!),
-      k,
-      metric,
-    });
-    view.line(`${r.neighbours.length} nearest to ${r.file} (${metric}${r.inEncoding ? '' : '; the image was encoded for this query'}):`);
-    r.neighbours.forEach((n, i) =>
-      view.line(`${String(i + 1).padStart(4)}  ${n.distance.toFixed(4).padStart(9)}  ${n.label ?? '-'}  ${n.file}`),
-    );
-    return EXIT.ok;
-  } finally {
-    await client.dispose();
-  }
-}
-
-async function exportTable(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { csv: { type: 'string' } }, 2);
-  if (typeof values.csv !== 'string') throw new UsageError('export needs --csv FILE (where the table goes)');
-  const path = resolve(values.csv);
-  await checkOutputFolder('--csv', dirname(path));
-  const client = workerClient(values);
-  try {
-    const r = await client.request<'exportCsv'>({
-      type: 'exportCsv',
-      runDir: resolve(positionals[0]!),
-      folder: resolve(positionals[1]!),
-      path,
-    });
-    view.line(`Wrote ${r.rows} rows to ${r.path}`);
-    return EXIT.ok;
-  } finally {
-    await client.dispose();
-  }
-}
-
-/** Comma-separated numbers of a flag, or undefined. */
-function numbers(values: Values, key: string): number[] | undefined {
-  const raw = values[key];
-  if (raw === undefined) return undefined;
-  const list = String(raw).split(',').map(Number);
-  if (list.length === 0 || list.some((n) => !Number.isFinite(n)))
-    throw new UsageError(`--${key} takes comma-separated numbers, got "${String(raw)}"`);
-  return list;
-}
-
-/** The flag that answers each question of `describe`. */
-const DESCRIBE_FLAGS: Record<DescribeQuestion['field'], string> = {
-  files: '--encoder F --decoder F',
-  conditional: '(write the manifest by hand)',
-  size: '--size WxH --channels 1|3',
-  layout: '--layout NCHW|NHWC',
-  latentSize: '(the decoder must take [N, latentSize])',
-  encoderOutputs: '(the encoder must return μ and log σ²)',
-  normalize: '--range 0,1 | --range -1,1 | --mean M --std S',
-  decoderOutput: '--decoder-output logits|probabilities|means [--sigma S]',
-};
-
-async function describe(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(
-    args,
-    {
-      encoder: { type: 'string' },
-      decoder: { type: 'string' },
-      layout: { type: 'string' },
-      size: { type: 'string' },
-      channels: { type: 'string' },
-      range: { type: 'string' },
-      mean: { type: 'string' },
-      std: { type: 'string' },
-      'decoder-output': { type: 'string' },
-      sigma: { type: 'string' },
-      classes: { type: 'string' },
-      name: { type: 'string' },
-    },
-    1,
-  );
-  const dir = resolve(positionals[0]!);
-  const answers: DescribeAnswers = {};
-  if (typeof values.encoder === 'string') answers.encoder = values.encoder;
-  if (typeof values.decoder === 'string') answers.decoder = values.decoder;
-  const layout = choice(values, 'layout', ['NCHW', 'NHWC'] as const);
-  if (layout) answers.layout = layout;
-  if (typeof values.size === 'string') {
-    const size = parseImageSize(values.size);
-    if (!size) throw new UsageError(`--size must be WxH (e.g. 28x28), got "${values.size}"`);
-    const channels = choice(values, 'channels', ['1', '3'] as const);
-    if (!channels) throw new UsageError('--size needs --channels 1|3 too');
-    answers.size = { ...size, channels: Number(channels) as 1 | 3 };
-  }
-  const range = numbers(values, 'range');
-  const mean = numbers(values, 'mean');
-  const std = numbers(values, 'std');
-  if (range && (mean || std)) throw new UsageError('give --range or --mean/--std, not both');
-  if (range) {
-    if (range.length !== 2 || range[0] === range[1]) throw new UsageError('--range takes two different numbers LO,HI');
-    answers.normalize = range[0] === 0 && range[1] === 1 ? 'none' : { range: [range[0]!, range[1]!] };
-  } else if (mean || std) {
-    if (!mean || !std) throw new UsageError('--mean and --std go together');
-    answers.normalize = { mean, std };
-  }
-  const out = choice(values, 'decoder-output', ['logits', 'probabilities', 'means'] as const);
-  if (out) answers.decoderOutput = out;
-  const sigma = num(values, 'sigma', LIMITS.sigma);
-  if (sigma !== undefined) answers.sigma = sigma;
-  if (typeof values.classes === 'string') answers.classes = values.classes.split(',').map((c) => c.trim());
-  if (typeof values.name === 'string') answers.name = values.name;
-  const client = workerClient(values);
-  try {
-    const r = await client.request<'describeModel'>({ type: 'describeModel', dir, answers, write: true });
-    for (const net of [r.encoder, r.decoder]) {
-      if (!net) continue;
-      const ports = (ps: NetShape['inputs']) =>
-        ps.map((p) => `${p.name} [${(p.dims ?? ['?']).map((d) => d ?? '?').join(', ')}]`).join(', ');
-      view.line(`${net === r.encoder ? 'Encoder' : 'Decoder'} ${net.file}: takes ${ports(net.inputs)}, returns ${ports(net.outputs)}`);
-    }
-    if (!r.written) {
-      process.stderr.write(
-        `latent-atlas: ${dir} needs a few answers the model files cannot give:\n` +
-          r.questions.map((q) => `  - ${q.text}${q.choices ? ` (${q.choices.join(' | ')})` : ''}  → ${DESCRIBE_FLAGS[q.field]}\n`).join(''),
-      );
-      return EXIT.usage;
-    }
-    view.line(`Wrote ${r.written}; check it, then e.g. latent-atlas encode ${shellWord(dir)} <images>`);
-    return EXIT.ok;
-  } finally {
-    await client.dispose();
-  }
-}
-
 const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<number>> = {
   train,
   resume: resumeRun,
@@ -651,6 +368,8 @@ const COMMANDS: Record<string, (args: string[], view: ProgressView) => Promise<n
 function isFileSystemFailure(err: unknown): boolean {
   return (err as { code?: unknown })?.code === 'file-system' || diskProblem(err, '') !== undefined;
 }
+
+export { EXIT };
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
