@@ -1,8 +1,7 @@
-// What colours the points: their label (the theme's categorical palette, with the legend) or one of
-// their figures (−ELBO, reconstruction, KL, mean σ) on a continuous ramp with a colour bar giving
-// its range and units. A figure the points do not carry falls back to labels.
+// What colours the points: their label or their folder (the theme's categorical palette, with the
+// class and folder legends) or one of their figures (−ELBO, reconstruction, KL, mean σ) on a continuous ramp with a colour bar giving
+// its range and units. A figure the points do not carry, or folders when one is shown, falls back to labels.
 
-import type { PointsMessage } from '../src/protocol/webview';
 import {
   FIGURES,
   availableFigures,
@@ -17,6 +16,7 @@ import {
   type Figure,
 } from './core/figures';
 import { UNLABELLED_COLOUR_VAR, mix, packRgba, parseColour } from './core/palette';
+import type { PointSet } from './core/pointSet';
 import { el, themeVar } from './dom';
 import { labelColourIndex, themePalette, type ThemePalette } from './legend';
 
@@ -34,7 +34,7 @@ export class Colouring {
   private readonly min = el('span', { class: 'colour-bar-min' });
   private readonly max = el('span', { class: 'colour-bar-max' });
   private by: ColourBy = 'label';
-  private points: PointsMessage | null = null;
+  private points: PointSet | null = null;
   private labels: ThemePalette = themePalette();
   private rampFull = new Uint32Array(1);
   private rampDim = new Uint32Array(1);
@@ -42,6 +42,7 @@ export class Colouring {
   /** The figure shown, its values and range, worked out once per points and choice. */
   private figure: { key: Figure; range: ColourRange | null; index: Uint8Array } | null = null;
   private labelIndex: Uint8Array = new Uint8Array(0);
+  private folderIndex: Uint8Array | null = null;
 
   constructor() {
     this.bar = el(
@@ -67,9 +68,10 @@ export class Colouring {
     this.renderBar();
   }
 
-  setPoints(points: PointsMessage | null): void {
+  setPoints(points: PointSet | null): void {
     this.points = points;
     this.labelIndex = labelColourIndex(points?.labels ?? []);
+    this.folderIndex = null;
     this.refigure();
   }
 
@@ -80,26 +82,35 @@ export class Colouring {
 
   /** What the points are coloured by now: the choice, or labels when the points lack that figure. */
   shown(): ColourBy {
+    if (this.by === 'folder' && this.byFolder()) return 'folder';
     return this.figure?.key ?? 'label';
   }
 
-  /** The choices these points allow, for the toolbar. */
+  /** The choices these points allow, for the toolbar: folder only when there are several. */
   choices(): ColourBy[] {
-    return ['label', ...availableFigures(this.points)];
+    return ['label', ...(this.byFolder() ? (['folder'] as const) : []), ...availableFigures(this.points)];
   }
 
-  /** CSS colour per label, for the legend. */
+  /** CSS colour per label, for the legend (folders take the same palette, in folder order). */
   labelCss(): string[] {
     return this.labels.css;
   }
 
   paint(): PointPaint {
     if (this.figure) return { index: this.figure.index, full: this.rampFull, dim: this.rampDim };
+    if (this.shown() === 'folder') {
+      this.folderIndex ??= labelColourIndex(this.points!.folderOf);
+      return { index: this.folderIndex, full: this.labels.full, dim: this.labels.dim };
+    }
     return { index: this.labelIndex, full: this.labels.full, dim: this.labels.dim };
   }
 
+  private byFolder(): boolean {
+    return (this.points?.folders.length ?? 0) > 1;
+  }
+
   private refigure(): void {
-    const key = this.by === 'label' ? null : this.by;
+    const key = this.by === 'label' || this.by === 'folder' ? null : this.by;
     const values = key ? figureValues(this.points, key) : null;
     if (key && values) {
       const range = colourRange(values);

@@ -12,6 +12,8 @@ import { minMaxIndices } from './core/downsample';
 import { countActive, formatDuration, formatNats, formatRate } from './core/format';
 import { el } from './dom';
 import { backendText } from '../src/protocol/backendText';
+import { epochCountText, headline } from '../src/protocol/trainingFigures';
+import { announceTraining } from './trainingView';
 
 type Term = 'negElbo' | 'reconstruction' | 'kl';
 const TERMS: { key: Term; title: string }[] = [
@@ -19,6 +21,8 @@ const TERMS: { key: Term; title: string }[] = [
   { key: 'reconstruction', title: 'Reconstruction' },
   { key: 'kl', title: 'KL' },
 ];
+
+const TERM_FIGURES = new Set(['reconstruction', 'kl', 'bits']);
 
 const value = (t: ElboTerms, key: Term) => (key === 'negElbo' ? -t.elbo : t[key]);
 
@@ -39,6 +43,8 @@ export class ElboPanel {
   private readonly stopButton: HTMLElement;
   private readonly statusLine: HTMLElement;
   private frameRequested = false;
+  /** The training state last announced (see trainingView.ts), as `state run`. */
+  private announced = '';
 
   constructor(onStop: () => void) {
     this.stopButton = el('vscode-button', { secondary: true, disabled: true, class: 'stop-training' }, 'Stop training');
@@ -72,30 +78,36 @@ export class ElboPanel {
   }
 
   setSeries(status: TrainingStatus | null, steps: StepPoint[], epochs: EpochSummary[]): void {
-    this.status = status;
     this.steps = [...steps].sort((a, b) => a.step - b.step);
     this.epochs = [...epochs].sort((a, b) => a.epoch - b.epoch);
-    this.requestRender();
+    this.setStatus(status);
   }
 
   addStep(point: StepPoint, status: TrainingStatus): void {
     const last = this.steps[this.steps.length - 1];
     if (last && point.step <= last.step) this.steps = this.steps.filter((s) => s.step < point.step);
     this.steps.push(point);
-    this.status = status;
-    this.requestRender();
+    this.setStatus(status);
   }
 
   addEpoch(summary: EpochSummary, status: TrainingStatus): void {
     this.epochs = this.epochs.filter((e) => e.epoch !== summary.epoch);
     this.epochs.push(summary);
     this.epochs.sort((a, b) => a.epoch - b.epoch);
-    this.status = status;
-    this.requestRender();
+    this.setStatus(status);
   }
 
-  setStatus(status: TrainingStatus): void {
+  setStatus(status: TrainingStatus | null): void {
     this.status = status;
+    // A stopped run keeps its last committed epoch; the steps after it went with the rest (as the
+    // host's series drops them, so a reload draws the same curve).
+    const kept = this.epochs[this.epochs.length - 1];
+    if (status?.state === 'cancelled' && kept) this.steps = this.steps.filter((p) => p.step <= kept.step);
+    const key = `${status?.state ?? ''} ${status?.runName ?? ''}`;
+    if (key !== this.announced) {
+      this.announced = key;
+      announceTraining(this.root, { state: status?.state ?? null, runName: status?.runName ?? '', live: this.live });
+    }
     this.requestRender();
   }
 
@@ -136,18 +148,25 @@ export class ElboPanel {
     const s = this.status;
     const lastStep = this.steps[this.steps.length - 1];
     const lastEpoch = this.epochs[this.epochs.length - 1];
-    // While training, the figures are the current loss; afterwards, the last epoch's means.
     const live = this.live;
-    const terms = (live ? lastStep?.terms : undefined) ?? lastEpoch?.train ?? lastStep?.terms;
+    // One rule, shared with the status bar and the notification: while training the latest
+    // stretch of steps, afterwards the last epoch's validation figures (else its training means).
+    const shown = headline(live, lastStep, lastEpoch);
+    const terms = shown?.terms;
+    const of = shown ? ` (${shown.label})` : '';
     const klPerDim = lastEpoch?.klPerDim ?? [];
     const rows: [string, string, string][] = [
-      ['Epoch', s ? `${s.epoch} / ${s.epochs}` : lastEpoch ? String(lastEpoch.epoch) : '–', 'epoch'],
+      ['Epoch', s ? epochCountText(s) : lastEpoch ? String(lastEpoch.epoch) : '–', 'epoch'],
       ['Step', String(s?.step ?? lastStep?.step ?? lastEpoch?.step ?? '–'), 'step'],
-      ['−ELBO', formatNats(terms ? -terms.elbo : null), 'neg-elbo'],
+      [`−ELBO${of}`, formatNats(terms ? -terms.elbo : null), 'neg-elbo'],
       ['Reconstruction', formatNats(terms?.reconstruction), 'reconstruction'],
       ['KL', formatNats(terms?.kl), 'kl'],
       ['Bits/dim', terms ? terms.bitsPerDim.toFixed(3) : '–', 'bits'],
-      ['Validation −ELBO', formatNats(lastEpoch?.validation ? -lastEpoch.validation.elbo : null), 'val-elbo'],
+      [
+        lastEpoch?.validation ? `Validation −ELBO (epoch ${lastEpoch.epoch})` : 'Validation −ELBO',
+        formatNats(lastEpoch?.validation ? -lastEpoch.validation.elbo : null),
+        'val-elbo',
+      ],
       ['log p(x)', lastEpoch?.logPx ? `${formatNats(lastEpoch.logPx.value)} (k=${lastEpoch.logPx.k})` : '–', 'logpx'],
       ['Active units', lastEpoch ? `${lastEpoch.activeUnits ?? countActive(klPerDim)} / ${klPerDim.length}` : '–', 'active'],
       [
@@ -171,6 +190,10 @@ export class ElboPanel {
       })
       .attr('data-figure', (r) => r[2])
       .call((d) => d.select('dt').text((r) => r[0]))
+      // Reconstruction, KL and bits/dim are the −ELBO's terms: the same stretch or epoch.
+      .call((d) =>
+        d.select('dt').attr('title', (r) => (TERM_FIGURES.has(r[2]) && shown ? `Of the same figures as −ELBO: ${shown.label}` : null)),
+      )
       .call((d) => d.select('dd').text((r) => r[1]));
   }
 
@@ -246,7 +269,8 @@ export class ElboPanel {
         .attr('d', (m) => symbol(m.kind))
         .attr('transform', (m) => `translate(${x(m.x)},${y(m.y)})`);
       const latest = ys[ys.length - 1];
-      svg.select('text.chart-title').text(`${term.title}${latest === undefined ? '' : ` ${formatNats(latest)}`}`);
+      // The per-step chart's own figure is its last stretch, and says so (the figures above may be an epoch's).
+      svg.select('text.chart-title').text(`${term.title}${latest === undefined ? '' : ` · latest ${formatNats(latest)}`}`);
     });
   }
 

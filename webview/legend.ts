@@ -1,6 +1,7 @@
-// The label legend over the scatter (entries toggle their class) and the theme's label colours.
+// The class and folder legends over the scatter (entries toggle their class or folder) and the
+// theme's label colours.
 
-import type { PointsMessage } from '../src/protocol/webview';
+import type { PointSet } from './core/pointSet';
 import { LABEL_COLOUR_VARS, UNLABELLED_COLOUR_VAR, mix, packRgba, parseColour } from './core/palette';
 import { el, onActivate, themeVar } from './dom';
 
@@ -36,11 +37,23 @@ export function labelColourIndex(labels: ArrayLike<number>): Uint8Array {
 export class Legend {
   readonly root = el('div', { class: 'legend', role: 'group', 'aria-label': 'Labels (toggle to hide)' });
 
-  /** Redraws the entries for `points`; `toggle(i)` is called when entry i is activated. */
-  render(points: PointsMessage | null, colours: string[], hidden: ReadonlySet<number>, toggle: (index: number) => void): void {
+  /**
+   * Redraws the entries for `points`, counting those not in a hidden folder (`hiddenPoints`);
+   * `toggle(i)` is called when entry i is activated.
+   */
+  render(
+    points: PointSet | null,
+    hiddenPoints: Uint8Array | null,
+    colours: string[],
+    hidden: ReadonlySet<number>,
+    toggle: (index: number) => void,
+  ): void {
     const names = points?.labelNames ?? [];
     const counts = new Array<number>(names.length).fill(0);
-    if (points) for (const l of points.labels) if (l >= 0 && l < counts.length) counts[l]++;
+    if (points)
+      points.labels.forEach((l, i) => {
+        if (l >= 0 && l < counts.length && !hiddenPoints?.[i]) counts[l]++;
+      });
     renderLegend(
       this.root,
       names,
@@ -48,6 +61,34 @@ export class Legend {
       hidden,
       counts,
       toggle,
+    );
+  }
+}
+
+/**
+ * The folders shown, each with its count: an entry toggles the folder's points. Its swatch is the
+ * folder's colour when the points are coloured by folder.
+ */
+export class FolderLegend {
+  readonly root = el('div', { class: 'folder-legend', role: 'group', 'aria-label': 'Folders (toggle to hide)', hidden: true });
+
+  render(points: PointSet | null, colours: string[] | null, hidden: ReadonlySet<string>, toggle: (folder: string) => void): void {
+    const folders = points?.folders ?? [];
+    this.root.hidden = folders.length === 0;
+    this.root.replaceChildren(
+      ...folders.map((f, k) => {
+        const off = hidden.has(f.folder);
+        const item = el(
+          'div',
+          { class: `folder-item${off ? ' off' : ''}`, role: 'button', tabindex: 0, 'aria-pressed': String(!off), title: f.folder },
+          swatch(colours ? colours[k % colours.length] : 'transparent'),
+          el('span', { class: 'name' }, f.title),
+          el('span', { class: 'count' }, String(f.count)),
+        );
+        item.dataset.folder = f.folder;
+        onActivate(item, () => toggle(f.folder));
+        return item;
+      }),
     );
   }
 }

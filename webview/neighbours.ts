@@ -1,19 +1,22 @@
 // "Neighbours": the k encoded images nearest to the pinned point in the model's full latent space
 // (not the 2-D projection), by the Euclidean distance between posterior means or the Bhattacharyya
-// distance between the posteriors. Listed with thumbnails and distances; those in the folder shown
-// are linked to the pin on the scatter. Once asked for, the list follows the pin; a reply for a
+// distance between the posteriors. Listed with thumbnails and distances; those in a folder shown
+// (and not switched off) are linked to the pin on the scatter. Once asked for, the list follows the pin; a reply for a
 // point that is no longer pinned, or to an older request, is dropped.
 
-import type { NeighbourMetric, NeighboursMessage, PointFile, PointsMessage } from '../src/protocol/webview';
+import type { NeighbourMetric, NeighboursMessage, PointFile } from '../src/protocol/webview';
 import { pointUri } from '../src/protocol/webview';
 import { baseName } from './core/hitTest';
+import { findPoint, type PointSet } from './core/pointSet';
 import { el, onActivate } from './dom';
 import { host } from './host';
 
 export interface NeighboursHost {
   /** The pinned point's file, or null. */
   pinned(): PointFile | null;
-  points(): PointsMessage | null;
+  points(): PointSet | null;
+  /** 1 per point of a folder switched off, or null. */
+  hidden(): Uint8Array | null;
   /** Point indices (of the points shown) to link the pin to. */
   setLinks(indices: number[]): void;
   /** Pins point `index` of the points shown. */
@@ -29,14 +32,6 @@ const METRICS: { value: NeighbourMetric; text: string; title: string }[] = [
 ];
 
 const sameFile = (a: PointFile | null, b: PointFile | null) => a !== null && b !== null && a.folder === b.folder && a.name === b.name;
-
-/** Each point's index by name, made once per points message. */
-const indexOf = new WeakMap<PointsMessage, Map<string, number>>();
-function pointIndex(points: PointsMessage, name: string): number | undefined {
-  let map = indexOf.get(points);
-  if (!map) indexOf.set(points, (map = new Map(points.names.map((n, i) => [n, i]))));
-  return map.get(name);
-}
 
 export class NeighboursPanel {
   readonly root: HTMLElement;
@@ -149,6 +144,7 @@ export class NeighboursPanel {
   render(): void {
     const r = this.shown;
     const points = this.hostSide.points();
+    const hidden = this.hostSide.hidden();
     const links: number[] = [];
     if (!r) {
       this.list.replaceChildren();
@@ -161,9 +157,10 @@ export class NeighboursPanel {
     const how = r.metric === 'bhattacharyya' ? 'Bhattacharyya distance between posteriors' : 'Euclidean distance between means';
     this.status.textContent = `${r.neighbours.length} nearest to ${baseName(r.name)} (${how}${points ? `, ${points.dims}-D` : ''})`;
     const items = r.neighbours.map((n) => {
-      const here = points !== null && n.folder === points.folder ? pointIndex(points, n.name) : undefined;
+      const found = points ? findPoint(points, n) : -1;
+      const here = found >= 0 && !hidden?.[found] ? found : undefined;
       if (here !== undefined) links.push(here);
-      const elsewhere = points === null || n.folder !== points.folder;
+      const elsewhere = found < 0;
       const item = el(
         'li',
         {

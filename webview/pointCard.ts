@@ -1,8 +1,8 @@
 // The pinned point in the side panel: its image, file name, path and label, and the buttons that
 // open it beside the explorer or unpin it. Hovering never changes it; only a click does.
 
-import { pointUri, type PointsMessage } from '../src/protocol/webview';
 import { baseName } from './core/hitTest';
+import { pointImage, type PointSet } from './core/pointSet';
 import { el } from './dom';
 
 export interface PointCardActions {
@@ -22,6 +22,7 @@ export class PointCard {
   private readonly name = el('div', { class: 'pin-name' });
   private readonly path = el('div', { class: 'pin-path' });
   private readonly label = el('div', { class: 'pin-label' });
+  private readonly folder = el('div', { class: 'pin-folder' });
 
   constructor(actions: PointCardActions) {
     const open = el(
@@ -36,13 +37,13 @@ export class PointCard {
       'div',
       { class: 'pin-card', hidden: true },
       this.image,
-      el('div', { class: 'pin-text' }, this.name, this.path, this.label, el('div', { class: 'row' }, open, unpin)),
+      el('div', { class: 'pin-text' }, this.name, this.path, this.folder, this.label, el('div', { class: 'row' }, open, unpin)),
     );
     this.root = el('div', { class: 'pinned-point' }, this.hint, this.card);
   }
 
   /** Shows point `i` of `points`, or nothing pinned. */
-  show(points: PointsMessage | null, i: number | null): void {
+  show(points: PointSet | null, i: number | null): void {
     const pinned = points !== null && i !== null;
     this.card.hidden = !pinned;
     this.hint.hidden = pinned;
@@ -52,9 +53,13 @@ export class PointCard {
     }
     const file = points.names[i];
     const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
-    this.image.src = pointUri(points.folderUri, file);
+    this.image.src = pointImage(points, i);
     this.name.textContent = baseName(file);
     this.path.textContent = file;
+    const folder = points.folders[points.folderOf[i]];
+    this.folder.textContent = `in ${folder.title}`;
+    this.folder.title = folder.folder;
+    this.folder.hidden = points.folders.length < 2;
     this.label.textContent = label;
     this.label.hidden = !label;
   }

@@ -1,27 +1,32 @@
 // Which 2-D coordinates the scatter shows for the loaded latents: the latents themselves (2-D),
 // PCA (computed here), UMAP (computed by the engine) or any two latent dimensions; and the way
-// back from a spot on the screen to a latent vector, where one exists.
+// back from a spot on the screen to a latent vector, where one exists. PCA and the latent axes
+// cover every folder loaded (switching a folder off does not move the others' points); UMAP is
+// fitted per folder by the engine, from the run's encoding of that folder.
 
-import type { PointsMessage } from '../src/protocol/webview';
 import type { Point2 } from './core/hitTest';
 import { pca2, pcaInverse, type Pca2 } from './core/pca';
+import type { PointSet } from './core/pointSet';
 import type { Projection } from './core/viewState';
 
 export class ProjectionStore {
-  private points: PointsMessage | null = null;
+  private points: PointSet | null = null;
   private pca: Pca2 | null = null;
+  /** UMAP coordinates by folder, as the engine gave them. */
+  private umapOf = new Map<string, Float32Array>();
   private umap: Float32Array | null = null;
+  /** Folders whose UMAP layout shown is an intermediate one. */
+  private readonly converging = new Set<string>();
   private dimsCache = new Map<string, Float32Array>();
   private meanLatent: Float64Array | null = null;
 
-  setPoints(points: PointsMessage): void {
-    const expected = points.names.length * points.dims;
-    if (points.mu.length !== expected) {
-      throw new Error(`points message: mu holds ${points.mu.length} values, expected ${points.names.length} files × ${points.dims} dims`);
-    }
+  /** New points; `kept` folders' points are unchanged since the last set (their UMAP stays). */
+  setPoints(points: PointSet, kept: ReadonlySet<string> = new Set()): void {
     this.points = points;
     this.pca = null;
     this.umap = null;
+    for (const folder of [...this.umapOf.keys()]) if (!kept.has(folder)) this.umapOf.delete(folder);
+    this.assembleUmap();
     this.dimsCache.clear();
     this.meanLatent = null;
   }
@@ -30,8 +35,28 @@ export class ProjectionStore {
     return this.umap !== null;
   }
 
-  setUmap(coords: Float32Array): void {
-    if (this.points && coords.length === this.points.names.length * 2) this.umap = coords;
+  /** The folders still without UMAP coordinates. */
+  umapMissing(): string[] {
+    return (this.points?.folders ?? []).filter((f) => !this.umapOf.has(f.folder)).map((f) => f.folder);
+  }
+
+  /** A folder's UMAP layout; `partial` while the engine is still converging (the final one follows). */
+  setUmap(folder: string, coords: Float32Array, partial = false): void {
+    const f = this.points?.folders.find((s) => s.folder === folder);
+    if (!f || coords.length !== f.count * 2) return;
+    this.umapOf.set(folder, coords);
+    if (partial) this.converging.add(folder);
+    else this.converging.delete(folder);
+    this.assembleUmap();
+  }
+
+  /** Every folder's UMAP coordinates in point order, once each folder has them. */
+  private assembleUmap(): void {
+    const pts = this.points;
+    if (!pts || pts.folders.length === 0 || this.umapMissing().length > 0) return;
+    const all = new Float32Array(pts.names.length * 2);
+    for (const f of pts.folders) all.set(this.umapOf.get(f.folder)!, f.start * 2);
+    this.umap = all;
   }
 
   /** The coordinates to draw, and a note for the status line (variance explained). */
@@ -48,7 +73,12 @@ export class ProjectionStore {
   note(p: Projection): string {
     const pts = this.points;
     if (!pts || pts.dims <= 2) return '';
-    if (p.kind === 'umap') return this.umap ? 'UMAP' : 'UMAP pending (showing PCA)';
+    const several = pts.folders.length > 1;
+    if (p.kind === 'umap') {
+      if (!this.umap) return 'UMAP pending (showing PCA)';
+      const what = several ? 'UMAP of each folder on its own' : 'UMAP';
+      return this.converging.size > 0 ? `${what}, converging…` : what;
+    }
     if (p.kind === 'dims') return `z${p.x} × z${p.y}`;
     const [a, b] = this.getPca().explained;
     return `PCA explains ${(a * 100).toFixed(1)}% + ${(b * 100).toFixed(1)}% of the variance`;

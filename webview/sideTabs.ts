@@ -1,7 +1,9 @@
-// The side panel beside the scatter: an Images tab and a Training tab.
+// The side panel beside the scatter: an Images tab and a Training tab. A training that starts
+// turns it to the Training view (once per training: a person may turn back to Images meanwhile).
 
 import type { Tab } from './core/viewState';
 import { el } from './dom';
+import { onTraining } from './trainingView';
 
 export function sideTabs(images: HTMLElement, training: HTMLElement, initial: Tab, selected: (tab: Tab) => void): HTMLElement {
   const tabs = el(
@@ -14,6 +16,14 @@ export function sideTabs(images: HTMLElement, training: HTMLElement, initial: Ta
   );
   tabs.addEventListener('vsc-tabs-select', (e) => {
     selected((e as CustomEvent<{ selectedIndex: number }>).detail.selectedIndex === 1 ? 'training' : 'images');
+  });
+  let live = false;
+  onTraining(tabs, (c) => {
+    if (c.live && !live) {
+      (tabs as HTMLElement & { selectedIndex: number }).selectedIndex = 1;
+      selected('training');
+    }
+    live = c.live;
   });
   return tabs;
 }

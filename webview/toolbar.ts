@@ -154,7 +154,7 @@ export class Toolbar {
 
   /** The choices the points allow (hidden when labels are the only one) and the one in use. */
   setColourBy(choices: ColourBy[], selected: ColourBy): void {
-    const name = (c: ColourBy) => (c === 'label' ? 'Label' : FIGURES.find((f) => f.key === c)!.name);
+    const name = (c: ColourBy) => (c === 'label' ? 'Label' : c === 'folder' ? 'Folder' : FIGURES.find((f) => f.key === c)!.name);
     this.colourSelect.replaceChildren(...choices.map((c) => el('option', { value: c }, name(c))));
     this.colourSelect.value = selected;
     this.colourSelect.parentElement!.hidden = choices.length < 2;

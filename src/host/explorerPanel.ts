@@ -1,6 +1,7 @@
 // The Latent Explorer panel (one at a time): renders the webview page with a nonce CSP, waits for
-// the webview's `ready` before posting, replays the model, points and ELBO series on ready and
-// whenever the panel becomes visible again, and answers the webview's requests through the engine.
+// the webview's `ready` before posting, replays the model, points (every folder shown) and ELBO
+// series on ready and whenever the panel becomes visible again, shows the folders the run encoded
+// before, and answers the webview's requests through the engine.
 
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, sep } from 'node:path';
@@ -12,6 +13,7 @@ import { errorText } from './feedback';
 import { isInside } from './runs';
 import type { Session } from './session';
 import { webviewHtml } from './webviewHtml';
+import { folderLabel, showRunEncodings } from './commands/encode';
 import { saveTarget } from './savedImages';
 import { samplesDir } from './workspacePaths';
 
@@ -91,8 +93,9 @@ export class ExplorerPanel extends Disposable {
         if (!this.ready) return;
         if (c.kind === 'model') {
           this.post(this.initMessage());
-          // Points encoded with another model do not belong to this one: clear them.
-          if (!this.session.shownEncoding) this.post(this.emptyPoints());
+          // Points encoded with another model do not belong to this one: the session dropped them.
+          this.replayPoints();
+          void showRunEncodings(this.session);
         } else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
         else if (c.kind === 'training') this.post(c.message);
         else if (c.kind === 'series') this.post(this.session.series.replay());
@@ -125,9 +128,15 @@ export class ExplorerPanel extends Disposable {
   private replay(): void {
     this.post(this.initMessage());
     if (this.session.backend) this.post({ type: 'backend', backend: this.session.backend });
-    const shown = this.session.shownEncoding;
-    if (shown && shown.runDir === this.session.activeModel?.runDir) this.post(this.pointsMessage(shown));
+    this.replayPoints();
     this.post(this.session.series.replay());
+  }
+
+  /** Every folder shown: the first replaces whatever the page shows, the others join it. */
+  private replayPoints(): void {
+    const shown = this.session.shownEncodings;
+    if (shown.length === 0) this.post(this.emptyPoints());
+    shown.forEach((e, i) => this.post(this.pointsMessage(e, i === 0 ? 'all' : 'folder')));
   }
 
   private initMessage(): ToWebviewMessage {
@@ -153,6 +162,7 @@ export class ExplorerPanel extends Disposable {
   private emptyPoints(): PointsMessage {
     return {
       type: 'points',
+      replace: 'all',
       folder: '',
       folderUri: '',
       names: [],
@@ -172,10 +182,12 @@ export class ExplorerPanel extends Disposable {
     return this.panel.webview.asWebviewUri(vscode.Uri.file(folder)).toString();
   }
 
-  private pointsMessage(e: Encoding): PointsMessage {
+  private pointsMessage(e: Encoding, replace: 'all' | 'folder' = 'folder'): PointsMessage {
     return {
       type: 'points',
+      replace,
       folder: e.folder,
+      title: folderLabel(e.folder),
       folderUri: this.folderUri(e.folder),
       names: pointNames(e),
       labels: e.labels,
@@ -189,8 +201,8 @@ export class ExplorerPanel extends Disposable {
 
   /** The absolute path of a shown point's file; null when the webview names a file that is not shown. */
   private shownFile(p: PointFile): string | null {
-    const shown = this.session.shownEncoding;
-    if (!shown || p.folder !== shown.folder) return null;
+    const shown = this.session.shownEncodings.find((e) => e.folder === p.folder);
+    if (!shown) return null;
     const file = join(shown.folder, ...p.name.split('/'));
     return shown.files.includes(file) ? file : null;
   }
@@ -199,6 +211,7 @@ export class ExplorerPanel extends Disposable {
     if (m.type === 'ready') {
       this.ready = true;
       this.replay();
+      void showRunEncodings(this.session);
       return;
     }
     if (m.type === 'stopTraining') {
@@ -266,15 +279,18 @@ export class ExplorerPanel extends Disposable {
           break;
         }
         case 'project': {
-          const shown = this.session.shownEncoding;
-          if (!shown) throw new Error('No points to project: encode a folder first ("VAE: Encode Image Folder").');
-          const r = await engine.request<'project'>({
-            type: 'project',
-            runDir: shown.runDir,
-            folder: shown.folder,
-            method: m.method,
-            seed: 42,
-          });
+          const shown = this.session.shownEncodings.find((e) => e.folder === m.folder);
+          if (!shown) throw new Error(`No points of ${m.folder} to project: encode the folder first ("VAE: Encode Image Folder").`);
+          // The layout as it converges, at most five times a second, then the final one.
+          let shownAt = 0;
+          const r = await engine.request<'project'>(
+            { type: 'project', runDir: shown.runDir, folder: shown.folder, method: m.method, seed: 42 },
+            (e) => {
+              if (e.type !== 'layout' || e.epoch === e.epochs || Date.now() - shownAt < 200) return;
+              shownAt = Date.now();
+              this.post({ type: 'projection', requestId, coords: e.coords, partial: true });
+            },
+          );
           this.post({ type: 'projection', requestId, coords: r.coords });
           break;
         }

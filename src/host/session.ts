@@ -1,5 +1,6 @@
 // What the extension knows at a moment: the engine client (started on first use), the active
-// model, the running training, the encodings shown and the live ELBO series. Commands change
+// model, the running training, the encodings shown (every folder encoded with the active model in
+// this session, train beside test) and the live ELBO series. Commands change
 // it; the explorer panel and the status bar listen to it.
 
 import * as vscode from 'vscode';
@@ -39,7 +40,11 @@ export class Session extends Disposable {
   private client: EngineClient | undefined;
   private restartWorkerWhenIdle = false;
   private model: RunInfo | undefined;
-  private shown: Encoding | undefined;
+  /** The active model's encodings shown, by folder, in the order they were first shown. */
+  private readonly shown = new Map<string, Encoding>();
+  private lastShown: Encoding | undefined;
+  /** Encodings running now, by folder: a second request for the same folder waits for the first. */
+  private readonly encoding = new Map<string, Promise<Encoding | undefined>>();
   private running: RunningTraining | undefined;
   /** The run the ELBO series belongs to. */
   private seriesRunDir: string | undefined;
@@ -96,11 +101,33 @@ export class Session extends Disposable {
   }
 
   get rememberedFolder(): string | undefined {
-    return this.shown?.folder ?? this.context.workspaceState.get<string>(SHOWN_FOLDER_KEY);
+    return this.lastShown?.folder ?? this.context.workspaceState.get<string>(SHOWN_FOLDER_KEY);
   }
 
+  /** The folder shown last. */
   get shownEncoding(): Encoding | undefined {
-    return this.shown;
+    return this.lastShown;
+  }
+
+  /** Every folder shown, with the active model, in the order they were first shown. */
+  get shownEncodings(): Encoding[] {
+    return [...this.shown.values()];
+  }
+
+  /** The encoding of `folder` running now, if one is. */
+  encodingOf(folder: string): Promise<Encoding | undefined> | undefined {
+    return this.encoding.get(folder);
+  }
+
+  /** Keeps `run` as the encoding of `folder` running now, until it settles. */
+  trackEncoding(folder: string, running: PromiseLike<Encoding | undefined>): Promise<Encoding | undefined> {
+    const run = Promise.resolve(running);
+    this.encoding.set(folder, run);
+    const done = () => {
+      if (this.encoding.get(folder) === run) this.encoding.delete(folder);
+    };
+    run.then(done, done);
+    return run;
   }
 
   get training(): RunningTraining | undefined {
@@ -110,20 +137,28 @@ export class Session extends Disposable {
   setActiveModel(info: RunInfo): void {
     const changed = this.model?.runDir !== info.runDir;
     this.model = info;
-    if (changed && this.shown?.runDir !== info.runDir) this.shown = undefined;
+    // Encodings belong to the model they were made with.
+    if (changed) {
+      for (const [folder, e] of this.shown) if (e.runDir !== info.runDir) this.shown.delete(folder);
+      if (this.lastShown?.runDir !== info.runDir) this.lastShown = undefined;
+    }
     void this.context.workspaceState.update(ACTIVE_RUN_KEY, info.runDir);
     void vscode.commands.executeCommand('setContext', 'latentAtlas.hasModel', true);
     this.changes.fire({ kind: 'model' });
     // A run that just trained keeps its live per-step series; another run shows its history.
     if (!this.running && this.seriesRunDir !== info.runDir) {
       this.seriesRunDir = info.runDir;
-      this.series.showHistory(info.manifest.name, info.history, info.manifest.state === 'complete' ? 'complete' : 'cancelled');
+      const state = info.manifest.state === 'complete' ? 'complete' : 'cancelled';
+      this.series.showHistory(info.manifest.name, info.history, state, info.manifest.training.epochs);
       this.changes.fire({ kind: 'series' });
     }
   }
 
+  /** Shows a folder's encoding beside the others (replacing that folder's); ignored unless it is the active model's. */
   showEncoding(encoding: Encoding): void {
-    this.shown = encoding;
+    if (this.model && encoding.runDir !== this.model.runDir) return;
+    this.shown.set(encoding.folder, encoding);
+    this.lastShown = encoding;
     void this.context.workspaceState.update(SHOWN_FOLDER_KEY, encoding.folder);
     this.changes.fire({ kind: 'points', encoding });
   }

@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { Disposable } from './disposable';
 import type { Session } from './session';
 import { backendLabel, backendText } from '../protocol/backendText';
+import { epochCountText, formatNats, headlineText } from '../protocol/trainingFigures';
 
 export class StatusBar extends Disposable {
   private readonly item = this.register(vscode.window.createStatusBarItem('latentAtlas.status', vscode.StatusBarAlignment.Left, 50));
@@ -25,17 +26,23 @@ export class StatusBar extends Disposable {
     const report = session.backend;
     const backend = report && backendLabel(report);
     const model = session.activeModel?.manifest.name ?? (session.rememberedRunDir ? basename(session.rememberedRunDir) : undefined);
-    const negElbo = session.series.latestNegElbo();
+    // The same figure, named the same way, as the ELBO panel and the training notification.
+    const figure = session.series.headline();
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown('**Latent Atlas**\n\n');
     if (training && status) {
-      this.item.text = `$(sync~spin) VAE ${training.name}: epoch ${status.epoch}/${status.epochs}${negElbo !== null ? ` · −ELBO ${negElbo.toFixed(1)}` : ''}`;
+      const short = figure ? ` · −ELBO ${formatNats(-figure.terms.elbo)} (${figure.label})` : '';
+      this.item.text = `$(sync~spin) VAE ${training.name}: epoch ${status.epoch}/${status.epochs}${short}`;
       tip.appendMarkdown(
-        `Training **${training.name}**: epoch ${status.epoch} of ${status.epochs}, step ${status.step}, ${Math.round(status.imagesPerSecond)} images/s.\n\n`,
+        `Training **${training.name}**: epoch ${status.epoch} of ${status.epochs}, step ${status.step}, ${Math.round(status.imagesPerSecond)} images/s${figure ? `, ${headlineText(figure)} per image` : ''}.\n\n`,
       );
     } else if (model) {
       this.item.text = `$(graph-scatter) VAE ${model}`;
-      tip.appendMarkdown(`Active model **${model}**${negElbo !== null ? `, −ELBO ${negElbo.toFixed(2)} nats per image` : ''}.\n\n`);
+      // The series is the active model's once it is loaded, or the run that just trained.
+      const own = status?.runName === model ? status : null;
+      const counted = own && own.state !== 'complete' ? ` (${epochCountText(own)})` : '';
+      const shown = own && figure ? `, ${headlineText(figure)} per image` : '';
+      tip.appendMarkdown(`Active model **${model}**${counted}${shown}.\n\n`);
     } else {
       this.item.text = '$(graph-scatter) VAE';
       tip.appendMarkdown('No model loaded: run "VAE: Train" or "VAE: Load Model".\n\n');

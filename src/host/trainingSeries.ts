@@ -4,6 +4,7 @@
 
 import type { EpochEvent, ProgressEvent } from '../protocol/engine';
 import type { EpochSummary } from '../protocol/model';
+import { headline, type Headline } from '../protocol/trainingFigures';
 import type { SeriesMessage, StepPoint, TrainingState, TrainingStatus } from '../protocol/webview';
 
 /** The per-step points that a run's history keeps (each epoch summary's curve). */
@@ -30,21 +31,24 @@ export class TrainingSeries {
     return this.current;
   }
 
-  /** Shows a finished run's history (loading a model) without a live status. */
-  showHistory(runName: string, history: EpochSummary[], state: TrainingState = 'complete'): void {
+  /**
+   * Shows a run's history (loading a model, a reload) without a live status: `requestedEpochs` is
+   * the run's configured total, so a stopped run reads "stopped after N of M" as it did when stopped.
+   */
+  showHistory(runName: string, history: EpochSummary[], state: TrainingState = 'complete', requestedEpochs?: number): void {
     this.steps = stepsOf(history);
     if (this.steps.length > this.maxSteps) this.thin();
     this.epochs = [...history];
     const last = history.at(-1);
-    this.current = history.length
+    this.current = last
       ? {
           state,
           runName,
-          epoch: last!.epoch,
-          epochs: last!.epoch,
-          step: last!.step,
+          epoch: last.epoch,
+          epochs: Math.max(last.epoch, requestedEpochs ?? last.epoch),
+          step: last.step,
           stepsPerEpoch: 0,
-          imagesPerSecond: last!.imagesPerSecond,
+          imagesPerSecond: last.imagesPerSecond,
           eta: null,
         }
       : null;
@@ -81,7 +85,12 @@ export class TrainingSeries {
     if (!this.current) return null;
     // A transient line ("Stopping at the next step…") does not outlive the training.
     const { message: _transient, ...rest } = this.current;
-    this.current = { ...rest, state, eta: null, ...(message ? { message } : {}) };
+    const last = this.epochs.at(-1);
+    // What the run keeps is its last committed epoch: the counters say so, as its history will
+    // after a reload, and a stopped run's steps past that checkpoint are dropped with it.
+    const kept = last ? { epoch: last.epoch, step: last.step } : { epoch: 0 };
+    if (state === 'cancelled' && last) this.steps = this.steps.filter((p) => p.step <= last.step);
+    this.current = { ...rest, ...kept, state, eta: null, ...(message ? { message } : {}) };
     return this.current;
   }
 
@@ -91,13 +100,10 @@ export class TrainingSeries {
     return this.current;
   }
 
-  /** The latest −ELBO a person should see: while training the last step's, else the last epoch's. */
-  latestNegElbo(): number | null {
-    const step = this.steps.at(-1);
-    const epoch = this.epochs.at(-1);
+  /** The −ELBO (and its terms) a person should see now, named: see `headline` in protocol/trainingFigures. */
+  headline(): Headline | null {
     const live = this.current?.state === 'running' || this.current?.state === 'starting';
-    if (step && (live || !epoch)) return -step.terms.elbo;
-    return epoch ? -epoch.train.elbo : null;
+    return headline(live, this.steps.at(-1), this.epochs.at(-1));
   }
 
   replay(): SeriesMessage {

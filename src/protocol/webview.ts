@@ -47,10 +47,21 @@ export interface InitMessage {
   backend: BackendReport | null;
 }
 
+/**
+ * One encoded folder's points. The explorer shows every folder it was sent at once (train beside
+ * test): a points message replaces the points of its folder, or adds the folder, and keeps the
+ * others. `replace: 'all'` drops the other folders first — the host starts a replay with it — and
+ * a message with folder '' clears every folder (no points, e.g. after another model is loaded).
+ * Folders keep the order they first came in; a point is named by (folder, name).
+ */
 export interface PointsMessage {
   type: 'points';
+  /** 'folder' (the default): replace or add this folder's points; 'all': these are the only points shown. */
+  replace?: 'folder' | 'all';
   /** The encoded folder, absolute, in the host's path syntax ('' when there are no points). */
   folder: string;
+  /** How a person calls the folder (relative to the workspace), for the folder legend; its last segment when absent. */
+  title?: string;
   /** The folder's webview URI; a point's image is at `pointUri(folderUri, name)`. */
   folderUri: string;
   /** Each point's file relative to the folder, '/'-separated, in point order. */
@@ -125,6 +136,8 @@ export interface ProjectionMessage {
   type: 'projection';
   requestId: number;
   coords: Float32Array;
+  /** An intermediate layout while UMAP converges (a few per second); the final one has no `partial`. */
+  partial?: true;
 }
 
 export interface SavedMessage {
@@ -205,7 +218,7 @@ export interface SampleLatentsMessage {
   mode: SampleMode;
 }
 
-/** A shown point's file: the points message's folder and one of its names. */
+/** A shown point's file: one of the shown folders and a name in it. */
 export interface PointFile {
   folder: string;
   name: string;
@@ -228,10 +241,15 @@ export interface FindNeighboursMessage extends PointFile {
   metric: NeighbourMetric;
 }
 
-/** UMAP of the points shown (computed in the engine worker from the run's encoding). Answered by `projection`. */
+/**
+ * UMAP of one shown folder's points (computed in the engine worker from the run's encoding of the
+ * folder). Answered by `projection`. With several folders shown, UMAP lays out each folder on its
+ * own: a layout fitted to one folder says nothing about where another's points fall.
+ */
 export interface ProjectPointsMessage {
   type: 'project';
   requestId: number;
+  folder: string;
   method: 'umap';
 }
 

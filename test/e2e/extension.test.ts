@@ -158,22 +158,29 @@ async function useModel(name: string): Promise<void> {
   await waitFor(`"${name}" to become the active model`, () => loads() > before, 60_000);
 }
 
-/** Right-click "Trouser" → "Encode with the Active VAE"; returns the number of points the explorer shows. */
-async function encodeTrouser(): Promise<number> {
+/** Right-click a top-level folder → "Encode with the Active VAE"; waits for the notification that `valid` images were encoded. */
+async function encodeFromMenu(folder: string, valid: number): Promise<void> {
   const { page } = vs;
-  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
   // The explorer tree refreshes as run files appear, which can close a context menu that just
   // opened: try again when the command shows no sign of running.
   for (let attempt = 1; ; attempt++) {
-    await explorerContextMenu(page, 'Trouser', 'Encode with the Active VAE');
-    const started = await waitForNotification(page, /Encod(ing|ed) /, 5_000).then(
+    await explorerContextMenu(page, folder, 'Encode with the Active VAE');
+    const started = await waitForNotification(page, new RegExp(`Encod(ing|ed \\d+ images from) ${escapeRegExp(folder)}\\b`), 5_000).then(
       () => true,
       () => false,
     );
     if (started) break;
-    if (attempt === 3) throw new Error('"Encode with the Active VAE" from the explorer context menu showed no notification, three times.');
+    if (attempt === 3)
+      throw new Error(`"Encode with the Active VAE" on ${folder} from the explorer context menu showed no notification, three times.`);
   }
-  await waitForNotification(page, new RegExp(`Encoded ${valid} images from`));
+  await waitForNotification(page, new RegExp(`Encoded ${valid} images from ${escapeRegExp(folder)}\\b`));
+}
+
+/** Right-click "Trouser" → "Encode with the Active VAE"; returns the number of points the explorer shows. */
+async function encodeTrouser(): Promise<number> {
+  const { page } = vs;
+  const valid = pngsIn(join(workspace, 'Trouser')).length - 1;
+  await encodeFromMenu('Trouser', valid);
   const info = explorerFrame(page).locator('.toolbar .info, .info').first();
   const text = await waitFor('the points count in the explorer', async () => {
     const t = (await info.textContent().catch(() => '')) ?? '';
@@ -282,6 +289,29 @@ e2e('right-click a folder → "Encode with the Active VAE" shows one point per v
   assert.match(legend ?? '', new RegExp(`Trouser\\s*${valid}`), `legend: ${legend}`);
   await logMatches(new RegExp(`Skipped ${escapeRegExp(join(workspace, 'Trouser', 'broken.png'))}: `));
   await logMatches(new RegExp(`Encoded ${escapeRegExp(join(workspace, 'Trouser'))}: ${valid} images`));
+});
+
+e2e('two folders encoded with the same model are shown together, each in the folder legend (train beside test)', async () => {
+  const { page } = vs;
+  // The run no other test encodes with, so the folders shown are this test's.
+  await useModel(STOPPED);
+  const trousers = pngsIn(join(workspace, 'Trouser')).length - 1;
+  const sneakers = pngsIn(join(workspace, 'Sneaker')).length;
+  await encodeFromMenu('Trouser', trousers);
+  await encodeFromMenu('Sneaker', sneakers);
+  const info = explorerFrame(page).locator('.info').first();
+  await waitFor('both folders counted in the explorer', async () =>
+    new RegExp(`\\b${trousers + sneakers} points in 2 folders`).test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''),
+  );
+  const folders = await explorerFrame(page)
+    .locator('.folder-legend .folder-item')
+    .evaluateAll((items) => items.map((i) => i.textContent?.replace(/\s+/g, ' ').trim()));
+  assert.deepEqual(folders.sort(), [`Sneaker${sneakers}`, `Trouser${trousers}`]);
+  // Both are the run's classes: the class legend counts each.
+  const legend = (await explorerFrame(page).locator('.legend').first().textContent({ timeout: 5_000 })) ?? '';
+  assert.match(legend, new RegExp(`Trouser\\s*${trousers}`), `legend: ${legend}`);
+  assert.match(legend, new RegExp(`Sneaker\\s*${sneakers}`), `legend: ${legend}`);
+  await vs.shot('two-folders');
 });
 
 e2e(
@@ -424,14 +454,16 @@ e2e('cancelling mid-training keeps the last complete epoch as a loadable run', a
   await cancel.click();
   const note = await waitForNotification(
     page,
-    new RegExp(`Training "${name}" was stopped; the checkpoint of epoch \\d+ is kept and loaded`),
+    new RegExp(`Training "${name}" stopped after \\d+ of 500 epochs; the checkpoint of epoch \\d+ is kept and loaded`),
   );
   await vs.shot('cancelled');
   const m = readManifest(runDir);
   assert.equal(m.state, 'cancelled');
   assert.ok(m.epochsCompleted >= 1 && m.epochsCompleted < 500);
   assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)));
-  assert.match(note, new RegExp(`epoch ${m.epochsCompleted} `));
+  assert.match(note, new RegExp(`stopped after ${m.epochsCompleted} of 500 epochs; the checkpoint of epoch ${m.epochsCompleted} `));
+  // The one figure every place shows after a run: its last epoch's validation −ELBO (else training mean), named so.
+  assert.match(note, new RegExp(`−ELBO [\\d.]+ nats \\((validation|training mean), epoch ${m.epochsCompleted}\\)`));
   // The log file is written asynchronously: wait for the lines rather than read it once.
   await logMatches(/training \{"epochs":500,/);
   await logMatches(new RegExp(`Active model: ${name} `));

@@ -381,18 +381,20 @@ test('the ELBO panel draws a replayed series and appends live steps', async () =
   await page.click('vscode-button.stop-training');
   assert.deepEqual(await waitForPosted(page, 'stopTraining'), [{ type: 'stopTraining' }]);
 
-  // Once the run has ended, the figures are its last epoch's means, not the last stretch of steps.
+  // Once the run has ended, the figures are its last epoch's validation figures, not the last stretch of steps.
   const lastEpoch = series.epochs[series.epochs.length - 1];
   const epochEnd = {
     ...lastEpoch,
     epoch: 6,
     step: 3001,
     train: { reconstruction: 55, kl: 9, elbo: -64, bitsPerDim: 1.44 },
+    validation: { reconstruction: 57, kl: 9, elbo: -66, bitsPerDim: 1.49 },
     imagesPerSecond: 1650,
   };
   await postToWebview(page, { type: 'epoch', summary: epochEnd, status: { ...status, epoch: 6 } });
   await postToWebview(page, { type: 'status', status: { ...status, epoch: 6, state: 'complete', eta: null } });
-  await page.waitForFunction(() => document.querySelector('[data-figure="neg-elbo"] dd')?.textContent === '64.00');
+  await page.waitForFunction(() => document.querySelector('[data-figure="neg-elbo"] dd')?.textContent === '66.00');
+  assert.equal(await page.locator('[data-figure="neg-elbo"] dt').textContent(), '−ELBO (validation, epoch 6)');
   assert.equal(await figure('rate'), '1650');
   assert.equal(await figure('eta'), '–');
 });

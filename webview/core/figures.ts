@@ -3,12 +3,13 @@
 // and the worst images by a figure. Pure: no DOM.
 
 import { interpolateViridis } from 'd3-scale-chromatic';
-import type { PointsMessage } from '../../src/protocol/webview';
 import { formatNats } from './format';
 import { parseColour } from './palette';
+import type { PointData } from './pointSet';
 
 export type Figure = 'negElbo' | 'reconstruction' | 'kl' | 'meanSigma';
-export type ColourBy = 'label' | Figure;
+/** 'folder': each shown folder its own colour (train beside test). */
+export type ColourBy = 'label' | 'folder' | Figure;
 
 export const FIGURES: readonly { key: Figure; name: string; unit: string }[] = [
   { key: 'negElbo', name: '−ELBO', unit: 'nats' },
@@ -21,7 +22,7 @@ export const FIGURES: readonly { key: Figure; name: string; unit: string }[] = [
 export const RAMP_STEPS = 255;
 
 /** One value per point, or null when the points do not carry this figure (or carry it for other points). */
-export function figureValues(points: PointsMessage | null, figure: Figure): Float32Array | null {
+export function figureValues(points: PointData | null, figure: Figure): Float32Array | null {
   if (!points) return null;
   const n = points.names.length;
   const fits = (a: Float32Array | undefined): a is Float32Array => a !== undefined && a.length === n;
@@ -36,7 +37,7 @@ export function figureValues(points: PointsMessage | null, figure: Figure): Floa
 }
 
 /** The figures these points carry, in menu order. */
-export function availableFigures(points: PointsMessage | null): Figure[] {
+export function availableFigures(points: PointData | null): Figure[] {
   return FIGURES.map((f) => f.key).filter((k) => figureValues(points, k) !== null);
 }
 
@@ -136,15 +137,15 @@ export function topK(values: ArrayLike<number>, k: number): number[] {
 }
 
 /** A point's figures in one line, e.g. "−ELBO 86.0 = rec. 80.0 + KL 6.00 nats · mean σ 0.12". */
-export function describeFigures(points: PointsMessage, i: number): string {
+export function describeFigures(points: PointData, i: number): string {
   const parts: string[] = [];
   const rec = figureValues(points, 'reconstruction');
   const kl = figureValues(points, 'kl');
-  if (rec && kl) {
+  if (rec && kl && Number.isFinite(rec[i] + kl[i])) {
     parts.push(`−ELBO ${formatNats(rec[i] + kl[i])} = rec. ${formatNats(rec[i])} + KL ${formatNats(kl[i])} nats`);
   }
   const sigma = figureValues(points, 'meanSigma');
-  if (sigma) parts.push(`mean σ ${formatFigure(sigma[i])}`);
+  if (sigma && Number.isFinite(sigma[i])) parts.push(`mean σ ${formatFigure(sigma[i])}`);
   return parts.join(' · ');
 }
 

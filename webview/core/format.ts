@@ -1,10 +1,7 @@
 // Figures as people read them in the ELBO panel.
 
-export function formatNats(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  const a = Math.abs(v);
-  return a >= 1000 ? v.toFixed(0) : a >= 100 ? v.toFixed(1) : v.toFixed(2);
-}
+// One rule for nats in the panel, the status bar and the notifications.
+export { formatNats } from '../../src/protocol/trainingFigures';
 
 export function formatDuration(seconds: number | null | undefined): string {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds) || seconds < 0) return '–';

@@ -24,6 +24,8 @@ export interface ViewState {
   selection: Point2[] | null;
   isolate: boolean;
   hiddenLabels: number[];
+  /** Folders switched off in the folder legend (absolute, host syntax). */
+  hiddenFolders: string[];
   search: string;
   mode: PointerMode;
   /** Interpolation endpoints as latent vectors. */
@@ -53,6 +55,7 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   selection: null,
   isolate: false,
   hiddenLabels: [],
+  hiddenFolders: [],
   search: '',
   mode: 'pan',
   endpoints: [],
@@ -70,7 +73,7 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   neighbourMetric: 'euclidean',
 };
 
-const COLOUR_BY: readonly ColourBy[] = ['label', 'negElbo', 'reconstruction', 'kl', 'meanSigma'];
+const COLOUR_BY: readonly ColourBy[] = ['label', 'folder', 'negElbo', 'reconstruction', 'kl', 'meanSigma'];
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const isPoint = (p: unknown): p is Point2 => Array.isArray(p) && p.length === 2 && finite(p[0]) && finite(p[1]);
@@ -86,6 +89,7 @@ export function restoreViewState(raw: unknown): ViewState {
   }
   if (typeof r.isolate === 'boolean') s.isolate = r.isolate && s.selection !== null;
   if (Array.isArray(r.hiddenLabels)) s.hiddenLabels = r.hiddenLabels.filter((v): v is number => Number.isInteger(v));
+  if (Array.isArray(r.hiddenFolders)) s.hiddenFolders = r.hiddenFolders.filter((v): v is string => typeof v === 'string').slice(0, 100);
   if (typeof r.search === 'string') s.search = r.search.slice(0, 200);
   if (r.mode === 'pan' || r.mode === 'brush' || r.mode === 'lasso' || r.mode === 'interpolate') s.mode = r.mode;
   if (Array.isArray(r.endpoints) && r.endpoints.length <= 2) {

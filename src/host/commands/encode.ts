@@ -1,10 +1,13 @@
 // VAE: Encode Image Folder — encodes every image under a folder with the active model
 // (incrementally: unchanged files are re-used), names each skipped file in the log, shows the
-// points in the Latent Explorer and sums up in a notification.
+// points in the Latent Explorer beside the other folders' and sums up in a notification. The
+// folders a run encoded before are shown again when the explorer opens (`showRunEncodings`).
 
+import { existsSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { Encoding, EngineEvent } from '../../protocol/engine';
-import { requireTrust, showEngineError } from '../feedback';
+import type { Encoding, EngineEvent, RunInfo } from '../../protocol/engine';
+import { errorText, requireTrust, showEngineError } from '../feedback';
+import type { Session } from '../session';
 import type { CommandHost } from './host';
 
 async function pickFolder(): Promise<string | undefined> {
@@ -29,16 +32,26 @@ async function pickFolder(): Promise<string | undefined> {
 }
 
 /** How a person calls the folder: its workspace folder's name, or its path relative to the workspace. */
-function folderLabel(folder: string): string {
+export function folderLabel(folder: string): string {
   const root = (vscode.workspace.workspaceFolders ?? []).find((f) => f.uri.fsPath === folder);
   return root ? root.name : vscode.workspace.asRelativePath(folder);
 }
 
-/** Encodes `folder` with the active model; shows the points. Returns the encoding, or undefined. */
-export async function encodeFolder(host: CommandHost, folder: string, quiet = false): Promise<Encoding | undefined> {
-  const { session, log } = host;
-  const model = await host.model('Encoding a folder');
-  if (!model) return undefined;
+type Progress = vscode.Progress<{ message?: string; increment?: number }>;
+
+/**
+ * Encodes `folder` with `model` (incrementally), logs what was skipped and shows the points beside
+ * the other folders'. Undefined when it failed (said by `failed`) or was cancelled.
+ */
+async function encodeShown(
+  session: Session,
+  model: RunInfo,
+  folder: string,
+  progress: Progress,
+  token: vscode.CancellationToken,
+  failed: (e: unknown) => void,
+): Promise<Encoding | undefined> {
+  const { log } = session;
   const engine = session.engine();
   const warned = new Set<string>();
   const logSkipped = (file: string | undefined, reason: string) => {
@@ -47,56 +60,93 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
     warned.add(key);
     log.warn(file ? `Skipped ${file}: ${reason}` : reason);
   };
-  return vscode.window.withProgress(
+  let lastPercent = 0;
+  const onEvent = (e: EngineEvent) => {
+    if (e.type === 'warning') logSkipped(e.file, e.reason);
+    else if (e.type === 'status') {
+      const percent = e.total ? ((e.done ?? 0) / e.total) * 100 : lastPercent;
+      // The title names the folder already; a counted line says how far it is.
+      const message = e.total ? `${(e.done ?? 0).toLocaleString('en-US')} / ${e.total.toLocaleString('en-US')} images` : e.message;
+      progress.report({ message, increment: Math.max(0, percent - lastPercent) });
+      lastPercent = Math.max(lastPercent, percent);
+    }
+  };
+  const { id, result } = engine.begin<'encodeFolder'>({ type: 'encodeFolder', runDir: model.runDir, folder, incremental: true }, onEvent);
+  token.onCancellationRequested(() => void engine.cancel(id));
+  let encoding: Encoding;
+  try {
+    encoding = await result;
+  } catch (e) {
+    failed(e);
+    return undefined;
+  }
+  for (const p of encoding.skipped) logSkipped(p.file, p.reason);
+  log.info(
+    `Encoded ${folder}: ${encoding.files.length} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`,
+  );
+  session.showEncoding(encoding);
+  return encoding;
+}
+
+/** Encodes `folder` with the active model; shows the points. Returns the encoding, or undefined. */
+export async function encodeFolder(host: CommandHost, folder: string, quiet = false): Promise<Encoding | undefined> {
+  const { session, log } = host;
+  const model = await host.model('Encoding a folder');
+  if (!model) return undefined;
+  // The same folder being encoded already (its points restored as the explorer opened): after it, this re-uses all of it.
+  await session.encodingOf(folder);
+  const run = vscode.window.withProgress(
     {
       location: vscode.ProgressLocation.Notification,
       title: `Encoding ${folderLabel(folder)} with "${model.manifest.name}"`,
       cancellable: true,
     },
-    async (progress, token) => {
-      let lastPercent = 0;
-      const onEvent = (e: EngineEvent) => {
-        if (e.type === 'warning') logSkipped(e.file, e.reason);
-        else if (e.type === 'status') {
-          const percent = e.total ? ((e.done ?? 0) / e.total) * 100 : lastPercent;
-          // The title names the folder already; a counted line says how far it is.
-          const message = e.total ? `${(e.done ?? 0).toLocaleString('en-US')} / ${e.total.toLocaleString('en-US')} images` : e.message;
-          progress.report({ message, increment: Math.max(0, percent - lastPercent) });
-          lastPercent = Math.max(lastPercent, percent);
-        }
-      };
-      const { id, result } = engine.begin<'encodeFolder'>(
-        { type: 'encodeFolder', runDir: model.runDir, folder, incremental: true },
-        onEvent,
-      );
-      token.onCancellationRequested(() => void engine.cancel(id));
-      let encoding: Encoding;
-      try {
-        encoding = await result;
-      } catch (e) {
-        void showEngineError(e, log, `Encoding ${folder}`);
-        return undefined;
-      }
-      for (const p of encoding.skipped) logSkipped(p.file, p.reason);
-      const count = encoding.files.length;
-      log.info(
-        `Encoded ${folder}: ${count} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`,
-      );
-      session.showEncoding(encoding);
-      host.showExplorer(true);
-      if (!quiet) {
-        const skippedNote = encoding.skipped.length
-          ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).`
-          : '';
-        const reuseNote = encoding.reused ? ` (${encoding.encoded} new or changed, ${encoding.reused} re-used)` : '';
-        const actions = encoding.skipped.length ? ['Show Log'] : [];
-        void vscode.window
-          .showInformationMessage(`Encoded ${count} images from ${folderLabel(folder)}${reuseNote}.${skippedNote}`, ...actions)
-          .then((c) => c && log.show(true));
-      }
-      return encoding;
-    },
+    (progress, token) => encodeShown(session, model, folder, progress, token, (e) => void showEngineError(e, log, `Encoding ${folder}`)),
   );
+  const encoding = await session.trackEncoding(folder, run);
+  if (!encoding) return undefined;
+  host.showExplorer(true);
+  if (!quiet) {
+    const count = encoding.files.length;
+    const skippedNote = encoding.skipped.length
+      ? ` ${encoding.skipped.length} file${encoding.skipped.length === 1 ? '' : 's'} skipped (named in the log).`
+      : '';
+    const reuseNote = encoding.reused ? ` (${encoding.encoded} new or changed, ${encoding.reused} re-used)` : '';
+    const actions = encoding.skipped.length ? ['Show Log'] : [];
+    void vscode.window
+      .showInformationMessage(`Encoded ${count} images from ${folderLabel(folder)}${reuseNote}.${skippedNote}`, ...actions)
+      .then((c) => c && log.show(true));
+  }
+  return encoding;
+}
+
+/** Folders whose restoring failed, per run: not tried again every time the explorer opens. */
+const notRestored = new Map<string, Set<string>>();
+
+/**
+ * Shows every folder the active run has encoded (its `encodings/`) that is not shown yet, one after
+ * another, in the status bar: incremental, so a folder whose images did not change is only read.
+ */
+export async function showRunEncodings(session: Session): Promise<void> {
+  const model = session.activeModel;
+  if (!model || !vscode.workspace.isTrusted) return;
+  const failed = notRestored.get(model.runDir) ?? new Set<string>();
+  notRestored.set(model.runDir, failed);
+  const shown = new Set(session.shownEncodings.map((e) => e.folder));
+  const missing = model.encodings.filter((f) => !shown.has(f) && !failed.has(f) && !session.encodingOf(f) && existsSync(f));
+  for (const folder of missing) {
+    if (session.activeModel?.runDir !== model.runDir) return;
+    if (session.encodingOf(folder) || session.shownEncodings.some((e) => e.folder === folder)) continue;
+    const run = vscode.window.withProgress(
+      { location: vscode.ProgressLocation.Window, title: `Showing ${folderLabel(folder)}` },
+      (progress, token) =>
+        encodeShown(session, model, folder, progress, token, (e) => {
+          failed.add(folder);
+          session.log.warn(`Could not show ${folder} again: ${errorText(e)}`);
+        }),
+    );
+    await session.trackEncoding(folder, run);
+  }
 }
 
 export async function encodeFolderCommand(host: CommandHost, uri?: vscode.Uri): Promise<void> {

@@ -8,6 +8,7 @@ import * as vscode from 'vscode';
 import type { EngineEvent, TrainResult } from '../../protocol/engine';
 import type { DatasetSource } from '../../protocol/model';
 import { labelWarning, type LabelScan } from '../../protocol/labels';
+import { epochCountText, headline, headlineText } from '../../protocol/trainingFigures';
 import { errorText, requireTrust, showEngineError } from '../feedback';
 import { encodeFolder } from './encode';
 import { checkRunName, defaultRunName, takenNames } from '../runs';
@@ -126,6 +127,7 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
   log.info(`Training "${runName}" on ${source.kind === 'demo' ? 'the built-in demo set' : source.path} → ${runDir}`);
   log.info(`Model ${JSON.stringify(settings.model)}; training ${JSON.stringify(settings.training)}`);
   const engine = session.engine();
+  const encodesAfter = settings.encodeAfterTraining && source.kind === 'folder';
   let skipped = 0;
   let lastPercent = 0;
   let lastStatus = '';
@@ -146,9 +148,11 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         } else if (e.type === 'progress') {
           const fraction = Math.min(1, Math.max(0, (e.epoch - 1 + e.stepInEpoch / Math.max(1, e.stepsPerEpoch)) / Math.max(1, e.epochs)));
           const percent = fraction * 100;
+          // The figure the status bar and the ELBO panel show now (the series has this event already).
+          const figure = session.series.headline();
           progress.report({
             increment: Math.max(0, percent - lastPercent),
-            message: `epoch ${e.epoch}/${e.epochs} · −ELBO ${(-e.epochTerms.elbo).toFixed(2)} nats · ${Math.round(e.imagesPerSecond)} img/s${formatEta(e.eta)}`,
+            message: `epoch ${e.epoch}/${e.epochs}${figure ? ` · ${headlineText(figure)}` : ''} · ${Math.round(e.imagesPerSecond)} img/s${formatEta(e.eta)}`,
           });
           lastPercent = Math.max(lastPercent, percent);
         } else if (e.type === 'epoch') {
@@ -200,23 +204,29 @@ export async function trainCommand(host: CommandHost, uri?: vscode.Uri, options:
         return;
       }
       trained = outcome.state === 'complete';
-      const figures = m.last
-        ? ` −ELBO ${(-(m.last.validation ?? m.last.train).elbo).toFixed(2)} nats after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}.`
-        : '';
+      const last = headline(false, undefined, m.last);
+      const figures = last ? ` ${headlineText(last)}.` : '';
+      const counted = epochCountText({ state: outcome.state, epoch: m.epochsCompleted, epochs: m.training.epochs });
       const what =
-        outcome.state === 'complete' ? 'finished' : `was stopped; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
+        outcome.state === 'complete'
+          ? `finished after ${m.epochsCompleted} epoch${m.epochsCompleted === 1 ? '' : 's'}`
+          : `${counted}; the checkpoint of epoch ${m.epochsCompleted} is kept and loaded`;
       log.info(`Training "${runName}" ${what}.${figures}`);
+      // The training folder is encoded next by itself (below): offer the others, and say so.
+      const autoEncode = trained && encodesAfter;
+      const encodeAction = autoEncode ? 'Encode Another Folder' : 'Encode a Folder';
+      const next = autoEncode ? ' Its folder is encoded next and shown in the Latent Explorer.' : '';
       void vscode.window
-        .showInformationMessage(`Training "${runName}" ${what}.${figures}${skippedNote}`, 'Encode a Folder', 'Sample into Workspace')
+        .showInformationMessage(`Training "${runName}" ${what}.${figures}${next}${skippedNote}`, encodeAction, 'Sample into Workspace')
         .then((choice) => {
-          if (choice === 'Encode a Folder') void vscode.commands.executeCommand('vae.encodeFolder');
+          if (choice === encodeAction) void vscode.commands.executeCommand('vae.encodeFolder');
           else if (choice === 'Sample into Workspace') void vscode.commands.executeCommand('vae.sample');
         });
     },
   );
   // The first thing a person wants of a new model is the latent space of the data it learnt:
   // encode the training folder (its images are in the uint8 cache already, so this is quick).
-  if (settings.encodeAfterTraining && trained && source.kind === 'folder' && session.activeModel?.runDir === runDir && !session.training) {
+  if (trained && encodesAfter && source.kind === 'folder' && session.activeModel?.runDir === runDir && !session.training) {
     await encodeFolder(host, source.path, true);
   }
 }
