@@ -55,7 +55,8 @@ export async function run(): Promise<string> {
   return [
     '## UMAP of the latent points',
     '',
-    `${DIMS}-D latents (10 overlapping Gaussian clusters), 15 neighbours, umap-learn's epochs (500 up to 10k points, 200 above), one thread.`,
+    `${DIMS}-D latents (10 overlapping Gaussian clusters), 15 neighbours. Latent Atlas: 500 epochs up to 2k points, 200 above, a second`,
+    'thread for the layout above ~5k points; umap-js: its defaults (500 epochs up to 10k), one thread.',
     'Quality on 300 sampled points with exact ranks over all points: trustworthiness (1 = no false neighbours in the layout) and',
     "the share of each point's 10 nearest latent neighbours that are among its 10 nearest in the layout. Goals: 10k ≤ 2 s, 100k ≤ 20 s.",
     '',

@@ -111,8 +111,7 @@ export async function knnGraph(points: Float32Array, dims: number, k: number, pa
   // The k best so far for the current query, as a max-heap on squared distance.
   const hd = new Float64Array(k);
   const hi = new Int32Array(k);
-  const stack = new Int32Array(64 * 2);
-  const stackGap = new Float64Array(64 * 2);
+  const offsets = new Float64Array(dims);
   for (let q = 0; q < n; q++) {
     if (pause && q % 2048 === 2047) await pause();
     let size = 0;
@@ -145,13 +144,10 @@ export async function knnGraph(points: Float32Array, dims: number, k: number, pa
         hi[c] = p;
       }
     };
-    let top = 0;
-    stack[top] = 0;
-    stackGap[top++] = 0;
-    while (top > 0) {
-      const node = stack[--top]!;
-      const gap = stackGap[top]!;
-      if (size === k && gap >= hd[0]!) continue;
+    // Depth first, near side first. A far side is entered only when its lower bound — the squared
+    // distance to the box it lies in, kept incrementally per dimension (Arya & Mount) — can still
+    // beat the k-th best.
+    const search = (node: number, bound2: number): void => {
       const dim = tree.dim[node]!;
       if (dim < 0) {
         for (let i = tree.start[node]!; i < tree.end[node]!; i++) {
@@ -166,18 +162,20 @@ export async function knnGraph(points: Float32Array, dims: number, k: number, pa
           }
           if (s < bound) offer(s, p);
         }
-        continue;
+        return;
       }
       const diff = points[qo + dim]! - tree.value[node]!;
-      const near = diff < 0 ? tree.left[node]! : tree.right[node]!;
-      const far = diff < 0 ? tree.right[node]! : tree.left[node]!;
-      // Far side first on the stack, so the near side is searched first. (A lower bound on the far
-      // side's distance: the gap to the splitting plane, squared; kept as the larger of it and the parent's.)
-      stack[top] = far;
-      stackGap[top++] = Math.max(gap, diff * diff);
-      stack[top] = near;
-      stackGap[top++] = gap;
-    }
+      search(diff < 0 ? tree.left[node]! : tree.right[node]!, bound2);
+      const old = offsets[dim]!;
+      const farBound = bound2 - old * old + diff * diff;
+      if (size < k || farBound < hd[0]!) {
+        offsets[dim] = diff;
+        search(diff < 0 ? tree.right[node]! : tree.left[node]!, farBound);
+        offsets[dim] = old;
+      }
+    };
+    offsets.fill(0);
+    search(0, 0);
     // Heap → nearest first.
     const order = Array.from({ length: size }, (_, j) => j).sort((a, b) => hd[a]! - hd[b]!);
     order.forEach((j, r) => {
