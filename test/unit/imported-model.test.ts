@@ -5,6 +5,7 @@
 // what needs a model trained here is refused in words.
 
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -14,7 +15,7 @@ import { checkModelManifest, normalisation } from '../../src/engine/imported/mod
 import { fromModelLayout, toModelInput } from '../../src/engine/imported/importedCodec';
 import { inferManifest } from '../../src/engine/imported/describe';
 import type { EngineClient } from '../../src/client/engineClient';
-import { SMALL_MODEL, SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
+import { REPO, SMALL_MODEL, SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
 import { torchVaeFixture, type TorchVaeFixture } from './torchFixture';
 
 const maxAbs = (a: ArrayLike<number>, b: ArrayLike<number>) => {
@@ -410,6 +411,11 @@ describe('VAEs trained by PyTorch and exported with torch.onnx.export', () => {
       assert.equal(rec.terms?.length, 3);
       for (const t of rec.terms!)
         assert.ok(t.kl > 0 && Number.isFinite(t.reconstruction) && Math.abs(t.elbo + t.reconstruction + t.kl) < 1e-3);
+      // The CLI takes the model folder like a run.
+      const cli = spawnSync(process.execPath, ['--import', 'tsx', join(REPO, 'src', 'cli.ts'), 'info', dir], { encoding: 'utf8' });
+      assert.equal(cli.status, 0, cli.stderr);
+      assert.match(cli.stdout, /^Model\s+Fashion-MNIST .* \(PyTorch\) \(trained elsewhere, ONNX\)/m);
+      assert.match(cli.stdout, /^Encodings\s+.*images/m);
       // The reconstruction looks like its original far more than like another image.
       const px = 28 * 28;
       /** L1 distance between the reconstruction of image a and the original of image b. */
