@@ -49,3 +49,16 @@ export function permutation(n: number, seed: number): Int32Array {
   for (let i = 0; i < n; i++) order[i] = i;
   return shuffleInPlace(order, createRng(seed));
 }
+
+/** n standard normal draws (Box–Muller) from a seeded generator: noise, samples, posterior draws. */
+export function standardNormals(n: number, seed: number): Float32Array {
+  const rng = createRng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i += 2) {
+    const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
+    const a = 2 * Math.PI * rng.next();
+    out[i] = r * Math.cos(a);
+    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
+  }
+  return out;
+}

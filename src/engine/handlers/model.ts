@@ -23,7 +23,7 @@ import {
 } from './context';
 import type { Codec } from '../model/codec';
 import { exportVaeToOnnx } from '../onnx/exportOnnx';
-import { createRng, deriveSeed } from '../rng';
+import { deriveSeed, standardNormals } from '../rng';
 import { readEncoding, writeEncoding, type EncodedFile } from '../runStore/encodings';
 import { withRun } from '../runStore/cache';
 import { EngineError } from '../../protocol/errors';
@@ -102,7 +102,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       skipped.push(...loaded.skipped);
       // Each file's own noise for its one-draw ELBO terms: the same file gets the same figures.
       const eps = new Float32Array(loaded.count * dims);
-      loaded.files.forEach((file, i) => eps.set(normals(dims, pathSeed(resolve(file))), i * dims));
+      loaded.files.forEach((file, i) => eps.set(standardNormals(dims, pathSeed(resolve(file))), i * dims));
       const { mu, logVar, terms } = await codec.encodeWithTerms(loaded.images, loaded.count, loaded.labels, eps);
       loaded.files.forEach((file, i) => {
         fresh.set(resolve(file), {
@@ -223,20 +223,6 @@ function pathSeed(path: string): number {
   return createHash('sha256').update(path).digest().readUInt32LE(0) % 2 ** 31;
 }
 
-/** Standard normal draws (Box–Muller) from a seeded generator. */
-function normals(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const u = 1 - rng.next();
-    const v = rng.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    out[i] = r * Math.cos(2 * Math.PI * v);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(2 * Math.PI * v);
-  }
-  return out;
-}
-
 type SampleQuery = Pick<RequestOf<'sample'>, 'runDir' | 'count' | 'mode' | 'seed'>;
 
 /** Draws latents for the mode and decodes them. */
@@ -247,7 +233,7 @@ const sampleImages = (req: SampleQuery): Promise<SampleResult> =>
       throw badRequest(`sample: count must be a whole number from 1 to 100000, got ${req.count}.`);
     }
     const seed = req.seed ?? Date.now() % 2 ** 31;
-    const latents = normals(req.count * dims, deriveSeed(seed, 7));
+    const latents = standardNormals(req.count * dims, deriveSeed(seed, 7));
     let labels: number[] | undefined;
     const mode = req.mode;
     if (mode.kind === 'around') {

@@ -9,8 +9,9 @@ import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
 import type { ElboTerms, RunManifest } from '../../protocol/model';
 import { EngineError } from '../../protocol/errors';
 import type { Codec, Reconstruction } from '../model/codec';
+import { pixelsFromMeans } from '../model/model';
 import { elboTerms, klDivergence, logLikelihood } from '../model/objective';
-import { createRng, deriveSeed } from '../rng';
+import { deriveSeed, standardNormals } from '../rng';
 import { getTf, type Tensor2D } from '../tf';
 import { dimsText, loadNet, type Net, type NetPort, type NetTensor } from './nets';
 import { normalisation, type Normalisation } from './modelManifest';
@@ -161,12 +162,6 @@ function toPixelMeans(m: ModelManifest, norm: Normalisation, raw: Float32Array):
   return out;
 }
 
-function toUint8(means: Float32Array): Uint8Array {
-  const out = new Uint8Array(means.length);
-  for (let i = 0; i < means.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, means[i]!)) * 255);
-  return out;
-}
-
 function oneHot(labels: ArrayLike<number> | undefined, start: number, n: number, k: number): NetTensor {
   const data = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
@@ -174,19 +169,6 @@ function oneHot(labels: ArrayLike<number> | undefined, start: number, n: number,
     if (label >= 0 && label < k) data[i * k + label] = 1;
   }
   return { data, dims: [n, k] };
-}
-
-/** Standard normal draws from a seeded generator (Box–Muller). */
-function normals(n: number, seed: number): Float32Array {
-  const rng = createRng(seed);
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i += 2) {
-    const r = Math.sqrt(-2 * Math.log(1 - rng.next()));
-    const a = 2 * Math.PI * rng.next();
-    out[i] = r * Math.cos(a);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(a);
-  }
-  return out;
 }
 
 export async function loadImportedCodec(dir: string, manifest: RunManifest): Promise<Codec> {
@@ -300,7 +282,7 @@ export async function loadImportedCodec(dir: string, manifest: RunManifest): Pro
     encode,
     encodeWithTerms,
     async decode(latents, count, labels) {
-      return toUint8(toPixelMeans(m, norm, await decodeRaw(latents, count, labels)));
+      return pixelsFromMeans(toPixelMeans(m, norm, await decodeRaw(latents, count, labels)));
     },
     async reconstruct(images, count, labels): Promise<Reconstruction> {
       const { mu, logVar } = await encode(images, count, labels);
@@ -310,12 +292,12 @@ export async function loadImportedCodec(dir: string, manifest: RunManifest): Pro
       latents.set(mu);
       const perPoint = labels && labels.length !== 1 ? Array.from(labels) : undefined;
       if (withSpread) {
-        const eps = normals(count * L, deriveSeed(1, count));
+        const eps = standardNormals(count * L, deriveSeed(1, count));
         for (let i = 0; i < count * L; i++) latents[count * L + i] = mu[i]! + Math.exp(0.5 * logVar[i]!) * eps[i]!;
       }
       const both = perPoint ? [...perPoint, ...perPoint] : labels;
       const raw = await decodeRaw(latents, latents.length / L, both);
-      const pixels = toUint8(toPixelMeans(m, norm, raw.subarray(0, count * px)));
+      const pixels = pixelsFromMeans(toPixelMeans(m, norm, raw.subarray(0, count * px)));
       if (!withSpread) return { pixels, terms: null };
       const ll = await logLikelihoods(images, raw.subarray(count * px), count);
       if (!ll) return { pixels, terms: null };

@@ -262,9 +262,13 @@ export function decodeBatch(vae: VaeModel, z: Tensor2D, labels?: Tensor2D): Tens
 
 /** Pixel means in [0, 1] → uint8 pixels, row-major count × H × W × C. */
 export async function toUint8Images(means: Tensor): Promise<Uint8Array> {
-  const values = await means.data();
+  return pixelsFromMeans(await means.data());
+}
+
+/** Pixel means in [0, 1] (clipped) → uint8 pixels. */
+export function pixelsFromMeans(values: ArrayLike<number>): Uint8Array {
   const out = new Uint8Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i])) * 255);
+  for (let i = 0; i < values.length; i++) out[i] = Math.round(Math.min(1, Math.max(0, values[i]!)) * 255);
   return out;
 }
 
