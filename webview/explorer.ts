@@ -15,6 +15,7 @@ import { ImageRequests } from './imageRequests';
 import { ImagesPanel } from './imagesPanel';
 import { Colouring } from './colouring';
 import { FolderLegend, Legend } from './legend';
+import { Lightbox } from './lightbox';
 import { ManifoldController } from './manifoldController';
 import { NeighboursPanel } from './neighbours';
 import { Notice } from './notice';
@@ -114,7 +115,13 @@ export class Explorer {
         reconstruct: () => this.actions.reconstruct(),
         sample: (kind, count, label) => this.actions.sample(kind, count, label),
         saveSamples: () => this.requests.saveSamples(),
-        gaussianManifold: () => this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15),
+        gaussianManifold: () =>
+          this.requests.grid('Decoded manifold (inverse-CDF grid)', gaussianGrid(15), 15, {
+            baseName: 'manifold',
+            // Top row first: the highest z1.
+            rows: Array.from({ length: 15 }, (_, r) => `row${String(r + 1).padStart(2, '0')}`),
+          }),
+        saveGrid: () => this.requests.saveGrid(),
         traverse: () => this.actions.traverse(),
       },
       { pointCard: this.pinning.card.root, neighbours: this.neighbours.root, worst: this.worst.root },
@@ -157,7 +164,9 @@ export class Explorer {
     const empty = emptyMapNotice();
     const corner = el('div', { class: 'corner' }, this.colouring.bar, this.folderLegend.root, this.legend.root);
     this.scatter.root.append(corner, this.tooltip.root, this.notice.root, empty);
-    root.append(this.toolbar.root, el('main', { class: 'body' }, this.scatter.root, this.tabs));
+    const lightbox = new Lightbox();
+    lightbox.attach(this.tabs);
+    root.append(this.toolbar.root, el('main', { class: 'body' }, this.scatter.root, this.tabs), lightbox.root);
     root.removeAttribute('aria-busy');
 
     this.toolbar.setMode(this.state.mode);
@@ -284,6 +293,7 @@ export class Explorer {
     if (p.kind === 'dims' && (p.x >= this.shown.set.dims || p.y >= this.shown.set.dims)) p = this.state.projection = { kind: 'pca' };
     for (const ask of this.shown.umapRequestsFor(p, () => host.requestId())) host.post(ask);
     this.scatter.setPoints(this.shown.project(p), this.colouring.paint().index, keepView);
+    this.scatter.setAxisTitles(...this.projection.axisTitles(p));
     this.recomputeSelection();
     this.refreshLegend();
     this.actions.refreshMarks();

@@ -9,13 +9,13 @@ import type { PointFile, ReconstructionMessage, SampleLatentsMessage } from '../
 import { baseName } from './core/hitTest';
 import { interpolationLatents } from './core/interpolate';
 import { sliceBatch } from './core/pixels';
-import { loadBatch, storeBatch, type DecodedFrom, type ShownImages } from './core/storedImages';
+import { loadBatch, storeBatch, type DecodedFrom, type GridSave, type ShownImages } from './core/storedImages';
 import { host } from './host';
 import type { ImagesPanel } from './imagesPanel';
 
 type Pending =
   | ({ kind: 'strip'; steps: number } & DecodedFrom)
-  | { kind: 'grid'; title: string; cols: number }
+  | { kind: 'grid'; title: string; cols: number; save: GridSave }
   | { kind: 'samples'; label?: number }
   | ({ kind: 'reconstruct' } & PointFile)
   | { kind: 'save' };
@@ -56,8 +56,11 @@ export class ImageRequests {
     if (label !== undefined) pending.label = label;
   }
 
-  grid(title: string, latents: Float32Array, cols: number): void {
-    this.host.decode(this.ask({ kind: 'grid', title, cols }), latents);
+  /** A grid of `cols` images per row; `save` names the rows and the files a save writes. */
+  grid(title: string, latents: Float32Array, cols: number, save: Omit<GridSave, 'latents' | 'label'>): void {
+    const pending: Pending = { kind: 'grid', title, cols, save: { ...save, latents: Array.from(latents) } };
+    const label = this.host.decode(this.ask(pending), latents);
+    if (label !== undefined) pending.save.label = label;
   }
 
   reconstruct(point: PointFile): void {
@@ -76,6 +79,12 @@ export class ImageRequests {
     else this.host.message('info', 'Decode a strip first: shift-click two points, then Decode strip.');
   }
 
+  saveGrid(): void {
+    const grid = this.host.shown().grid;
+    if (grid?.save) this.save(grid.save, grid.save.baseName, grid.save.rows);
+    else this.host.message('info', 'Decode a grid first: Traverse dimensions, or the prior grid of a 2-D model.');
+  }
+
   saveSamples(): void {
     const samples = this.host.shown().samples;
     if (samples) this.save(samples, 'sample');
@@ -90,7 +99,7 @@ export class ImageRequests {
     if (p.kind === 'strip') {
       this.host.setShown({ strip: { latents: p.latents, ...label(p), steps: p.steps, images: storeBatch(batch) } });
     } else if (p.kind === 'grid') {
-      this.host.setShown({ grid: { title: p.title, cols: p.cols, images: storeBatch(batch) } });
+      this.host.setShown({ grid: { title: p.title, cols: p.cols, images: storeBatch(batch), save: p.save } });
     } else if (p.kind === 'samples') {
       // Without the drawn latents the samples could not be saved: they are shown, not kept.
       if (latents) this.host.setShown({ samples: { latents: Array.from(latents), ...label(p), images: storeBatch(batch) } });
@@ -159,7 +168,7 @@ export class ImageRequests {
     else this.images.clearGrid();
   }
 
-  private save(what: DecodedFrom, name: string): void {
+  private save(what: DecodedFrom, name: string, rows?: string[]): void {
     const latents = Float32Array.from(what.latents);
     host.post({
       type: 'saveImages',
@@ -167,6 +176,7 @@ export class ImageRequests {
       latents,
       ...(what.label !== undefined ? { label: what.label } : {}),
       baseName: name,
+      ...(rows ? { rows } : {}),
     });
   }
 

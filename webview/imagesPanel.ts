@@ -7,6 +7,7 @@ import { formatNats } from './core/format';
 import { baseName } from './core/hitTest';
 import { el } from './dom';
 import { showBatch } from './imageCanvas';
+import { enlargeable } from './lightbox';
 
 export interface ImagesPanelActions {
   decodeStrip(): void;
@@ -17,6 +18,7 @@ export interface ImagesPanelActions {
   sample(kind: 'prior' | 'around' | 'label', count: number, label: string): void;
   saveSamples(): void;
   gaussianManifold(): void;
+  saveGrid(): void;
   traverse(): void;
 }
 
@@ -24,12 +26,21 @@ const button = (text: string, cls: string, secondary = false) => el('vscode-butt
 
 export class ImagesPanel {
   readonly root: HTMLElement;
-  readonly lerpCanvas = el('canvas', { class: 'strip strip-lerp', 'aria-label': 'Linear interpolation strip' });
-  readonly slerpCanvas = el('canvas', { class: 'strip strip-slerp', 'aria-label': 'Spherical interpolation strip' });
-  readonly originalCanvas = el('canvas', { class: 'recon recon-original', 'aria-label': 'Original image' });
-  readonly reconCanvas = el('canvas', { class: 'recon recon-decoded', 'aria-label': 'Reconstruction' });
-  readonly samplesCanvas = el('canvas', { class: 'samples', 'aria-label': 'Sampled images' });
-  readonly gridCanvas = el('canvas', { class: 'manifold-grid', 'aria-label': 'Decoded manifold or traversal' });
+  readonly lerpCanvas = enlargeable(el('canvas', { class: 'strip strip-lerp', 'aria-label': 'Linear interpolation strip' }));
+  readonly slerpCanvas = enlargeable(el('canvas', { class: 'strip strip-slerp', 'aria-label': 'Spherical interpolation strip' }));
+  readonly originalCanvas = enlargeable(
+    el('canvas', { class: 'recon recon-original', 'aria-label': 'Original image' }),
+    () => `Original: ${this.reconName.title}`,
+  );
+  readonly reconCanvas = enlargeable(
+    el('canvas', { class: 'recon recon-decoded', 'aria-label': 'Reconstruction' }),
+    () => `Reconstruction of ${this.reconName.title}`,
+  );
+  readonly samplesCanvas = enlargeable(el('canvas', { class: 'samples', 'aria-label': 'Sampled images' }));
+  readonly gridCanvas = enlargeable(
+    el('canvas', { class: 'manifold-grid', 'aria-label': 'Decoded manifold or traversal' }),
+    () => this.gridTitle.textContent ?? '',
+  );
   private readonly endpointsText = el('p', { class: 'endpoints-text' });
   private readonly reconName = el('p', { class: 'recon-name' });
   private readonly reconTerms = el('p', { class: 'recon-terms' });
@@ -73,6 +84,7 @@ export class ImagesPanel {
     const prior = button('Sample from prior', 'sample-prior', true);
     const around = button('Sample around point', 'sample-around', true);
     const saveSamples = button('Save samples', 'save-samples', true);
+    const saveGrid = button('Save grid', 'save-grid', true);
     click(decode, () => actions.decodeStrip());
     click(save, () => actions.saveStrip());
     click(clear, () => actions.clearEndpoints());
@@ -81,6 +93,7 @@ export class ImagesPanel {
     click(around, () => actions.sample('around', this.count(), ''));
     click(sampleLabel, () => actions.sample('label', this.count(), this.labelSelect.value));
     click(saveSamples, () => actions.saveSamples());
+    click(saveGrid, () => actions.saveGrid());
     click(this.gaussianButton, () => actions.gaussianManifold());
     click(this.traverseButton, () => actions.traverse());
 
@@ -112,6 +125,7 @@ export class ImagesPanel {
       this.gridTitle,
       el('div', { class: 'row' }, this.gaussianButton, this.traverseButton),
       this.gridCanvas,
+      el('div', { class: 'row' }, saveGrid),
     );
   }
 

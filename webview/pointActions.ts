@@ -88,7 +88,12 @@ export class PointActions {
     const pinned = pts ? this.h.pinned() : null;
     const around = pinned !== null ? baseName(pts!.names[pinned]) : 'the origin';
     const centre = pinned !== null ? this.latentOf(pinned) : new Array<number>(dims).fill(0);
-    this.h.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(centre, 9, 3), 9);
+    // A row per dimension: the saved files and the sheet's rows are named z0, z1, …
+    const rows = Array.from({ length: dims }, (_, d) => `z${d}`);
+    this.h.requests.grid(`Traversals around ${around} (±3 per dimension)`, traversalLatents(centre, 9, 3), 9, {
+      baseName: 'traversal',
+      rows,
+    });
   }
 
   /** The pinned point's original beside its reconstruction; the request names its folder. */

@@ -4,6 +4,7 @@
 import { baseName } from './core/hitTest';
 import { pointImage, type PointSet } from './core/pointSet';
 import { el } from './dom';
+import { enlargeable } from './lightbox';
 
 export interface PointCardActions {
   open(): void;
@@ -18,7 +19,7 @@ export class PointCard {
     'Click a point to pin it; Reconstruct, Sample around point, Traverse and Find neighbours use it.',
   );
   private readonly card: HTMLElement;
-  private readonly image = el('img', { class: 'pin-image', alt: '' });
+  private readonly image = enlargeable(el('img', { class: 'pin-image', alt: '' }), () => this.path.textContent ?? '');
   private readonly name = el('div', { class: 'pin-name' });
   private readonly path = el('div', { class: 'pin-path' });
   private readonly label = el('div', { class: 'pin-label' });

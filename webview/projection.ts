@@ -84,6 +84,18 @@ export class ProjectionStore {
     return `PCA explains ${(a * 100).toFixed(1)}% + ${(b * 100).toFixed(1)}% of the variance`;
   }
 
+  /** What the horizontal and vertical axes show, named as the toolbar names them. */
+  axisTitles(p: Projection): [string, string] {
+    const pts = this.points;
+    if (!pts || pts.folders.length === 0) return ['', ''];
+    if (pts.dims === 1) return ['z0', ''];
+    if (pts.dims === 2) return ['z0', 'z1'];
+    if (p.kind === 'dims') return [`z${p.x}`, `z${p.y}`];
+    if (p.kind === 'umap' && this.umap) return ['UMAP 1', 'UMAP 2'];
+    const [a, b] = this.getPca().explained;
+    return [`PC1 · ${(a * 100).toFixed(1)}% of variance`, `PC2 · ${(b * 100).toFixed(1)}% of variance`];
+  }
+
   /** Screen-space position of a latent vector, or null where the projection has no formula (UMAP). */
   project(p: Projection, z: readonly number[]): Point2 | null {
     const pts = this.points;

@@ -69,10 +69,18 @@ export class Scatter {
     svgNode.setAttribute('tabindex', '0');
     svgNode.setAttribute('role', 'application');
     svgNode.setAttribute('aria-label', 'Latent scatter: arrow keys pan, plus and minus zoom, 0 resets the view');
-    this.root = el('div', { class: 'scatter' }, this.manifoldCanvas, this.pointsCanvas, svgNode as unknown as Node);
+    const reset = el(
+      'vscode-button',
+      { class: 'reset-view', secondary: true, title: 'Show every point again (0, or double-click empty space)' },
+      'Reset view',
+    );
+    reset.addEventListener('click', () => this.resetView());
+    this.root = el('div', { class: 'scatter' }, this.manifoldCanvas, this.pointsCanvas, svgNode as unknown as Node, reset);
     this.svg = select(svgNode);
     this.svg.append('g').attr('class', 'axis axis-x');
     this.svg.append('g').attr('class', 'axis axis-y');
+    this.svg.append('text').attr('class', 'axis-title axis-title-x').attr('text-anchor', 'end');
+    this.svg.append('text').attr('class', 'axis-title axis-title-y').attr('text-anchor', 'end');
     // Neighbour links beneath the other marks, so the pin's ring stays on top of them.
     this.svg.append('g').attr('class', 'links');
     this.svg.append('g').attr('class', 'marks');
@@ -106,7 +114,7 @@ export class Scatter {
       key: (key) => this.events.key(key),
       panBy: (dx, dy) => this.zoomBehavior.translateBy(this.svg, dx / this.transform.k, dy / this.transform.k),
       zoomBy: (f) => this.zoomBehavior.scaleBy(this.svg, f),
-      resetView: () => this.setTransform({ k: 1, x: 0, y: 0 }),
+      resetView: () => this.resetView(),
       settled: () => this.events.settled(),
     });
     new ResizeObserver(() => this.resize()).observe(this.root);
@@ -160,6 +168,18 @@ export class Scatter {
 
   setTransform(t: { k: number; x: number; y: number }): void {
     this.svg.call(this.zoomBehavior.transform, zoomIdentity.translate(t.x, t.y).scale(t.k));
+  }
+
+  /** Back to the view that fits every point (d3-zoom reports it settled, so the view state follows). */
+  resetView(): void {
+    this.setTransform({ k: 1, x: 0, y: 0 });
+  }
+
+  /** What the horizontal and vertical axes show ('PC1 · 41.2% of variance', 'UMAP 1', 'z3'). */
+  setAxisTitles(x: string, y: string): void {
+    this.svg.select('.axis-title-x').text(x);
+    this.svg.select('.axis-title-y').text(y);
+    this.placeAxisTitles();
   }
 
   getTransform(): { k: number; x: number; y: number } {
@@ -264,6 +284,7 @@ export class Scatter {
           .ticks(Math.max(2, Math.floor(this.height / 70)))
           .tickSizeOuter(0),
       );
+    this.placeAxisTitles();
     // Labels that would sit on the other axis or off the edge are left out.
     this.svg
       .selectAll<SVGGElement, number>('.axis-x .tick')
@@ -271,6 +292,15 @@ export class Scatter {
     this.svg
       .selectAll<SVGGElement, number>('.axis-y .tick')
       .attr('visibility', (v) => (y(v) > this.height - 30 || y(v) < 8 ? 'hidden' : null));
+  }
+
+  /** The x title at the right end above the x axis, the y title rotated along the y axis' top. */
+  private placeAxisTitles(): void {
+    this.svg
+      .select('.axis-title-x')
+      .attr('x', this.width - 8)
+      .attr('y', this.height - 26);
+    this.svg.select('.axis-title-y').attr('transform', 'translate(52,8) rotate(-90)');
   }
 
   private drawMarks(): void {

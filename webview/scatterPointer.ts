@@ -69,7 +69,10 @@ export function attachPointer(node: Element, target: PointerTarget): void {
   node.addEventListener('dblclick', (ev) => {
     const e = ev as MouseEvent;
     if (selecting() || target.mode() === 'interpolate' || e.shiftKey) return;
-    target.doubleClick(target.pointAt(e.clientX, e.clientY));
+    const i = target.pointAt(e.clientX, e.clientY);
+    // On a point: open it; on empty space: back to the view of every point.
+    if (i === null) target.resetView();
+    else target.doubleClick(i);
   });
   node.addEventListener('keydown', (ev) => {
     const e = ev as KeyboardEvent;

@@ -300,7 +300,7 @@ export class ExplorerPanel extends Disposable {
           const root = samplesDir(model.manifest.name, dirname(runDir));
           if (!root) throw new Error('Open a folder in VS Code first: images are saved into the workspace.');
           // Interpolations, samples, traversals and grids each in their own folder, as numbered sets.
-          const target = saveTarget(m.baseName, m.latents.length / model.manifest.model.latentSize, root);
+          const target = saveTarget(m.baseName, m.latents.length / model.manifest.model.latentSize, root, m.rows);
           const { files, sheet } = await engine.request<'writeDecoded'>({
             type: 'writeDecoded',
             runDir,

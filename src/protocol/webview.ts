@@ -270,6 +270,8 @@ export interface SaveImagesMessage {
   label?: number;
   /** File name stem, e.g. "interpolation"; files become stem-001.png, … never overwriting. */
   baseName: string;
+  /** A name per row of a grid (a traversal's dimensions), in the file names and the sheet's row order. */
+  rows?: string[];
 }
 
 /** Shows a file the explorer saved in VS Code's Explorer view. */

@@ -495,14 +495,21 @@ test('higher-dimensional latents are projected with PCA, and two dimensions can 
   await page.waitForFunction(() => /PCA explains/.test(document.querySelector('.info')?.textContent ?? ''));
   const pct = /PCA explains ([\d.]+)% \+ ([\d.]+)%/.exec((await info()) ?? '')!;
   assert.ok(Number(pct[1]) > Number(pct[2]) && Number(pct[1]) + Number(pct[2]) > 99.9);
+  // The axes say what they show: each principal component with its share of the variance.
+  const titles = () => page.evaluate(() => Array.from(document.querySelectorAll('.scatter .axis-title'), (t) => t.textContent));
+  assert.deepEqual(await titles(), [`PC1 · ${pct[1]}% of variance`, `PC2 · ${pct[2]}% of variance`]);
   await page.selectOption('select.projection', 'dims');
   await page.waitForFunction(() => /z0 × z1/.test(document.querySelector('.info')?.textContent ?? ''));
+  await page.selectOption('select.dim-x', '2');
+  await page.waitForFunction(() => /z2 × z1/.test(document.querySelector('.info')?.textContent ?? ''));
+  assert.deepEqual(await titles(), ['z2', 'z1']);
   await page.selectOption('select.projection', 'umap');
   const [project] = await waitForPosted(page, 'project');
   assert.equal(project.method, 'umap');
   const coords = new Float32Array(n * 2).map((_, i) => (i % 2 ? 1 : -1) * (i / n));
   await postToWebview(page, { type: 'projection', requestId: project.requestId, coords });
   await page.waitForFunction(() => /UMAP$/.test(document.querySelector('.info')?.textContent ?? ''));
+  assert.deepEqual(await titles(), ['UMAP 1', 'UMAP 2']);
   await screenshot(page, '11-umap');
 });
 

@@ -110,6 +110,14 @@ test('Reconstruct, Sample around point and Traverse act on the pinned point, not
   const [traverse] = await waitForPosted(page, 'decode');
   // A traversal row per dimension, nine steps each; the middle of every row is the pinned point.
   assert.deepEqual(Array.from(traverse.latents.slice(8, 10)), [KNOWN.x, KNOWN.y]);
+  // Saving the traversal writes it as one set with its rows named by the dimension each sweeps.
+  await postToWebview(page, { type: 'images', requestId: traverse.requestId, images: greyImages(18) });
+  await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('canvas.manifold-grid')?.dataset.images === '18');
+  await page.click('vscode-button.save-grid');
+  const [save] = await waitForPosted(page, 'saveImages');
+  assert.equal(save.baseName, 'traversal');
+  assert.deepEqual(save.rows, ['z0', 'z1']);
+  assert.deepEqual(Array.from(save.latents), Array.from(traverse.latents), 'the save names the traversal shown');
 
   // The reconstruction pane names the image it shows.
   await postToWebview(page, { type: 'reconstruction', requestId: recon.requestId, name: KNOWN.name, result: reconstruction(40) });

@@ -24,7 +24,17 @@ export interface ShownImages {
   strip: (DecodedFrom & { steps: number; images: StoredBatch }) | null;
   samples: (DecodedFrom & { images: StoredBatch }) | null;
   reconstruction: { folder: string; name: string; original: StoredBatch; reconstruction: StoredBatch; terms: ElboTerms | null } | null;
-  grid: { title: string; cols: number; images: StoredBatch } | null;
+  /**
+   * A decoded grid; `save` (absent in states saved before grids could be saved) is what a save
+   * writes: the latents, the kind's file stem and a name per row (a traversal's dimensions).
+   */
+  grid: { title: string; cols: number; images: StoredBatch; save?: GridSave } | null;
+}
+
+/** What saving a shown grid writes: its latents and label, the file stem, and one name per row. */
+export interface GridSave extends DecodedFrom {
+  baseName: 'traversal' | 'manifold';
+  rows: string[];
 }
 
 export const NO_IMAGES: ShownImages = { strip: null, samples: null, reconstruction: null, grid: null };
