@@ -314,6 +314,68 @@ e2e('two folders encoded with the same model are shown together, each in the fol
   await vs.shot('two-folders');
 });
 
+e2e('pin a point on the map, reconstruct it, sample around it, and save the samples and a traversal as named sets', async () => {
+  const { page } = vs;
+  await useModel(TRAINED);
+  await encodeTrouser();
+  const frame = explorerFrame(page);
+  await frame.locator('vscode-tab-header', { hasText: 'Images' }).click();
+  // A drawn point: the opaque pixel of the points layer nearest the plot's centre (CSS pixels).
+  const spot = await frame.locator('canvas.points-layer').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const s = c.width / c.getBoundingClientRect().width;
+    let best: { x: number; y: number; d: number } | null = null;
+    for (let y = 0; y < c.height; y++)
+      for (let x = 0; x < c.width; x++) {
+        if (d[(y * c.width + x) * 4 + 3] < 200) continue;
+        const dist = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
+        if (!best || dist < best.d) best = { x, y, d: dist };
+      }
+    return best && { x: best.x / s, y: best.y / s };
+  });
+  assert.ok(spot, 'the explorer drew the encoded points');
+  await frame.locator('svg.overlay-layer').click({ position: spot });
+  const pinned = (await frame.locator('.pin-path').textContent({ timeout: 10_000 }))!;
+  assert.match(pinned, /\.png$/, `the pinned point names its file: ${pinned}`);
+  const base = pinned.split('/').pop()!;
+
+  await frame.locator('vscode-button.reconstruct').click();
+  await waitFor('the reconstruction of the pinned image', async () =>
+    (
+      await frame
+        .locator('.recon-name')
+        .textContent({ timeout: 1_000 })
+        .catch(() => '')
+    )?.startsWith(`${base}: original and reconstruction`),
+  );
+  assert.match((await frame.locator('.recon-terms').textContent())!, /^−ELBO [\d.]+ = reconstruction [\d.]+ \+ KL [\d.]+ nats$/);
+
+  await frame.locator('vscode-button.sample-around').click();
+  await waitFor(
+    '16 samples around the pinned point',
+    async () => (await frame.locator('canvas.samples').getAttribute('data-images')) === '16',
+  );
+  await frame.locator('vscode-button.save-samples').click();
+  const runSamples = join(workspace, 'samples', TRAINED);
+  await waitFor('the samples written', () => pngsIn(join(runSamples, 'samples')).length === 16, 60_000);
+  await frame.locator('.notice', { hasText: 'Saved 16 images to' }).waitFor({ timeout: 10_000 });
+
+  await frame.locator('vscode-button.traverse').click();
+  await waitFor('the traversal grid', async () => (await frame.locator('canvas.manifold-grid').getAttribute('data-images')) === '18');
+  await frame.locator('vscode-button.save-grid').click();
+  const traversals = join(runSamples, 'traversals');
+  await waitFor('the traversal written', () => pngsIn(traversals).length === 19, 60_000);
+  const files = pngsIn(traversals).sort();
+  // A row of nine per latent dimension, named by it, and one sheet of both rows.
+  assert.deepEqual(
+    files.filter((f) => /^traversal-001-z[01]-\d\d\.png$/.test(f)).map((f) => f.slice(14, 16)),
+    [...Array(9).fill('z0'), ...Array(9).fill('z1')],
+  );
+  assert.ok(files.includes('traversal-001.png'), `the sheet: ${files.join(', ')}`);
+  await vs.shot('pin-reconstruct-sample');
+  await rm(runSamples, { recursive: true, force: true });
+});
+
 e2e(
   'a VAE trained by PyTorch (encoder.onnx, decoder.onnx, latent-atlas-model.json) loads from the palette and shows its points',
   async () => {
