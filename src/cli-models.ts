@@ -55,7 +55,7 @@ export async function exportTable(args: string[], view: ProgressView): Promise<n
     const r = await client.request<'exportCsv'>({
       type: 'exportCsv',
       runDir: resolve(positionals[0]!),
-      folder: resolve(positionals[1]!),
+      parts: [{ folder: resolve(positionals[1]!) }],
       path,
     });
     view.line(`Wrote ${r.rows} rows to ${r.path}`);

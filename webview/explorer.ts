@@ -4,11 +4,13 @@
 
 import type { ModelInfo, PointsMessage, ToWebviewMessage } from '../src/protocol/webview';
 import { drawClasses } from './core/drawClass';
+import { exportParts } from './core/selectionExport';
 import { gaussianGrid } from './core/grid';
 import { NO_IMAGES } from './core/storedImages';
 import { NO_POINTS } from './core/pointSet';
 import { restoreViewState, type PointerMode, type Projection, type ViewState } from './core/viewState';
 import { el } from './dom';
+import { DensityController } from './densityLayer';
 import { ElboPanel } from './elboPanel';
 import { host } from './host';
 import { ImageRequests } from './imageRequests';
@@ -53,6 +55,9 @@ export class Explorer {
   private readonly colouring = new Colouring();
   private readonly elbo: ElboPanel;
   private readonly tabs: HTMLElement;
+  private readonly density: DensityController;
+  /** What each point is drawn as (HIDDEN / DIM / FULL), as last computed. */
+  private drawn: Uint8Array = new Uint8Array(0);
 
   constructor(root: HTMLElement) {
     this.state = restoreViewState(host.getState());
@@ -65,17 +70,30 @@ export class Explorer {
       transform: () => undefined,
       settled: () => this.onSettled(),
     });
+    this.density = new DensityController({
+      coords: () => this.shown.coords,
+      drawn: () => this.drawn,
+      priorCentre: () => this.priorCentre(),
+      visibleRect: () => this.scatter.visibleRect(),
+      size: () => this.scatter.size(),
+      show: (shapes) => this.scatter.setDensity(shapes),
+    });
     this.toolbar = new Toolbar({
       search: (q) => this.update({ search: q }),
       mode: (m) => this.setMode(m),
       isolate: () => this.update({ isolate: this.state.selection !== null }),
       clearSelection: () => this.update({ selection: null, isolate: false }),
+      exportSelection: () => this.exportSelection(),
       projection: (p) => this.setProjection(p),
       colourBy: (by) => {
         this.update({ colourBy: by });
         this.applyColouring();
       },
       manifold: (on) => this.setManifold(on, this.state.gaussianGrid),
+      density: (on) => {
+        this.update({ density: on });
+        this.density.set(on);
+      },
       manifoldGrid: (prior) => this.setManifold(this.state.manifold, prior),
       conditionLabel: (i) => {
         this.update({ conditionLabel: i });
@@ -173,6 +191,8 @@ export class Explorer {
     this.toolbar.setSearch(this.state.search);
     this.toolbar.setManifold(false, this.state.manifold, this.state.gaussianGrid);
     this.manifold.set(this.state.manifold, this.state.gaussianGrid);
+    this.toolbar.setDensity(this.state.density);
+    this.density.set(this.state.density);
     this.scatter.setMode(this.state.mode);
     this.images.setSteps(this.state.steps);
     this.requests.show(this.state.shown);
@@ -214,6 +234,14 @@ export class Explorer {
     },
     neighbours: (m) => this.neighbours.onReply(m),
     saved: (m) => this.requests.onSaved(m.requestId, m.files, m.folder),
+    exported: (m) => {
+      const reveal = m.reveal;
+      this.notice.show(
+        'success',
+        m.text,
+        reveal ? { label: 'Reveal', run: () => host.post({ type: 'revealFile', file: reveal }) } : undefined,
+      );
+    },
     error: (m) => {
       if (m.requestId !== undefined) {
         if (this.manifold.owns(m.requestId)) this.manifold.onError(m.requestId);
@@ -326,7 +354,9 @@ export class Explorer {
       matches: searching ? matches : null,
       isolate,
     });
+    this.drawn = cls;
     this.scatter.setDrawClass(cls);
+    this.density.pointsChanged();
     this.scatter.setMarks({ highlight: searching ? Array.from(matches.subarray(0, 300)) : [], selection: this.state.selection });
     this.toolbar.setInfo(this.shown.describe(this.state, selectedCount));
   }
@@ -368,6 +398,28 @@ export class Explorer {
     this.refreshLegend();
   }
 
+  /** Where N(0, I) is centred on the map: the origin's image under a linear projection; null for UMAP or 1-D latents. */
+  private priorCentre(): [number, number] | null {
+    const dims = this.shown.set?.dims ?? this.model?.latentSize ?? 0;
+    if (dims < 2) return null;
+    return this.projection.project(this.state.projection, new Array<number>(dims).fill(0));
+  }
+
+  /** The selected points (every drawn point without a selection) go to the host, which asks how to export them. */
+  private exportSelection(): void {
+    const pts = this.shown.set;
+    const parts = pts ? exportParts(pts, this.shown.coords, this.drawn, this.shown.selected) : [];
+    if (parts.length === 0) {
+      this.notice.show(
+        'info',
+        pts?.names.length ? 'No shown point is selected: select some with Brush or Lasso, or Clear.' : 'No points yet.',
+      );
+      return;
+    }
+    const axes = this.projection.axisTitles(this.state.projection);
+    host.post({ type: 'exportSelection', requestId: host.requestId(), parts, axes, selection: this.shown.selected !== null });
+  }
+
   // ---------------------------------------------------------------- pointer
 
   /** Hover only previews: what the buttons act on is the pinned point. */
@@ -386,6 +438,7 @@ export class Explorer {
   private onSettled(): void {
     this.update({ transform: this.scatter.getTransform() });
     this.manifold.viewChanged();
+    this.density.viewChanged();
   }
 
   // ---------------------------------------------------------------- decoding

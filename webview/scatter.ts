@@ -12,6 +12,7 @@ import type { Point2 } from './core/hitTest';
 import type { LatentRect } from './core/grid';
 import type { PointerMode } from './core/viewState';
 import { el } from './dom';
+import { drawDensity, type DensityShapes } from './densityLayer';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
 import { drawMarks, type Marks } from './scatterMarks';
 import { paintPoints } from './pointsLayer';
@@ -60,6 +61,7 @@ export class Scatter {
   private mode: PointerMode = 'pan';
   private hovered: number | null = null;
   private marks: Marks = { highlight: [], endpoints: [], selection: null, pin: null, links: [] };
+  private density: DensityShapes | null = null;
 
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
@@ -81,6 +83,7 @@ export class Scatter {
     this.svg.append('g').attr('class', 'axis axis-y');
     this.svg.append('text').attr('class', 'axis-title axis-title-x').attr('text-anchor', 'end');
     this.svg.append('text').attr('class', 'axis-title axis-title-y').attr('text-anchor', 'end');
+    this.svg.append('g').attr('class', 'density');
     // Neighbour links beneath the other marks, so the pin's ring stays on top of them.
     this.svg.append('g').attr('class', 'links');
     this.svg.append('g').attr('class', 'marks');
@@ -96,6 +99,8 @@ export class Scatter {
       })
       .on('zoom', (e: { transform: ZoomTransform }) => {
         this.transform = e.transform;
+        // Reset view shows only when there is a view to go back from.
+        this.root.classList.toggle('view-moved', e.transform.k !== 1 || e.transform.x !== 0 || e.transform.y !== 0);
         this.events.transform(e.transform);
         this.requestDraw();
       })
@@ -161,6 +166,11 @@ export class Scatter {
     this.root.dataset.mode = mode;
   }
 
+  setDensity(shapes: DensityShapes | null): void {
+    this.density = shapes;
+    drawDensity(this.svg, shapes, this.zoomedX(), this.zoomedY());
+  }
+
   setManifold(tiles: ManifoldTiles | null): void {
     this.manifold = tiles;
     this.requestDraw();
@@ -219,6 +229,7 @@ export class Scatter {
     this.drawManifold();
     this.drawPoints();
     this.drawAxes();
+    drawDensity(this.svg, this.density, this.zoomedX(), this.zoomedY());
     this.drawMarks();
     performance.measure('scatter-draw', 'scatter-draw-start');
   }

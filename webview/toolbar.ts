@@ -10,9 +10,12 @@ export interface ToolbarActions {
   mode(mode: PointerMode): void;
   isolate(): void;
   clearSelection(): void;
+  /** Hand the selected points (or every point shown) to the host: paths, CSV or copies. */
+  exportSelection(): void;
   projection(p: Projection): void;
   colourBy(by: ColourBy): void;
   manifold(on: boolean): void;
+  density(on: boolean): void;
   /** true: the prior's inverse-CDF grid; false: a regular grid over the visible region. */
   manifoldGrid(prior: boolean): void;
   conditionLabel(index: number): void;
@@ -35,6 +38,7 @@ export class Toolbar {
   private readonly dimY: HTMLSelectElement;
   private readonly dimsGroup: HTMLElement;
   private readonly manifoldBox: HTMLElement;
+  private readonly densityBox: HTMLElement;
   private readonly manifoldGrid: HTMLSelectElement;
   private readonly conditionSelect: HTMLSelectElement;
   private readonly conditionGroup: HTMLElement;
@@ -57,6 +61,16 @@ export class Toolbar {
     }
     const isolate = el('vscode-button', { class: 'isolate', secondary: true, title: 'Show only the selected points' }, 'Isolate');
     const clear = el('vscode-button', { class: 'clear-selection', secondary: true, title: 'Clear the selection' }, 'Clear');
+    const exportButton = el(
+      'vscode-button',
+      {
+        class: 'export-selection',
+        secondary: true,
+        title: 'Copy the paths, save a CSV table or copy the images of the selected points (all shown points without a selection)',
+      },
+      'Export…',
+    );
+    exportButton.addEventListener('click', () => actions.exportSelection());
     isolate.addEventListener('click', () => actions.isolate());
     clear.addEventListener('click', () => actions.clearSelection());
 
@@ -82,7 +96,17 @@ export class Toolbar {
     this.colourSelect = el('select', { class: 'colour-by', 'aria-label': 'Colour points by' });
     this.colourSelect.addEventListener('change', () => actions.colourBy(this.colourSelect.value as ColourBy));
 
-    this.manifoldBox = el('vscode-checkbox', { class: 'manifold-toggle', label: 'Decoded manifold' });
+    this.manifoldBox = el('vscode-checkbox', {
+      class: 'manifold-toggle',
+      label: 'Manifold',
+      title: 'The decoded manifold behind the points',
+    });
+    this.densityBox = el('vscode-checkbox', {
+      class: 'density-toggle',
+      label: 'Density',
+      title: 'Contours of the points’ density (solid) and of the prior N(0, I) (dashed), at 39 %, 86 % and 99 % of the mass',
+    });
+    this.densityBox.addEventListener('change', () => actions.density(Boolean((this.densityBox as HTMLInputElement).checked)));
     this.manifoldBox.addEventListener('change', () => actions.manifold(Boolean((this.manifoldBox as HTMLInputElement).checked)));
     this.manifoldGrid = el(
       'select',
@@ -102,6 +126,7 @@ export class Toolbar {
       modes,
       isolate,
       clear,
+      exportButton,
       el('span', { class: 'projection-group', hidden: true }, this.projectionSelect, this.dimsGroup),
       el(
         'label',
@@ -109,6 +134,7 @@ export class Toolbar {
         'Colour ',
         this.colourSelect,
       ),
+      this.densityBox,
       this.manifoldBox,
       this.manifoldGrid,
       this.conditionGroup,
@@ -143,6 +169,10 @@ export class Toolbar {
     this.dimsGroup.hidden = projection.kind !== 'dims';
     this.dimX.value = String(projection.kind === 'dims' ? projection.x : 0);
     this.dimY.value = String(projection.kind === 'dims' ? projection.y : Math.min(1, dims - 1));
+  }
+
+  setDensity(on: boolean): void {
+    (this.densityBox as HTMLInputElement).checked = on;
   }
 
   setManifold(available: boolean, on: boolean, prior: boolean): void {

@@ -14,6 +14,7 @@ import { isInside } from './runs';
 import type { Session } from './session';
 import { webviewHtml } from './webviewHtml';
 import { folderLabel, showRunEncodings } from './commands/encode';
+import { exportSelection } from './commands/exportSelection';
 import { saveTarget } from './savedImages';
 import { samplesDir } from './workspacePaths';
 
@@ -313,6 +314,13 @@ export class ExplorerPanel extends Disposable {
           for (const f of written) this.saved.add(f);
           // The explorer says so itself, with a way to reveal the folder.
           this.post({ type: 'saved', requestId, files: written, folder: vscode.workspace.asRelativePath(target.dir) });
+          break;
+        }
+        case 'exportSelection': {
+          const done = await exportSelection(this.session, engine, m);
+          if (!done) break;
+          if (done.reveal) this.saved.add(done.reveal);
+          this.post({ type: 'exported', requestId, ...done });
           break;
         }
       }

@@ -227,15 +227,25 @@ export interface NeighboursRequest {
 }
 
 /**
- * Writes the run's encoding of `folder` as CSV to `path` (replaced when it exists): one row per
- * image with its folder, label, μ, log σ² and ELBO terms.
+ * Writes the run's encodings of `parts` as one CSV table to `path` (replaced when it exists): a row
+ * per image with its folder, label, μ, log σ² and ELBO terms — every image of a part's folder, or
+ * only the ones it names, with where the explorer drew them when it gives coordinates.
  */
 export interface ExportCsvRequest {
   type: 'exportCsv';
   id: number;
   runDir: string;
-  folder: string;
+  parts: CsvPartRequest[];
   path: string;
+}
+
+export interface CsvPartRequest {
+  /** An encoded folder, absolute. */
+  folder: string;
+  /** Only these images (paths relative to the folder, '/'-separated), in this order. */
+  names?: string[];
+  /** With `names`: two map coordinates per image (the map_x and map_y columns). */
+  coords?: Float32Array;
 }
 
 /** Writes the built-in demo set as PNG files into `dir` (one sub-folder per class). */

@@ -149,6 +149,14 @@ export interface SavedMessage {
   folder: string;
 }
 
+/** A selection export done: what it did, in a sentence, and the file or folder to reveal when it wrote one. */
+export interface ExportedMessage {
+  type: 'exported';
+  requestId: number;
+  text: string;
+  reveal?: string;
+}
+
 export type NeighbourMetric = NeighboursRequest['metric'];
 
 /** One of the k nearest encoded images, in any folder the run has encoded. */
@@ -191,6 +199,7 @@ export type ToWebviewMessage =
   | ProjectionMessage
   | NeighboursMessage
   | SavedMessage
+  | ExportedMessage
   | ErrorMessage;
 
 // ---------------------------------------------------------------------------------------------
@@ -274,6 +283,22 @@ export interface SaveImagesMessage {
   rows?: string[];
 }
 
+/**
+ * Export the selected points (a brush or lasso selection of the points shown; every point shown
+ * when nothing is selected): the host asks how — file paths to the clipboard, a CSV table, or the
+ * images copied into a new folder — and answers with `exported` (or nothing when the person cancels).
+ */
+export interface ExportSelectionMessage {
+  type: 'exportSelection';
+  requestId: number;
+  /** Per folder, the points' names (relative, '/'-separated) and where the map draws them (x, y per point). */
+  parts: { folder: string; names: string[]; coords: Float32Array }[];
+  /** What the map's two coordinates are, as its axes name them. */
+  axes: [string, string];
+  /** True for a brush or lasso selection, false for every point shown. */
+  selection: boolean;
+}
+
 /** Shows a file the explorer saved in VS Code's Explorer view. */
 export interface RevealFileMessage {
   type: 'revealFile';
@@ -294,6 +319,7 @@ export type FromWebviewMessage =
   | ProjectPointsMessage
   | OpenFileMessage
   | SaveImagesMessage
+  | ExportSelectionMessage
   | RevealFileMessage
   | StopTrainingMessage;
 

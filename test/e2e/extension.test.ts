@@ -376,6 +376,54 @@ e2e('pin a point on the map, reconstruct it, sample around it, and save the samp
   await rm(runSamples, { recursive: true, force: true });
 });
 
+e2e('a brush selection exported from the map: a CSV table with where each point was drawn, and copies of the images', async () => {
+  const { page } = vs;
+  await useModel(TRAINED);
+  const valid = await encodeTrouser();
+  const frame = explorerFrame(page);
+  // Brush the whole plot, from its bottom-right corner to its top-left (pointer events through the
+  // webview's frames, as a person's drag).
+  await frame.locator('vscode-button.mode-brush').click();
+  const plot = frame.locator('svg.overlay-layer');
+  const box = (await plot.boundingBox())!;
+  await plot.dragTo(plot, { sourcePosition: { x: box.width - 6, y: box.height - 6 }, targetPosition: { x: 6, y: 6 } });
+  const info = frame.locator('.info').first();
+  const selected = await waitFor('the selection count', async () => {
+    const m = /([\d,]+) selected/.exec((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? '');
+    return m ? Number(m[1].replace(/,/g, '')) : undefined;
+  });
+  assert.ok(selected > valid / 2 && selected <= valid, `selected ${selected} of ${valid}`);
+  const selections = join(workspace, 'samples', TRAINED, 'selections');
+
+  await frame.locator('vscode-button.export-selection').click();
+  await quickInput(page, `Export the ${selected} selected points`);
+  await pick(page, `Save ${selected} rows as CSV`);
+  const csv = join(selections, 'selection-001.csv');
+  await waitFor('the CSV table', () => existsSync(csv), 60_000);
+  const lines = readFileSync(csv, 'utf8').trimEnd().split('\n');
+  assert.equal(lines[0], 'file,folder,label,map_x,map_y,z1,z2,logvar1,logvar2,reconstruction,kl,elbo,mean_sigma');
+  assert.equal(lines.length - 1, selected);
+  const row = lines[1].split(',');
+  assert.ok(row[0].startsWith(join(workspace, 'Trouser')), row[0]);
+  // A 2-D latent is its own map: map_x, map_y are z1, z2; the ELBO is −(reconstruction + KL).
+  assert.deepEqual(
+    [row[3], row[4]].map(Number),
+    [row[5], row[6]].map(Number).map((v) => Math.fround(v)),
+  );
+  assert.ok(Math.abs(Number(row[11]) + Number(row[9]) + Number(row[10])) < 1e-3);
+  await frame.locator('.notice', { hasText: `Saved ${selected} rows to` }).waitFor({ timeout: 10_000 });
+
+  await frame.locator('vscode-button.export-selection').click();
+  await pick(page, `Copy ${selected} images into a new folder`);
+  const copies = join(selections, 'selection-002');
+  await waitFor('the copied images', () => pngsIn(copies).length === selected, 60_000);
+  await frame.locator('.notice', { hasText: `Copied ${selected} images to` }).waitFor({ timeout: 10_000 });
+  await vs.shot('selection-exported');
+  await frame.locator('vscode-button.clear-selection').click();
+  await frame.locator('vscode-button.mode-pan').click();
+  await rm(join(workspace, 'samples', TRAINED, 'selections'), { recursive: true, force: true });
+});
+
 e2e(
   'a VAE trained by PyTorch (encoder.onnx, decoder.onnx, latent-atlas-model.json) loads from the palette and shows its points',
   async () => {

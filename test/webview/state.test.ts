@@ -63,7 +63,9 @@ function panelImages(): Promise<Record<string, { images: string | null; pixel: n
   return page.evaluate(() => {
     const out: Record<string, { images: string | null; pixel: number[] | null }> = {};
     for (const c of Array.from(document.querySelectorAll<HTMLCanvasElement>('.side canvas'))) {
-      const name = c.className.split(' ').pop()!;
+      const name = Array.from(c.classList)
+        .filter((k) => k !== 'enlargeable')
+        .pop()!;
       const images = c.getAttribute('data-images');
       const scale = Number(c.getAttribute('data-scale') ?? 1);
       const pixel = images && c.width > 0 ? Array.from<number>(c.getContext('2d')!.getImageData(4 * scale, 4 * scale, 1, 1).data) : null;

@@ -44,6 +44,8 @@ async function open(): Promise<Page> {
   await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
   await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
   await frameDrawn(page);
+  // The fitted view has nothing to reset: the button does not cover the plot.
+  assert.equal(await page.locator('.scatter vscode-button.reset-view').isVisible(), false);
   return page;
 }
 
@@ -69,9 +71,10 @@ test('Reset view brings every point back after a zoom', async () => {
   const zoomed = await zoomIn();
   assert.ok(zoomed.k > 1.5, `zoomed in (${JSON.stringify(zoomed)})`);
   const reset = page.locator('.scatter vscode-button.reset-view');
-  assert.ok(await reset.isVisible(), 'the Reset view button is shown over the points');
+  assert.ok(await reset.isVisible(), 'once the view has moved, the Reset view button is shown over the points');
   await reset.click();
   await waitForFittedView();
+  await reset.waitFor({ state: 'hidden' });
   await frameDrawn(page);
   const after = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
   assert.ok(
@@ -170,4 +173,41 @@ test('the pinned image and the reconstruction enlarge on click, crisp; Escape cl
   await screenshot(page, 'view-enlarged-reconstruction');
   await page.mouse.click(5, 5);
   await box.waitFor({ state: 'hidden' });
+});
+
+test('Density draws the points’ contours and the prior’s circles where the axes say, and they follow the view', async () => {
+  await open();
+  await page.locator('vscode-checkbox.density-toggle').click();
+  await page.waitForFunction(() => document.querySelectorAll('.density path.aggregate').length === 3);
+  assert.equal(await page.locator('.density ellipse.prior').count(), 3);
+  // The prior's 2-σ circle: centred on (0, 0), through (2, 0), as read off the drawn axes.
+  const circle = async () =>
+    page.evaluate(() => {
+      const e = document.querySelector<SVGEllipseElement>('.density ellipse.prior.radius-2')!.getBoundingClientRect();
+      return { cx: e.left + e.width / 2, cy: e.top + e.height / 2, right: e.right };
+    });
+  const [ox, oy] = await clientPositionFromAxes(page, 0, 0);
+  const [tx] = await clientPositionFromAxes(page, 2, 0);
+  let c = await circle();
+  assert.ok(
+    Math.abs(c.cx - ox) < 2 && Math.abs(c.cy - oy) < 2 && Math.abs(c.right - tx) < 3,
+    `prior circle ${JSON.stringify(c)} vs (0,0)→${ox},${oy}, (2,0)→${tx}`,
+  );
+  // The fixture's four clusters: the densest contour (39 % of the mass) rings each cluster centre.
+  const inner = await page.evaluate(
+    () => document.querySelector('.density path.aggregate.level-2')!.getAttribute('d')!.split('M').length - 1,
+  );
+  assert.ok(inner >= 4, `the 39 % region is ${inner} rings, one or more per cluster`);
+  await screenshot(page, 'view-density');
+  // Zoomed, the circle and contours are redrawn where the axes now put them.
+  await zoomIn();
+  await frameDrawn(page);
+  const [ox2, oy2] = await clientPositionFromAxes(page, 0, 0);
+  const [tx2] = await clientPositionFromAxes(page, 2, 0);
+  c = await circle();
+  assert.ok(Math.abs(c.cx - ox2) < 2 && Math.abs(c.cy - oy2) < 2 && Math.abs(c.right - tx2) < 3, `after zoom: ${JSON.stringify(c)}`);
+  // Off again: nothing drawn; the choice is kept in the view state.
+  await page.locator('vscode-checkbox.density-toggle').click();
+  await page.waitForFunction(() => document.querySelectorAll('.density path, .density ellipse').length === 0);
+  assert.equal(await page.evaluate(() => JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.density), false);
 });

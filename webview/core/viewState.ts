@@ -33,6 +33,8 @@ export interface ViewState {
   steps: number;
   manifold: boolean;
   gaussianGrid: boolean;
+  /** Density contours of the points (and the prior's circles) over the map. */
+  density: boolean;
   projection: Projection;
   tab: Tab;
   /** Label used to condition decodes of a conditional model. */
@@ -62,6 +64,7 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   steps: 8,
   manifold: false,
   gaussianGrid: false,
+  density: false,
   projection: { kind: 'pca' },
   tab: 'images',
   conditionLabel: 0,
@@ -99,6 +102,7 @@ export function restoreViewState(raw: unknown): ViewState {
   if (Number.isInteger(r.steps) && (r.steps as number) >= 2 && (r.steps as number) <= 64) s.steps = r.steps as number;
   if (typeof r.manifold === 'boolean') s.manifold = r.manifold;
   if (typeof r.gaussianGrid === 'boolean') s.gaussianGrid = r.gaussianGrid;
+  if (typeof r.density === 'boolean') s.density = r.density;
   const p = r.projection as Record<string, unknown> | undefined;
   if (p && (p.kind === 'pca' || p.kind === 'umap')) s.projection = { kind: p.kind };
   if (p && p.kind === 'dims' && Number.isInteger(p.x) && Number.isInteger(p.y)) {

@@ -11,7 +11,7 @@ import { nearest } from '../neighbours';
 import { withRun } from '../runStore/cache';
 import { ENCODINGS_DIR, encodingSlug, listEncodings, readEncoding, type StoredEncoding } from '../runStore/encodings';
 import { badRequest, writingTo, type Handler } from './context';
-import { encodingCsv } from '../csvExport';
+import { encodingsCsv, type CsvPart } from '../csvExport';
 import { writeFileAtomic } from '../runStore/fs';
 
 interface Held {
@@ -90,17 +90,30 @@ export const handleNeighbours: Handler<'neighbours'> = (req) =>
 
 export const handleExportCsv: Handler<'exportCsv'> = async (req) => {
   const runDir = resolve(req.runDir);
-  const folder = resolve(req.folder);
-  const encoding = await readEncoding(runDir, folder);
-  if (!encoding) throw new EngineError('bad-request', `${runDir} has no encoding of ${folder}: encode the folder with this model first.`);
+  if (req.parts.length === 0) throw badRequest('exportCsv: no folders to export.');
+  const parts: CsvPart[] = [];
+  for (const part of req.parts) {
+    const folder = resolve(part.folder);
+    const encoding = await readEncoding(runDir, folder);
+    if (!encoding) throw new EngineError('bad-request', `${runDir} has no encoding of ${folder}: encode the folder with this model first.`);
+    if (part.coords && (!part.names || part.coords.length !== part.names.length * 2))
+      throw badRequest(`exportCsv: ${folder}: two coordinates per named image are needed.`);
+    parts.push({ encoding, ...(part.names ? { names: part.names } : {}), ...(part.coords ? { coords: part.coords } : {}) });
+  }
+  let table: string;
+  try {
+    table = encodingsCsv(parts);
+  } catch (e) {
+    throw badRequest((e as Error).message);
+  }
   const path = resolve(req.path);
   await writingTo(
     path,
     () => 'export again',
     async () => {
       await fs.mkdir(dirname(path), { recursive: true });
-      await writeFileAtomic(path, encodingCsv(encoding));
+      await writeFileAtomic(path, table);
     },
   );
-  return { path, rows: encoding.files.length };
+  return { path, rows: parts.reduce((n, p) => n + (p.names?.length ?? p.encoding.files.length), 0) };
 };
