@@ -3,7 +3,7 @@
 // first; the host posts nothing before it. Typed arrays are sent as such.
 
 import type { ImageBatch, NeighboursRequest, ReconstructResult, SampleMode } from './engine';
-import type { BackendReport, CurvePoint, EpochSummary, Likelihood } from './model';
+import type { BackendReport, CurvePoint, ElboTerms, EpochSummary, Likelihood } from './model';
 
 /** What the webview needs to know about the active model. */
 export interface ModelInfo {
@@ -109,6 +109,13 @@ export interface EpochMessage {
 export interface StatusMessage {
   type: 'status';
   status: TrainingStatus;
+}
+
+/** One epoch of a compared run: what the comparison charts draw. */
+export interface ComparedEpoch {
+  epoch: number;
+  train: ElboTerms;
+  validation: ElboTerms | null;
 }
 
 export interface BackendMessage {
