@@ -13,6 +13,7 @@ import { countActive, formatDuration, formatNats, formatRate } from './core/form
 import { el } from './dom';
 import { backendText } from '../src/protocol/backendText';
 import { epochCountText, headline } from '../src/protocol/trainingFigures';
+import type { RunComparison } from './runComparison';
 import { announceTraining } from './trainingView';
 
 type Term = 'negElbo' | 'reconstruction' | 'kl';
@@ -46,7 +47,10 @@ export class ElboPanel {
   /** The training state last announced (see trainingView.ts), as `state run`. */
   private announced = '';
 
-  constructor(onStop: () => void) {
+  constructor(
+    onStop: () => void,
+    private readonly comparison: RunComparison,
+  ) {
     this.stopButton = el('vscode-button', { secondary: true, disabled: true, class: 'stop-training' }, 'Stop training');
     this.stopButton.addEventListener('click', () => {
       if (!this.stopButton.hasAttribute('disabled')) onStop();
@@ -71,6 +75,7 @@ export class ElboPanel {
         el('span', { class: 'legend-logpx' }, '▲ −log p(x)'),
       ),
       this.charts,
+      comparison.root,
       el('h3', {}, 'KL per latent dimension'),
       this.bars,
     );
@@ -130,6 +135,8 @@ export class ElboPanel {
     this.renderStatus();
     this.renderFigures();
     this.renderCharts();
+    this.comparison.setCurrent(this.status?.runName ?? null, this.epochs);
+    this.comparison.render();
     this.renderBars();
   }
 

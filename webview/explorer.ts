@@ -22,6 +22,7 @@ import { ManifoldController } from './manifoldController';
 import { NeighboursPanel } from './neighbours';
 import { Notice } from './notice';
 import { Pinning } from './pinning';
+import { RunComparison } from './runComparison';
 import { PointActions } from './pointActions';
 import { Scatter } from './scatter';
 import { ShownPoints } from './shownPoints';
@@ -54,6 +55,7 @@ export class Explorer {
   private readonly worst: WorstList;
   private readonly colouring = new Colouring();
   private readonly elbo: ElboPanel;
+  private readonly comparison: RunComparison;
   private readonly tabs: HTMLElement;
   private readonly density: DensityController;
   /** What each point is drawn as (HIDDEN / DIM / FULL), as last computed. */
@@ -165,7 +167,13 @@ export class Explorer {
       requests: this.requests,
       notice: this.notice,
     });
-    this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }));
+    this.comparison = new RunComparison(
+      (m) => host.post(m),
+      () => host.requestId(),
+      (compared) => this.update({ compared }),
+      this.state.compared,
+    );
+    this.elbo = new ElboPanel(() => host.post({ type: 'stopTraining' }), this.comparison);
     this.manifold = new ManifoldController({
       scatter: this.scatter,
       decode: (id, latents) => this.decode(id, latents),
@@ -224,6 +232,8 @@ export class Explorer {
     epoch: (m) => this.elbo.addEpoch(m.summary, m.status),
     status: (m) => this.elbo.setStatus(m.status),
     backend: (m) => this.elbo.setBackend(m.backend),
+    runs: (m) => this.comparison.setRuns(m.runs),
+    comparedRun: (m) => this.comparison.onCompared(m),
     images: (m) =>
       this.manifold.owns(m.requestId)
         ? this.manifold.onImages(m.requestId, m.images)
@@ -247,6 +257,7 @@ export class Explorer {
         if (this.manifold.owns(m.requestId)) this.manifold.onError(m.requestId);
         this.shown.forget(m.requestId);
         this.neighbours.onError(m.requestId);
+        this.comparison.onError(m.requestId);
         this.requests.forget(m.requestId);
       }
       this.notice.show('error', m.message);

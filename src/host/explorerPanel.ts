@@ -10,11 +10,12 @@ import type { Encoding } from '../protocol/engine';
 import type { FromWebviewMessage, ModelInfo, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
-import { isInside } from './runs';
+import { isInside, readRunEpochs } from './runs';
 import type { Session } from './session';
 import { webviewHtml } from './webviewHtml';
 import { folderLabel, showRunEncodings } from './commands/encode';
 import { exportSelection } from './commands/exportSelection';
+import { workspaceRuns } from './commands/model';
 import { saveTarget } from './savedImages';
 import { samplesDir } from './workspacePaths';
 
@@ -34,6 +35,8 @@ export class ExplorerPanel extends Disposable {
   private readonly roots = new Set<string>();
   /** Files this panel saved: the only ones it reveals when the webview asks. */
   private readonly saved = new Set<string>();
+  /** Run folders this panel listed: the only ones whose figures it reads when the webview asks. */
+  private listedRuns = new Set<string>();
 
   /** Shows the panel (creating it when there is none). */
   static show(context: vscode.ExtensionContext, session: Session, preserveFocus = false): ExplorerPanel {
@@ -97,10 +100,13 @@ export class ExplorerPanel extends Disposable {
           // Points encoded with another model do not belong to this one: the session dropped them.
           this.replayPoints();
           void showRunEncodings(this.session);
+          void this.postRuns();
         } else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
         else if (c.kind === 'training') this.post(c.message);
-        else if (c.kind === 'series') this.post(this.session.series.replay());
-        else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
+        else if (c.kind === 'series') {
+          this.post(this.session.series.replay());
+          void this.postRuns();
+        } else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
       }),
     );
   }
@@ -131,6 +137,36 @@ export class ExplorerPanel extends Disposable {
     if (this.session.backend) this.post({ type: 'backend', backend: this.session.backend });
     this.replayPoints();
     this.post(this.session.series.replay());
+    void this.postRuns();
+  }
+
+  /** The workspace's runs with epochs, for the Training view's Compare control. */
+  private async postRuns(): Promise<void> {
+    try {
+      const current = this.session.seriesRun;
+      const runs = (await workspaceRuns())
+        .filter((r) => !r.imported && r.epochsCompleted > 0)
+        .map((r) => ({
+          runDir: r.runDir,
+          name: r.name,
+          settings: r.settings,
+          ...(r.runDir === current ? { current: true as const } : {}),
+        }));
+      this.listedRuns = new Set(runs.map((r) => r.runDir));
+      this.post({ type: 'runs', runs });
+    } catch (e) {
+      this.session.log.warn(`Listing the workspace's runs failed: ${errorText(e)}`);
+    }
+  }
+
+  /** Another run's per-epoch figures, read from its folder. */
+  private async compareRun(requestId: number, runDir: string): Promise<void> {
+    const found = this.listedRuns.has(runDir) ? await readRunEpochs(runDir) : null;
+    if (!found) {
+      this.post({ type: 'error', requestId, message: `${runDir} has no completed epoch to compare (run.json and history.jsonl).` });
+      return;
+    }
+    this.post({ type: 'comparedRun', requestId, run: { runDir, ...found } });
   }
 
   /** Every folder shown: the first replaces whatever the page shows, the others join it. */
@@ -215,6 +251,8 @@ export class ExplorerPanel extends Disposable {
       void showRunEncodings(this.session);
       return;
     }
+    if (m.type === 'listRuns') return this.postRuns();
+    if (m.type === 'compareRun') return this.compareRun(m.requestId, m.runDir);
     if (m.type === 'stopTraining') {
       await vscode.commands.executeCommand('vae.stopTraining');
       return;

@@ -4,8 +4,11 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve } from 'node:path';
 import type { RunManifest } from '../protocol/model';
+import { parseHistory } from '../protocol/epochHistory';
 import { MODEL_MANIFEST_FILE, type ModelManifest } from '../protocol/importedModel';
 import { runNameProblem } from '../protocol/runName';
+import { runSettings, settingsLine, type Setting } from '../protocol/runSettings';
+import type { ComparedEpoch } from '../protocol/webview';
 
 export interface RunSummary {
   runDir: string;
@@ -21,6 +24,8 @@ export interface RunSummary {
   loadable: boolean;
   /** Set for a model trained elsewhere: the kind of its files. */
   imported?: 'onnx' | 'tfjs';
+  /** Its settings (see protocol/runSettings), as every place shows them. */
+  settings: Setting[];
 }
 
 const MAX_NAME = 64;
@@ -107,17 +112,20 @@ async function readImportedSummary(runDir: string): Promise<RunSummary | null> {
     return null;
   }
   if (m?.format !== 'latent-atlas-model') return null;
+  const imported = typeof m.encoder === 'string' && m.encoder.toLowerCase().endsWith('.onnx') ? 'onnx' : 'tfjs';
+  const latentSize = typeof m.latentSize === 'number' ? m.latentSize : 0;
   return {
     runDir,
     name: typeof m.name === 'string' ? m.name : basename(runDir),
     state: 'complete',
     epochsCompleted: 0,
     epochs: 0,
-    latentSize: typeof m.latentSize === 'number' ? m.latentSize : 0,
+    latentSize,
     updatedAt: updated.toISOString(),
     negElbo: null,
     loadable: true,
-    imported: typeof m.encoder === 'string' && m.encoder.toLowerCase().endsWith('.onnx') ? 'onnx' : 'tfjs',
+    imported,
+    settings: runSettings({ imported: { format: imported }, model: { latentSize } }),
   };
 }
 
@@ -142,6 +150,7 @@ export async function readRunSummary(runDir: string): Promise<RunSummary | null>
     updatedAt: manifest.updatedAt ?? '',
     negElbo: terms ? -terms.elbo : null,
     loadable: manifest.checkpoint !== null && manifest.checkpoint !== undefined,
+    settings: runSettings(manifest),
   };
 }
 
@@ -159,9 +168,38 @@ export async function findRuns(roots: string[], runJsonPaths: string[] = []): Pr
   return runs.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.name.localeCompare(b.name));
 }
 
-/** One line describing a run for a quick pick. */
+/** One line describing a run for a quick pick: its state and last −ELBO, then its settings. */
 export function describeRun(run: RunSummary): string {
-  if (run.imported) return `trained elsewhere (${run.imported === 'onnx' ? 'ONNX' : 'tfjs'}), z=${run.latentSize}`;
+  if (run.imported) return settingsLine(run.settings);
   const figures = run.negElbo === null ? 'no epoch yet' : `−ELBO ${run.negElbo.toFixed(1)} nats`;
-  return `${run.state}, ${run.epochsCompleted}/${run.epochs} epochs, z=${run.latentSize}, ${figures}`;
+  return `${run.state}, ${figures} · ${settingsLine(run.settings)}`;
+}
+
+/**
+ * A run's per-epoch figures for the Training view's comparison: its run.json and the committed
+ * epochs of its history.jsonl. Null for a folder without run.json (a model trained elsewhere) and
+ * for a run without a completed epoch: there is no curve to draw.
+ */
+export async function readRunEpochs(runDir: string): Promise<{ name: string; settings: Setting[]; epochs: ComparedEpoch[] } | null> {
+  let manifest: RunManifest;
+  try {
+    manifest = JSON.parse(await readFile(join(runDir, 'run.json'), 'utf8')) as RunManifest;
+  } catch {
+    return null;
+  }
+  if (manifest?.format !== 'latent-atlas-run' || !manifest.epochsCompleted) return null;
+  let text = '';
+  try {
+    text = await readFile(join(runDir, 'history.jsonl'), 'utf8');
+  } catch {
+    // no history yet: only the last epoch's figures, from run.json
+  }
+  const history = parseHistory(text, manifest.epochsCompleted);
+  const epochs = history.length ? history : manifest.last ? [manifest.last] : [];
+  if (!epochs.length) return null;
+  return {
+    name: manifest.name ?? basename(runDir),
+    settings: runSettings(manifest),
+    epochs: epochs.map((e) => ({ epoch: e.epoch, train: e.train, validation: e.validation })),
+  };
 }

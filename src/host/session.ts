@@ -134,6 +134,11 @@ export class Session extends Disposable {
     return this.running;
   }
 
+  /** The run folder the ELBO series is of (training now, trained last or loaded). */
+  get seriesRun(): string | undefined {
+    return this.seriesRunDir;
+  }
+
   setActiveModel(info: RunInfo): void {
     const changed = this.model?.runDir !== info.runDir;
     this.model = info;

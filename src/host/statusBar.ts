@@ -6,6 +6,7 @@ import * as vscode from 'vscode';
 import { Disposable } from './disposable';
 import type { Session } from './session';
 import { backendLabel, backendText } from '../protocol/backendText';
+import { settingsSummary } from '../protocol/runSettings';
 import { epochCountText, formatNats, headlineText } from '../protocol/trainingFigures';
 
 export class StatusBar extends Disposable {
@@ -43,6 +44,9 @@ export class StatusBar extends Disposable {
       const counted = own && own.state !== 'complete' ? ` (${epochCountText(own)})` : '';
       const shown = own && figure ? `, ${headlineText(figure)} per image` : '';
       tip.appendMarkdown(`Active model **${model}**${counted}${shown}.\n\n`);
+      const active = session.activeModel;
+      // The same settings line as the Load Model picker and the Training view's comparison table.
+      if (active) tip.appendMarkdown('Settings: ').appendText(settingsSummary(active.manifest)).appendMarkdown('\n\n');
     } else {
       this.item.text = '$(graph-scatter) VAE';
       tip.appendMarkdown('No model loaded: run "VAE: Train" or "VAE: Load Model".\n\n');

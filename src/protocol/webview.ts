@@ -3,7 +3,8 @@
 // first; the host posts nothing before it. Typed arrays are sent as such.
 
 import type { ImageBatch, NeighboursRequest, ReconstructResult, SampleMode } from './engine';
-import type { BackendReport, CurvePoint, EpochSummary, Likelihood } from './model';
+import type { BackendReport, CurvePoint, ElboTerms, EpochSummary, Likelihood } from './model';
+import type { Setting } from './runSettings';
 
 /** What the webview needs to know about the active model. */
 export interface ModelInfo {
@@ -111,6 +112,35 @@ export interface StatusMessage {
   status: TrainingStatus;
 }
 
+/** A run of the workspace the Training view can compare with (it has at least one epoch). */
+export interface RunChoice {
+  runDir: string;
+  name: string;
+  settings: Setting[];
+  /** The run the view's series is of (training or loaded): compared with, not added. */
+  current?: true;
+}
+
+/** The runs of the workspace with epochs (sent on ready, when the series changes and when asked). */
+export interface RunsMessage {
+  type: 'runs';
+  runs: RunChoice[];
+}
+
+/** One epoch of a compared run: what the comparison charts draw. */
+export interface ComparedEpoch {
+  epoch: number;
+  train: ElboTerms;
+  validation: ElboTerms | null;
+}
+
+/** A run's per-epoch figures and settings, read from its folder. Answers `compareRun`. */
+export interface ComparedRunMessage {
+  type: 'comparedRun';
+  requestId: number;
+  run: RunChoice & { epochs: ComparedEpoch[] };
+}
+
 export interface BackendMessage {
   type: 'backend';
   backend: BackendReport;
@@ -194,6 +224,8 @@ export type ToWebviewMessage =
   | EpochMessage
   | StatusMessage
   | BackendMessage
+  | RunsMessage
+  | ComparedRunMessage
   | ImagesMessage
   | ReconstructionMessage
   | ProjectionMessage
@@ -306,6 +338,18 @@ export interface RevealFileMessage {
   file: string;
 }
 
+/** Asks for the workspace's runs again (the Compare control is opened). Answered by `runs`. */
+export interface ListRunsMessage {
+  type: 'listRuns';
+}
+
+/** Another run's per-epoch figures for the Training view. Answered by `comparedRun` (or `error`). */
+export interface CompareRunMessage {
+  type: 'compareRun';
+  requestId: number;
+  runDir: string;
+}
+
 export interface StopTrainingMessage {
   type: 'stopTraining';
 }
@@ -321,6 +365,8 @@ export type FromWebviewMessage =
   | SaveImagesMessage
   | ExportSelectionMessage
   | RevealFileMessage
+  | ListRunsMessage
+  | CompareRunMessage
   | StopTrainingMessage;
 
 /**

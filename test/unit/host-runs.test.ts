@@ -9,6 +9,7 @@ import {
   defaultRunName,
   describeRun,
   findRuns,
+  readRunEpochs,
   isInside,
   runRoot,
   sanitizeRunName,
@@ -115,7 +116,58 @@ test('run discovery finds runs in the run locations and in given run.json paths,
   assert.equal(old.negElbo, 152.5);
   assert.equal(old.loadable, true);
   assert.equal(runs[0].loadable, false);
-  assert.equal(describeRun(old), 'complete, 5/5 epochs, z=2, −ELBO 152.5 nats');
+  // The picker's row: state and −ELBO, then the settings line shared with the status bar.
+  assert.equal(describeRun(old), 'complete, −ELBO 152.5 nats · z=2 · 5/5 epochs');
   assert.deepEqual([...(await takenNames(root))].sort(), ['new', 'not-a-run', 'old']);
   assert.deepEqual([...(await takenNames(join(tmp, 'missing')))], []);
+});
+
+test('another run’s epochs are read from its history for the comparison; committed epochs only, damaged lines skipped', async () => {
+  const dir = join(tmp, 'compare', 'wide');
+  const terms = (negElbo: number) => ({ reconstruction: negElbo - 4, kl: 4, elbo: -negElbo, bitsPerDim: 0.1 });
+  const epoch = (n: number, negElbo: number) => ({
+    epoch: n,
+    step: n * 10,
+    train: terms(negElbo),
+    validation: n === 2 ? null : terms(negElbo + 2),
+    klPerDim: [2, 2],
+    activeUnits: 2,
+    imagesPerSecond: 100,
+    seconds: 1,
+    backend: 'cpu',
+    time: '2026-01-01T00:00:00Z',
+    curve: [{ step: n * 10, terms: terms(negElbo), imagesPerSecond: 100 }],
+  });
+  await writeRun(dir, {
+    name: 'wide',
+    state: 'cancelled',
+    epochsCompleted: 3,
+    model: { architecture: 'mlp', hiddenUnits: [800], latentSize: 2 },
+  });
+  const lines = [epoch(1, 200), { epoch: 2, train: 'oops' }, epoch(2, 180), epoch(3, 170), epoch(4, 165)].map((l) => JSON.stringify(l));
+  await writeFile(join(dir, 'history.jsonl'), lines.join('\n') + '\n{"epoch": 5, "tor');
+
+  const run = await readRunEpochs(dir);
+  assert.ok(run);
+  assert.equal(run.name, 'wide');
+  // Epoch 4 was written after the last commit (a crash): not part of the run.
+  assert.deepEqual(
+    run.epochs.map((e) => [e.epoch, -e.train.elbo, e.validation && -e.validation.elbo]),
+    [
+      [1, 200, 202],
+      [2, 180, null],
+      [3, 170, 172],
+    ],
+  );
+  assert.equal(run.settings.find((s) => s.key === 'model')?.value, 'mlp 800');
+  assert.equal(run.settings.find((s) => s.key === 'epochs')?.value, '3/5 epochs');
+
+  // Nothing to draw: no epoch yet, or a model trained elsewhere (no run.json).
+  const empty = join(tmp, 'compare', 'empty');
+  await writeRun(empty, { name: 'empty', epochsCompleted: 0, checkpoint: null });
+  assert.equal(await readRunEpochs(empty), null);
+  const imported = join(tmp, 'compare', 'torch');
+  await mkdir(imported, { recursive: true });
+  await writeFile(join(imported, 'latent-atlas-model.json'), JSON.stringify({ format: 'latent-atlas-model', latentSize: 2 }));
+  assert.equal(await readRunEpochs(imported), null);
 });

@@ -49,6 +49,8 @@ export interface ViewState {
   colourBy: ColourBy;
   neighbourK: number;
   neighbourMetric: NeighbourMetric;
+  /** Run folders compared in the Training view (added again once the host lists them). */
+  compared: string[];
 }
 
 export const DEFAULT_VIEW_STATE: ViewState = {
@@ -74,6 +76,7 @@ export const DEFAULT_VIEW_STATE: ViewState = {
   colourBy: 'label',
   neighbourK: 10,
   neighbourMetric: 'euclidean',
+  compared: [],
 };
 
 const COLOUR_BY: readonly ColourBy[] = ['label', 'folder', 'negElbo', 'reconstruction', 'kl', 'meanSigma'];
@@ -118,5 +121,6 @@ export function restoreViewState(raw: unknown): ViewState {
   if (Number.isInteger(r.neighbourK) && (r.neighbourK as number) >= 1 && (r.neighbourK as number) <= 100)
     s.neighbourK = r.neighbourK as number;
   if (r.neighbourMetric === 'euclidean' || r.neighbourMetric === 'bhattacharyya') s.neighbourMetric = r.neighbourMetric;
+  if (Array.isArray(r.compared)) s.compared = r.compared.filter((v): v is string => typeof v === 'string' && v !== '').slice(0, 20);
   return s;
 }

@@ -16,7 +16,7 @@ import type { LayersModel } from '../tf';
 import type { OptimizerWeight } from '../model/trainer';
 import { TEMP_PREFIX, exists, readIfExists, syncDir, writeFileAtomic } from './fs';
 import { loadLayersModel, loadOptimizerState, saveLayersModel, saveOptimizerState } from './layers';
-import { isEpochSummary } from './history';
+import { parseHistory } from '../../protocol/epochHistory';
 import { RUN_FILE, runNameMessage } from '../../protocol/runName';
 import { EngineError } from '../../protocol/errors';
 import { MODEL_MANIFEST_FILE } from '../../protocol/importedModel';
@@ -262,35 +262,14 @@ export async function appendHistory(runDir: string, summary: EpochSummary): Prom
   }
 }
 
-/**
- * The epoch summaries in order. Lines that do not parse (a torn last line) are skipped, and so are
- * lines that parse but are not a whole EpochSummary (reported through `warn`), so a damaged line
- * never hides a good one; epochs beyond the committed checkpoint (written just before a crash) are
- * dropped; a repeated epoch (after a resume) keeps its latest good line.
- */
+/** The committed epoch summaries in order (see parseHistory for the lines that are skipped). */
 export async function readHistory(runDir: string, manifest: RunManifest, warn?: (message: string) => void): Promise<EpochSummary[]> {
   const path = join(runDir, HISTORY_FILE);
   const raw = await readIfExists(path);
   if (raw === null) return [];
-  const byEpoch = new Map<number, EpochSummary>();
-  raw
-    .toString('utf8')
-    .split('\n')
-    .forEach((line, i) => {
-      if (!line.trim()) return;
-      let s: unknown;
-      try {
-        s = JSON.parse(line);
-      } catch {
-        return; // a torn line (crash mid-append): expected, ignored
-      }
-      if (!isEpochSummary(s)) {
-        warn?.(`${path}, line ${i + 1}, is not a complete epoch summary; it is ignored.`);
-        return;
-      }
-      if (s.epoch <= manifest.epochsCompleted) byEpoch.set(s.epoch, s);
-    });
-  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
+  return parseHistory(raw.toString('utf8'), manifest.epochsCompleted, (line) =>
+    warn?.(`${path}, line ${line}, is not a complete epoch summary; it is ignored.`),
+  );
 }
 
 /**

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import type { SampleMode } from '../../protocol/engine';
 import { MODEL_MANIFEST_FILE, type DescribeAnswers } from '../../protocol/importedModel';
 import { requireTrust, showEngineError } from '../feedback';
-import { checkSampleCount, describeRun, findRuns, sanitizeRunName } from '../runs';
+import { checkSampleCount, describeRun, findRuns, sanitizeRunName, type RunSummary } from '../runs';
 import { allRunLocations, samplesDir } from '../workspacePaths';
 import { encodeFolder } from './encode';
 import type { CommandHost } from './host';
@@ -28,15 +28,20 @@ async function loadAndShow(host: CommandHost, runDir: string): Promise<void> {
   }
 }
 
-export async function loadModelCommand(host: CommandHost): Promise<void> {
+/** Every run and model of the workspace: in the run locations, in any .vae folder, and models trained elsewhere. */
+export async function workspaceRuns(): Promise<RunSummary[]> {
   const [found, imported] = await Promise.all([
     vscode.workspace.findFiles('**/.vae/*/run.json', '**/node_modules/**', 500),
     vscode.workspace.findFiles(`**/${MODEL_MANIFEST_FILE}`, '**/node_modules/**', 500),
   ]);
-  const runs = await findRuns(
+  return findRuns(
     allRunLocations(),
     [...found, ...imported].map((u) => u.fsPath),
   );
+}
+
+export async function loadModelCommand(host: CommandHost): Promise<void> {
+  const runs = await workspaceRuns();
   const active = host.session.activeModel?.runDir;
   const items: (vscode.QuickPickItem & { runDir?: string })[] = runs.map((r) => ({
     label: `${r.runDir === active ? '$(check)' : '$(circuit-board)'} ${r.name}`,
