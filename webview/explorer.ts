@@ -7,7 +7,7 @@ import { drawClasses } from './core/drawClass';
 import { exportParts } from './core/selectionExport';
 import { gaussianGrid } from './core/grid';
 import { NO_IMAGES } from './core/storedImages';
-import { NO_POINTS } from './core/pointSet';
+import { NO_POINTS, pointImage } from './core/pointSet';
 import { restoreViewState, type PointerMode, type Projection, type ViewState } from './core/viewState';
 import { el } from './dom';
 import { DensityController } from './densityLayer';
@@ -315,6 +315,7 @@ export class Explorer {
     if (hiddenFolders.length !== this.state.hiddenFolders.length) this.update({ hiddenFolders });
     this.colouring.setPoints(pts);
     this.applyColouring();
+    this.scatter.setThumbnailSource(pts.names.length ? (i) => pointImage(pts, i) : null);
     this.worst.render(pts, this.shown.hidden);
     this.scatter.root.classList.toggle('has-points', pts.names.length > 0);
     this.toolbar.setDims(pts.dims, this.state.projection);

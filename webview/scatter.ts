@@ -14,6 +14,7 @@ import type { PointerMode } from './core/viewState';
 import { el } from './dom';
 import { drawDensity, type DensityShapes } from './densityLayer';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
+import { ThumbsLayer } from './thumbsLayer';
 import { drawMarks, type Marks } from './scatterMarks';
 import { paintPoints } from './pointsLayer';
 import { attachPointer } from './scatterPointer';
@@ -62,6 +63,8 @@ export class Scatter {
   private hovered: number | null = null;
   private marks: Marks = { highlight: [], endpoints: [], selection: null, pin: null, links: [] };
   private density: DensityShapes | null = null;
+  /** Zoomed in far enough, the points' own images over their dots. */
+  private readonly thumbs: ThumbsLayer;
 
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
@@ -77,7 +80,16 @@ export class Scatter {
       'Reset view',
     );
     reset.addEventListener('click', () => this.resetView());
-    this.root = el('div', { class: 'scatter' }, this.manifoldCanvas, this.pointsCanvas, svgNode as unknown as Node, reset);
+    this.thumbs = new ThumbsLayer(() => this.requestDraw());
+    this.root = el(
+      'div',
+      { class: 'scatter' },
+      this.manifoldCanvas,
+      this.pointsCanvas,
+      this.thumbs.canvas,
+      svgNode as unknown as Node,
+      reset,
+    );
     this.svg = select(svgNode);
     this.svg.append('g').attr('class', 'axis axis-x');
     this.svg.append('g').attr('class', 'axis axis-y');
@@ -166,6 +178,12 @@ export class Scatter {
     this.root.dataset.mode = mode;
   }
 
+  /** Where point i's image is (the images shown when zoomed in), or null for dots only. */
+  setThumbnailSource(source: ((i: number) => string | null) | null): void {
+    this.thumbs.setSource(source);
+    this.requestDraw();
+  }
+
   setDensity(shapes: DensityShapes | null): void {
     this.density = shapes;
     drawDensity(this.svg, shapes, this.zoomedX(), this.zoomedY());
@@ -228,6 +246,7 @@ export class Scatter {
     performance.mark('scatter-draw-start');
     this.drawManifold();
     this.drawPoints();
+    this.drawThumbs();
     this.drawAxes();
     drawDensity(this.svg, this.density, this.zoomedX(), this.zoomedY());
     this.drawMarks();
@@ -265,6 +284,32 @@ export class Scatter {
       width: this.width,
       height: this.height,
       dpr: this.dpr,
+    });
+  }
+
+  private drawThumbs(): void {
+    // The zoomed scales are affine: one multiply-add per axis (a scale call per point would cost a
+    // frame at a million points).
+    const x = this.zoomedX();
+    const y = this.zoomedY();
+    const [bx, ax] = [x(0), x(1) - x(0)];
+    const [by, ay] = [y(0), y(1) - y(0)];
+    const full = this.fullColours;
+    this.thumbs.paint({
+      coords: this.coords,
+      drawClass: this.drawClass,
+      colourIndex: this.colourIndex,
+      // Packed RGBA as the points canvas stores it (little-endian: R in the low byte).
+      css: (c) => {
+        const v = full[c] ?? 0;
+        return `rgb(${v & 255},${(v >>> 8) & 255},${(v >>> 16) & 255})`;
+      },
+      toScreen: (a, b) => [ax * a + bx, ay * b + by],
+      toData: (sx, sy) => [(sx - bx) / ax, (sy - by) / ay],
+      width: this.width,
+      height: this.height,
+      dpr: this.dpr,
+      zoom: this.transform.k,
     });
   }
 
@@ -329,7 +374,7 @@ export class Scatter {
     this.width = w;
     this.height = h;
     this.dpr = dpr;
-    for (const c of [this.manifoldCanvas, this.pointsCanvas]) {
+    for (const c of [this.manifoldCanvas, this.pointsCanvas, this.thumbs.canvas]) {
       c.width = Math.round(w * dpr);
       c.height = Math.round(h * dpr);
       c.style.width = `${w}px`;

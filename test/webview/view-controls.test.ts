@@ -211,3 +211,38 @@ test('Density draws the points’ contours and the prior’s circles where the a
   await page.waitForFunction(() => document.querySelectorAll('.density path, .density ellipse').length === 0);
   assert.equal(await page.evaluate(() => JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.density), false);
 });
+
+test('zoomed in, the points in view become their own images, framed in their colour; zoomed out, dots again', async () => {
+  await open();
+  const thumbs = () => page.evaluate(() => Number(document.querySelector<HTMLCanvasElement>('canvas.thumbs-layer')!.dataset.thumbs ?? 0));
+  const pixel = (x: number, y: number) =>
+    page.evaluate(
+      ([cx, cy]) => {
+        const c = document.querySelector<HTMLCanvasElement>('canvas.thumbs-layer')!;
+        const b = c.getBoundingClientRect();
+        return Array.from(c.getContext('2d')!.getImageData(Math.round(cx - b.left), Math.round(cy - b.top), 1, 1).data);
+      },
+      [x, y],
+    );
+  assert.equal(await thumbs(), 0, 'the fitted view shows dots');
+  // Zoom on the known point (alone between the clusters) until the view is well inside.
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  await page.mouse.move(kx, ky);
+  for (let i = 0; i < 4; i++) await page.mouse.wheel(0, -400);
+  await page.waitForFunction(() => (JSON.parse(sessionStorage.getItem('harness-state') ?? 'null')?.transform?.k ?? 1) >= 4);
+  await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('canvas.thumbs-layer')!.dataset.thumbs) >= 1);
+  await frameDrawn(page);
+  // Where the known point is, its image: the harness serves every image as grey 128.
+  const [px, py] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  assert.deepEqual(await pixel(px, py), [128, 128, 128, 255], 'the image, not a dot, at the point');
+  await screenshot(page, 'view-images-on-map');
+  // Hover still names the point under the image.
+  await page.mouse.move(px + 1, py + 1);
+  await page.locator('.tooltip').waitFor({ state: 'visible' });
+  assert.equal(await page.locator('.tooltip-path').textContent(), KNOWN.name);
+  await page.keyboard.press('0');
+  await page.locator('svg.overlay-layer').focus();
+  await page.keyboard.press('0');
+  await waitForFittedView();
+  await page.waitForFunction(() => Number(document.querySelector<HTMLCanvasElement>('canvas.thumbs-layer')!.dataset.thumbs) === 0);
+});
