@@ -12,6 +12,7 @@ import {
   sampleCommand,
   type SampleOptions,
 } from './host/commands/model';
+import { findNeighboursCommand } from './host/commands/neighbours';
 import { exportProjectorCommand } from './host/commands/projector';
 import { stopTrainingCommand, trainCommand, type TrainOptions } from './host/commands/train';
 import { EXPLORER_VIEW_TYPE, ExplorerPanel } from './host/explorerPanel';
@@ -43,6 +44,7 @@ export function activate(context: vscode.ExtensionContext): void {
     'vae.sample': (uri?: vscode.Uri, options?: SampleOptions) => sampleCommand(host, uri, options),
     'vae.exportProjector': () => exportProjectorCommand(host),
     'vae.exportOnnx': () => exportOnnxCommand(host),
+    'vae.findNeighbours': (uri?: vscode.Uri) => findNeighboursCommand(host, uri),
     'vae.showLog': () => log.show(),
   };
   for (const [id, run] of Object.entries(commands)) {

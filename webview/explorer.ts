@@ -114,7 +114,8 @@ export class Explorer {
         pinned: () => this.pinning.file(),
         points: () => this.shown.set,
         hidden: () => this.shown.hidden,
-        setLinks: (links) => this.scatter.setMarks({ links }),
+        setLinks: (links, from) => this.scatter.setMarks({ links, query: from ?? null }),
+        project: (z) => this.projection.project(this.state.projection, z),
         pick: (i) => this.pinning.pin(i),
         message: (text) => this.notice.show('info', text),
         settingsChanged: (neighbourK, neighbourMetric) => this.update({ neighbourK, neighbourMetric }),
@@ -243,6 +244,12 @@ export class Explorer {
       if (this.shown.onUmap(m.requestId, m.coords, m.partial) && this.state.projection.kind === 'umap') this.showProjection(true);
     },
     neighbours: (m) => this.neighbours.onReply(m),
+    neighboursOf: (m) => {
+      // The list is on the Images tab.
+      (this.tabs as HTMLElement & { selectedIndex: number }).selectedIndex = 0;
+      this.update({ tab: 'images' });
+      this.neighbours.showFor(m);
+    },
     saved: (m) => this.requests.onSaved(m.requestId, m.files, m.folder),
     exported: (m) => {
       const reveal = m.reveal;

@@ -4,7 +4,7 @@
 // (and not switched off) are linked to the pin on the scatter. Once asked for, the list follows the pin; a reply for a
 // point that is no longer pinned, or to an older request, is dropped.
 
-import type { NeighbourMetric, NeighboursMessage, PointFile } from '../src/protocol/webview';
+import type { NeighbourMetric, NeighboursMessage, NeighboursOfMessage, PointFile } from '../src/protocol/webview';
 import { pointUri } from '../src/protocol/webview';
 import { baseName } from './core/hitTest';
 import { findPoint, type PointSet } from './core/pointSet';
@@ -17,8 +17,10 @@ export interface NeighboursHost {
   points(): PointSet | null;
   /** 1 per point of a folder switched off, or null. */
   hidden(): Uint8Array | null;
-  /** Point indices (of the points shown) to link the pin to. */
-  setLinks(indices: number[]): void;
+  /** Point indices (of the points shown) to link the pin to — or, for a file asked about from VS Code, that file's place on the map. */
+  setLinks(indices: number[], from?: [number, number] | null): void;
+  /** Where a latent vector falls on the map, or null where the projection has no formula (UMAP). */
+  project(z: number[]): [number, number] | null;
   /** Pins point `index` of the points shown. */
   pick(index: number): void;
   message(text: string): void;
@@ -109,6 +111,26 @@ export class NeighboursPanel {
     this.render();
   }
 
+  /**
+   * "Find Similar Images" from VS Code: a point shown is pinned and found as after a click; any
+   * other image file is asked about by its path and listed with its own image first.
+   */
+  showFor(msg: NeighboursOfMessage): void {
+    const points = this.hostSide.points();
+    const found = msg.point && points ? findPoint(points, msg.point) : -1;
+    if (found >= 0) {
+      this.hostSide.pick(found);
+      this.find();
+      return;
+    }
+    this.following = false;
+    this.shown = null;
+    const id = host.requestId();
+    this.pending = { id, folder: '', name: msg.file };
+    host.post({ type: 'findNeighbours', requestId: id, folder: '', name: msg.file, file: msg.file, k: this.k(), metric: this.metric() });
+    this.render();
+  }
+
   owns(id: number): boolean {
     return this.pending?.id === id;
   }
@@ -116,7 +138,7 @@ export class NeighboursPanel {
   onReply(msg: NeighboursMessage): void {
     if (!this.owns(msg.requestId)) return;
     this.pending = null;
-    if (!sameFile(msg, this.hostSide.pinned())) return;
+    if (!msg.query && !sameFile(msg, this.hostSide.pinned())) return;
     this.shown = msg;
     this.render();
   }
@@ -130,8 +152,10 @@ export class NeighboursPanel {
   /** The pin moved (or went): what was shown or asked for another point is dropped. */
   pinChanged(): void {
     const pin = this.hostSide.pinned();
-    if (!sameFile(this.shown, pin)) this.shown = null;
-    if (!sameFile(this.pending, pin)) this.pending = null;
+    // A file asked about from VS Code stays until a point is pinned.
+    const query = (p: PointFile | null) => p !== null && p.folder === '' && pin === null;
+    if (!sameFile(this.shown, pin) && !query(this.shown)) this.shown = null;
+    if (!sameFile(this.pending, pin) && !query(this.pending)) this.pending = null;
     if (!pin) this.following = false;
     else if (this.following && !this.shown && !this.pending) {
       this.find();
@@ -155,7 +179,8 @@ export class NeighboursPanel {
       return;
     }
     const how = r.metric === 'bhattacharyya' ? 'Bhattacharyya distance between posteriors' : 'Euclidean distance between means';
-    this.status.textContent = `${r.neighbours.length} nearest to ${baseName(r.name)} (${how}${points ? `, ${points.dims}-D` : ''})`;
+    const of = r.query ? `${baseName(r.query.file)}, not among the points shown` : baseName(r.name);
+    this.status.textContent = `${r.neighbours.length} nearest to ${of} (${how}${points ? `, ${points.dims}-D` : ''})`;
     const items = r.neighbours.map((n) => {
       const found = points ? findPoint(points, n) : -1;
       const here = found >= 0 && !hidden?.[found] ? found : undefined;
@@ -187,6 +212,23 @@ export class NeighboursPanel {
       }
       return item;
     });
+    if (r.query) {
+      const q = r.query;
+      const item = el(
+        'li',
+        { class: 'thumb-item query-item', title: q.file },
+        el('img', { class: 'thumb', src: q.uri, alt: '' }),
+        el(
+          'span',
+          { class: 'thumb-text' },
+          el('span', { class: 'thumb-name' }, baseName(q.file)),
+          el('span', { class: 'thumb-figures' }, 'the image asked about'),
+        ),
+      );
+      this.list.replaceChildren(item, ...items);
+      this.hostSide.setLinks(links, this.hostSide.project(q.mu));
+      return;
+    }
     this.list.replaceChildren(...items);
     this.hostSide.setLinks(links);
   }

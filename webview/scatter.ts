@@ -61,7 +61,7 @@ export class Scatter {
   private manifold: ManifoldTiles | null = null;
   private mode: PointerMode = 'pan';
   private hovered: number | null = null;
-  private marks: Marks = { highlight: [], endpoints: [], selection: null, pin: null, links: [] };
+  private marks: Marks = { highlight: [], endpoints: [], selection: null, pin: null, links: [], query: null };
   private density: DensityShapes | null = null;
   /** Zoomed in far enough, the points' own images over their dots. */
   private readonly thumbs: ThumbsLayer;

@@ -12,6 +12,8 @@ export interface Marks {
   pin: number | null;
   /** Lines from the pinned point to these points (its neighbours in the full latent space). */
   links: number[];
+  /** Where an image asked about from VS Code falls (not a point shown): a marker, and the links start there. */
+  query: Point2 | null;
 }
 
 /** Draws `marks` for points at `coords` (x, y per point) through the zoomed scales. */
@@ -41,15 +43,16 @@ export function drawMarks(
   // The pinned point follows its point through pan, zoom and projection changes.
   const pin = marks.pin;
   const n = c.length / 2;
-  const from = pin !== null && pin < n ? pin : null;
+  const q = marks.query;
+  const from: Point2 | null = q ?? (pin !== null && pin < n ? [c[2 * pin], c[2 * pin + 1]] : null);
   const links = svg.select<SVGGElement>('.links');
   links
     .selectAll<SVGLineElement, number>('line.link')
     .data(from === null ? [] : marks.links.filter((i) => i < n))
     .join('line')
     .attr('class', 'link')
-    .attr('x1', x(c[2 * from!]))
-    .attr('y1', y(c[2 * from! + 1]))
+    .attr('x1', from ? x(from[0]) : 0)
+    .attr('y1', from ? y(from[1]) : 0)
     .attr('x2', (i) => x(c[2 * i]))
     .attr('y2', (i) => y(c[2 * i + 1]));
   links
@@ -60,6 +63,12 @@ export function drawMarks(
     .attr('r', 4)
     .attr('cx', (i) => x(c[2 * i]))
     .attr('cy', (i) => y(c[2 * i + 1]));
+  g.selectAll<SVGPathElement, Point2>('path.query')
+    .data(q ? [q] : [])
+    .join('path')
+    .attr('class', 'query')
+    .attr('d', 'M0,-9L9,0L0,9L-9,0Z')
+    .attr('transform', (p) => `translate(${x(p[0])},${y(p[1])})`);
   g.selectAll<SVGGElement, number>('g.pin')
     .data(pin !== null && pin < c.length / 2 ? [pin] : [])
     .join((enter) => {

@@ -4,10 +4,10 @@
 // before, and answers the webview's requests through the engine.
 
 import { randomBytes } from 'node:crypto';
-import { dirname, join, relative, sep } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { Encoding } from '../protocol/engine';
-import type { FromWebviewMessage, ModelInfo, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
+import type { FromWebviewMessage, ModelInfo, NeighboursOfMessage, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
 import { isInside, readRunEpochs } from './runs';
@@ -35,6 +35,10 @@ export class ExplorerPanel extends Disposable {
   private readonly roots = new Set<string>();
   /** Files this panel saved: the only ones it reveals when the webview asks. */
   private readonly saved = new Set<string>();
+  /** Image files the host asked the webview to find neighbours of: the only files outside the points shown it queries. */
+  private readonly offered = new Set<string>();
+  /** A "Find Similar Images" asked before the page was ready: posted once it is. */
+  private pendingQuery: NeighboursOfMessage | null = null;
   /** Run folders this panel listed: the only ones whose figures it reads when the webview asks. */
   private listedRuns = new Set<string>();
 
@@ -109,6 +113,17 @@ export class ExplorerPanel extends Disposable {
         } else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
       }),
     );
+  }
+
+  /** Shows the neighbours of an image file: pinned when it is a point shown, else as a query of its own. */
+  showNeighboursOf(file: string): void {
+    const shown = this.session.shownEncodings.find((e) => e.files.includes(file));
+    const point = shown ? { folder: shown.folder, name: relative(shown.folder, file).split(sep).join('/') } : null;
+    const uri = `${this.folderUri(dirname(file))}/${encodeURIComponent(basename(file))}`;
+    this.offered.add(file);
+    const msg: NeighboursOfMessage = { type: 'neighboursOf', file, uri, point };
+    if (this.ready) this.post(msg);
+    else this.pendingQuery = msg;
   }
 
   override dispose(): void {
@@ -249,6 +264,8 @@ export class ExplorerPanel extends Disposable {
       this.ready = true;
       this.replay();
       void showRunEncodings(this.session);
+      if (this.pendingQuery) this.post(this.pendingQuery);
+      this.pendingQuery = null;
       return;
     }
     if (m.type === 'listRuns') return this.postRuns();
@@ -304,8 +321,8 @@ export class ExplorerPanel extends Disposable {
           break;
         }
         case 'findNeighbours': {
-          const file = this.shownFile(m);
-          if (!file) throw new Error(`${m.name} is not one of the points shown: encode its folder first.`);
+          const file = m.file !== undefined ? (this.offered.has(m.file) ? m.file : null) : this.shownFile(m);
+          if (!file) throw new Error(`${m.file ?? m.name} is not one of the points shown: encode its folder first.`);
           const r = await engine.request<'neighbours'>({ type: 'neighbours', runDir, file, k: m.k, metric: m.metric });
           const neighbours = r.neighbours.map((n) => ({
             folder: n.folder,
@@ -314,7 +331,20 @@ export class ExplorerPanel extends Disposable {
             label: n.label,
             distance: n.distance,
           }));
-          this.post({ type: 'neighbours', requestId, folder: m.folder, name: m.name, k: m.k, metric: m.metric, neighbours });
+          const query =
+            m.file !== undefined
+              ? { file, uri: `${this.folderUri(dirname(file))}/${encodeURIComponent(basename(file))}`, mu: Array.from(r.mu) }
+              : undefined;
+          this.post({
+            type: 'neighbours',
+            requestId,
+            folder: m.folder,
+            name: m.name,
+            k: m.k,
+            metric: m.metric,
+            neighbours,
+            ...(query ? { query } : {}),
+          });
           break;
         }
         case 'project': {

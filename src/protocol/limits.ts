@@ -36,3 +36,6 @@ export function limitProblem(name: LimitName, value: number, label: string = nam
   if (Number.isFinite(value) && value >= min && value <= max && (!int || Number.isInteger(value))) return undefined;
   return `${label} must be ${int ? 'a whole number' : 'a number'} from ${min} to ${max}, got ${value}`;
 }
+
+/** File extensions read as images (lower case, with the dot). */
+export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'] as const;

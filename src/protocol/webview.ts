@@ -207,6 +207,27 @@ export interface NeighboursMessage extends PointFile {
   k: number;
   metric: NeighbourMetric;
   neighbours: Neighbour[];
+  /** Set when the neighbours are of an image file that is not a point shown (then folder is ''). */
+  query?: NeighbourQuery;
+}
+
+/** An image file asked about from VS Code ("Find Similar Images"): its path, its webview URI, its posterior mean. */
+export interface NeighbourQuery {
+  file: string;
+  uri: string;
+  mu: number[];
+}
+
+/**
+ * "Find Similar Images" on a file in VS Code: the explorer shows its neighbours. When the file is a
+ * point shown (`point`), it is pinned and its neighbours found as for a click; otherwise the
+ * explorer asks with `findNeighbours.file` and shows the file beside the list.
+ */
+export interface NeighboursOfMessage {
+  type: 'neighboursOf';
+  file: string;
+  uri: string;
+  point: PointFile | null;
 }
 
 export interface ErrorMessage {
@@ -230,6 +251,7 @@ export type ToWebviewMessage =
   | ReconstructionMessage
   | ProjectionMessage
   | NeighboursMessage
+  | NeighboursOfMessage
   | SavedMessage
   | ExportedMessage
   | ErrorMessage;
@@ -280,6 +302,8 @@ export interface FindNeighboursMessage extends PointFile {
   requestId: number;
   k: number;
   metric: NeighbourMetric;
+  /** Instead of a point shown: a file the host named in `neighboursOf` (the only other files it queries). */
+  file?: string;
 }
 
 /**

@@ -424,6 +424,45 @@ e2e('a brush selection exported from the map: a CSV table with where each point 
   await rm(join(workspace, 'samples', TRAINED, 'selections'), { recursive: true, force: true });
 });
 
+e2e('right-click an image file → "Find Similar Images in the Latent Space" lists its nearest encoded images', async () => {
+  const { page } = vs;
+  await useModel(TRAINED);
+  await encodeTrouser();
+  // An image that is in no encoded folder: encoded for the query.
+  const sneaker = pngsIn(join(workspace, 'Sneaker'))[0];
+  await copyFile(join(workspace, 'Sneaker', sneaker), join(workspace, 'query-sneaker.png'));
+  try {
+    await waitFor(
+      'the file in the explorer',
+      () => page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'query-sneaker.png' }).count(),
+      15_000,
+    );
+    await explorerContextMenu(page, 'query-sneaker.png', 'Find Similar Images in the Latent Space');
+    const frame = explorerFrame(page);
+    const status = frame.locator('.neighbours-status');
+    await waitFor('the neighbours of the file', async () =>
+      /^10 nearest to query-sneaker\.png, not among the points shown/.test(
+        (await status.textContent({ timeout: 1_000 }).catch(() => '')) ?? '',
+      ),
+    );
+    const items = frame.locator('.neighbours-list .thumb-item');
+    assert.equal(await items.count(), 11, 'the file itself, then its ten neighbours');
+    assert.match((await items.nth(0).textContent()) ?? '', /query-sneaker\.png/);
+    // Ten Trousers (the only folder encoded with the model), nearest first.
+    const distances = await items.evaluateAll((es) =>
+      es.slice(1).map((e) => Number(/distance ([\d.e+-]+)/.exec(e.textContent ?? '')?.[1] ?? NaN)),
+    );
+    assert.ok(
+      distances.every((d, i) => Number.isFinite(d) && (i === 0 || d >= distances[i - 1])),
+      `distances ${distances}`,
+    );
+    await frame.locator('.marks path.query').waitFor({ timeout: 10_000 });
+    await vs.shot('neighbours-of-file');
+  } finally {
+    await rm(join(workspace, 'query-sneaker.png'), { force: true });
+  }
+});
+
 e2e(
   'a VAE trained by PyTorch (encoder.onnx, decoder.onnx, latent-atlas-model.json) loads from the palette and shows its points',
   async () => {

@@ -294,3 +294,35 @@ test('a reply for a point that is no longer pinned is dropped', async () => {
   assert.equal(await page.locator('.neighbours-list .thumb-item').count(), 0);
   assert.equal(await page.locator('.links line.link').count(), 0);
 });
+
+test('"Find Similar Images" on a file not shown: it is asked about by path, listed first and marked where it falls; on a point shown, the point is pinned', async () => {
+  const points = pointsMessage(50, origin());
+  await open(points);
+  const file = '/elsewhere/query me #2.png';
+  const uri = `${origin()}/img/elsewhere/query%20me%20%232.png`;
+  await postToWebview(page, { type: 'neighboursOf', file, uri, point: null });
+  const [ask] = await waitForPosted(page, 'findNeighbours');
+  assert.deepEqual({ file: ask.file, folder: ask.folder, k: ask.k }, { file, folder: '', k: 10 });
+  await postToWebview(page, { ...reply(ask.requestId, file, points, [50, 0]), folder: '', query: { file, uri, mu: [-1, 1] } });
+  const items = page.locator('.neighbours-list .thumb-item');
+  await items.nth(3).waitFor();
+  assert.match((await items.nth(0).textContent()) ?? '', /query me #2\.png/);
+  assert.equal(await items.nth(0).locator('img').getAttribute('src'), uri);
+  assert.match((await page.locator('.neighbours-status').textContent()) ?? '', /nearest to query me #2\.png, not among the points shown/);
+  await frameDrawn(page);
+  // The marker at its posterior mean (a 2-D latent is its own map), the links from there.
+  const [marker] = await centres('.marks path.query');
+  await assertNear(marker, -1, 1, 'the query marker');
+  const ends = await centres('.links circle.link-end');
+  assert.equal(ends.length, 2);
+  await assertNear(ends[0], points.mu[100], points.mu[101], 'the first link end');
+  assert.equal(await page.locator('.marks g.pin').count(), 0, 'nothing is pinned');
+  await screenshot(page, '23-neighbours-of-file');
+
+  // The same for a point shown: it is pinned, and its neighbours asked for as after a click.
+  await postToWebview(page, { type: 'neighboursOf', file: `/data/${KNOWN.name}`, uri: '', point: { folder: '/data', name: KNOWN.name } });
+  await page.locator('.pin-path', { hasText: KNOWN.name }).waitFor();
+  const [, again] = await waitForPosted(page, 'findNeighbours', 2);
+  assert.deepEqual([again.folder, again.name, again.file], ['/data', KNOWN.name, undefined]);
+  assert.equal(await page.locator('.marks path.query').count(), 0, 'the query marker goes');
+});

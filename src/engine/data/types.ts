@@ -64,7 +64,7 @@ export interface LoadOptions {
 export const MAX_INPUT_PIXELS = 40_000_000;
 export const MAX_FILE_BYTES = 100 * 1024 * 1024;
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.gif'] as const;
+export { IMAGE_EXTENSIONS } from '../../protocol/limits';
 
 /** Byte-wise (not locale) order, so every machine sorts the same way. */
 export function compareCodeUnits(a: string, b: string): number {
