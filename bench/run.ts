@@ -16,6 +16,7 @@ const sections: [string, () => Promise<BenchModule>][] = [
   ['Encoding a folder through the engine worker', () => import('./encode-folder')],
   ['Latent Explorer rendering', () => import('./webview')],
   ['Nearest neighbours in the latent space', () => import('./neighbours')],
+  ['Per-image diagnostics and density contours', () => import('./diagnostics')],
   ['UMAP of the latent points', () => import('./umap')],
 ];
 

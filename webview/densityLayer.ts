@@ -9,7 +9,7 @@
 import { contours } from 'd3-contour';
 import type { ScaleLinear } from 'd3-scale';
 import type { Selection } from 'd3-selection';
-import { densityGrid, massLevels, type DensityGrid } from './core/density';
+import { densityGrid, massLevels, scottBandwidth, type DensityGrid } from './core/density';
 import { HIDDEN as HIDDEN_CLASS } from './core/drawClass';
 import { fitFrame } from './core/geometry';
 import type { Point2 } from './core/hitTest';
@@ -39,9 +39,12 @@ export function densityShapes(
   size: { width: number; height: number },
   levels: number[],
 ): Point2[][][] {
-  const cols = Math.max(8, Math.min(400, Math.round(size.width / CELL_PX)));
-  const rows = Math.max(8, Math.min(400, Math.round(size.height / CELL_PX)));
-  const grid = densityGrid({ coords, skip, rect, cols, rows });
+  // No finer than a quarter of the bandwidth: the density is smooth below it, and a finer grid only
+  // widens the kernel (in nodes) the smoothing has to sweep.
+  const { bandwidth } = scottBandwidth(coords, skip);
+  const cols = Math.max(8, Math.min(400, Math.round(size.width / CELL_PX), Math.ceil((4 * (rect.x1 - rect.x0)) / bandwidth[0]) + 1));
+  const rows = Math.max(8, Math.min(400, Math.round(size.height / CELL_PX), Math.ceil((4 * (rect.y1 - rect.y0)) / bandwidth[1]) + 1));
+  const grid = densityGrid({ coords, skip, rect, cols, rows, bandwidth });
   return levels.map((level) => ringsAt(grid, level));
 }
 
