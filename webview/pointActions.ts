@@ -86,7 +86,7 @@ export class PointActions {
     if (dims === 0) return;
     const pts = this.h.points();
     const pinned = pts ? this.h.pinned() : null;
-    const around = pinned !== null ? baseName(pts!.names[pinned]) : 'the origin';
+    const around = pinned !== null ? baseName(pts!.names.at(pinned)) : 'the origin';
     const centre = pinned !== null ? this.latentOf(pinned) : new Array<number>(dims).fill(0);
     // A row per dimension: the saved files and the sheet's rows are named z0, z1, …
     const rows = Array.from({ length: dims }, (_, d) => `z${d}`);

@@ -52,7 +52,7 @@ export class PointCard {
       this.image.removeAttribute('src');
       return;
     }
-    const file = points.names[i];
+    const file = points.names.at(i);
     const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
     this.image.src = pointImage(points, i);
     this.name.textContent = baseName(file);

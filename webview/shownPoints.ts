@@ -2,6 +2,7 @@
 // switched off, their projections (UMAP asked of the engine per folder) and which points the
 // selection and the search pick out. No DOM: the explorer draws what this says.
 
+import { packedNamesProblem } from '../src/protocol/pointNames';
 import type { PointsMessage, ProjectPointsMessage } from '../src/protocol/webview';
 import { pointsInPolygon, searchFileNames, type Point2 } from './core/hitTest';
 import { hiddenMask, merge, withFolder, type PointSet } from './core/pointSet';
@@ -29,8 +30,11 @@ export class ShownPoints {
    * should stay where it is (some folder shown before is still shown) and the hidden folders still shown.
    */
   receive(msg: PointsMessage, hiddenFolders: readonly string[]): { keepView: boolean; hiddenFolders: string[] } {
-    if (msg.mu.length !== msg.names.length * msg.dims)
-      throw new Error(`points message: mu holds ${msg.mu.length} values, expected ${msg.names.length} files × ${msg.dims} dims`);
+    const count = msg.labels.length;
+    if (msg.mu.length !== count * msg.dims)
+      throw new Error(`points message: mu holds ${msg.mu.length} values, expected ${count} files × ${msg.dims} dims`);
+    const names = packedNamesProblem(msg.names, count);
+    if (names) throw new Error(`points message for ${msg.folder}: ${names}`);
     const before = this.folders;
     this.folders = withFolder(before, msg);
     const keepView = this.set === null || this.folders.some((f) => before.some((b) => b.folder === f.folder));

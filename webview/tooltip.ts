@@ -11,7 +11,7 @@ export class HoverTooltip {
 
   /** Shows point `i` next to the pointer, kept inside `container`; returns a one-line description. */
   show(points: PointSet, i: number, clientX: number, clientY: number, container: HTMLElement): string {
-    const file = points.names[i];
+    const file = points.names.at(i);
     const label = points.labels[i] >= 0 ? points.labelNames[points.labels[i]] : '';
     const figures = describeFigures(points, i);
     const folder = points.folders.length > 1 ? points.folders[points.folderOf[i]].title : '';

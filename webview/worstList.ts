@@ -34,7 +34,7 @@ export class WorstList {
   }
 
   private item(points: PointSet, i: number): HTMLElement {
-    const name = points.names[i];
+    const name = points.names.at(i);
     const item = el(
       'li',
       { class: 'thumb-item', role: 'button', tabindex: 0, 'data-name': name, title: name },

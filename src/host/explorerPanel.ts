@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { basename, dirname, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { Encoding } from '../protocol/engine';
+import { packNames, type PackedNames } from '../protocol/pointNames';
 import type { FromWebviewMessage, ModelInfo, NeighboursOfMessage, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
@@ -21,11 +22,11 @@ import { samplesDir } from './workspacePaths';
 
 export const EXPLORER_VIEW_TYPE = 'latentAtlas.explorer';
 
-/** Each point's name relative to its folder, made once per encoding (a replay posts them again). */
-const namesOf = new WeakMap<Encoding, string[]>();
-function pointNames(e: Encoding): string[] {
+/** Each point's name relative to its folder, packed once per encoding (a replay posts them again). */
+const namesOf = new WeakMap<Encoding, PackedNames>();
+function pointNames(e: Encoding): PackedNames {
   let names = namesOf.get(e);
-  if (!names) namesOf.set(e, (names = e.files.map((f) => relative(e.folder, f).split(sep).join('/'))));
+  if (!names) namesOf.set(e, (names = packNames(e.files.map((f) => relative(e.folder, f).split(sep).join('/')))));
   return names;
 }
 
@@ -217,7 +218,7 @@ export class ExplorerPanel extends Disposable {
       replace: 'all',
       folder: '',
       folderUri: '',
-      names: [],
+      names: packNames([]),
       labels: new Int32Array(0),
       labelNames: [],
       dims: this.session.activeModel?.manifest.model.latentSize ?? 2,

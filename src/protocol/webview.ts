@@ -4,6 +4,7 @@
 
 import type { ImageBatch, NeighboursRequest, ReconstructResult, SampleMode } from './engine';
 import type { BackendReport, CurvePoint, ElboTerms, EpochSummary, Likelihood } from './model';
+import type { PackedNames } from './pointNames';
 import type { Setting } from './runSettings';
 
 /** What the webview needs to know about the active model. */
@@ -65,8 +66,8 @@ export interface PointsMessage {
   title?: string;
   /** The folder's webview URI; a point's image is at `pointUri(folderUri, name)`. */
   folderUri: string;
-  /** Each point's file relative to the folder, '/'-separated, in point order. */
-  names: string[];
+  /** Each point's file relative to the folder, '/'-separated, in point order, packed (see pointNames.ts). */
+  names: PackedNames;
   /** Label index per point, −1 for none. */
   labels: Int32Array;
   labelNames: string[];

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { encodingsCsv } from '../../src/engine/csvExport';
 import type { StoredEncoding } from '../../src/engine/runStore/encodings';
 import { copySelection, nextSelectionName, pathList, selectedFiles } from '../../src/host/selectionFiles';
+import { packNames } from '../../src/protocol/pointNames';
 import type { PointsMessage } from '../../src/protocol/webview';
 import { DIM, FULL, HIDDEN } from '../../webview/core/drawClass';
 import { merge } from '../../webview/core/pointSet';
@@ -20,7 +21,7 @@ function folder(path: string, names: string[]): PointsMessage {
     type: 'points',
     folder: path,
     folderUri: `https://x${path}`,
-    names,
+    names: packNames(names),
     labels: Int32Array.from(names.map(() => 0)),
     labelNames: ['a'],
     dims: 2,

@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { packedNamesProblem, packNames, PointNames } from '../../src/protocol/pointNames';
 import type { PointsMessage } from '../../src/protocol/webview';
 import { findPoint, hiddenMask, merge, pointFile, pointImage, withFolder } from '../../webview/core/pointSet';
 
@@ -11,7 +12,7 @@ function folder(path: string, names: string[], labels: number[], labelNames: str
     type: 'points',
     folder: path,
     folderUri: `https://x${path}`,
-    names,
+    names: packNames(names),
     labels: Int32Array.from(labels),
     labelNames,
     dims: 2,
@@ -36,7 +37,7 @@ test('a folder joins the others; a new message for it replaces only its points, 
   const again = folder('/ws/train', ['Trouser/a.png'], [0], RUN);
   shown = withFolder(shown, again);
   assert.deepEqual(
-    shown.map((f) => f.names.length),
+    shown.map((f) => new PointNames(f.names).length),
     [1, 2],
   );
   assert.equal(shown[0], again);
@@ -58,6 +59,11 @@ test('merge concatenates the folders, keeps classes by name and fills missing fi
   const own = folder('/ws/other', ['cats/1.png', 'Sneaker/2.png'], [0, 1], ['cats', 'Sneaker']);
   const set = merge([train, test_, own]);
   assert.equal(set.names.length, 7);
+  assert.deepEqual(
+    Array.from({ length: 7 }, (_, i) => set.names.at(i)),
+    ['Trouser/a.png', 'Sneaker/b.png', 'Sneaker/c.png', 'Sneaker/a.png', 'x.png', 'cats/1.png', 'Sneaker/2.png'],
+  );
+  assert.throws(() => set.names.at(7), RangeError);
   assert.deepEqual(set.labelNames, ['Trouser', 'Sneaker', 'cats']);
   assert.deepEqual(Array.from(set.labels), [0, 1, 1, 1, -1, 2, 1]);
   assert.deepEqual(Array.from(set.folderOf), [0, 0, 0, 1, 1, 2, 2]);
@@ -89,4 +95,27 @@ test('a point is named, found and drawn through its folder', () => {
   assert.equal(findPoint(both, { folder: '/ws/test', name: 'Trouser/a.png' }), -1);
   assert.equal(hiddenMask(set, new Set()), null);
   assert.deepEqual(Array.from(hiddenMask(set, new Set(['/ws/test']))!), [0, 0, 0, 1, 1]);
+});
+
+test('names travel packed: UTF-8 bytes and offsets, decoded one at a time', () => {
+  const list = ['cats/a b #1.png', 'dogs/ünïcode €.png', '', 'emoji/😀.png', 'x.png'];
+  const packed = packNames(list);
+  assert.equal(packed.offsets.length, list.length + 1);
+  assert.equal(packed.bytes.length, new TextEncoder().encode(list.join('')).length);
+  // Each array owns exactly its buffer: VS Code sends a view's whole buffer.
+  assert.equal(packed.bytes.buffer.byteLength, packed.bytes.length);
+  const names = new PointNames(packed);
+  assert.deepEqual(
+    [4, 0, 3, 2, 1].map((i) => names.at(i)),
+    [list[4], list[0], list[3], list[2], list[1]],
+  );
+  assert.deepEqual(names.toArray(), list);
+  assert.equal(new PointNames(packNames([])).length, 0);
+  const ascii = packNames(['a.png', 'bb/c.png', '']);
+  assert.deepEqual(Array.from(ascii.offsets), [0, 5, 13, 13]);
+  assert.equal(ascii.bytes.buffer.byteLength, 13);
+  assert.deepEqual(new PointNames(ascii).toArray(), ['a.png', 'bb/c.png', '']);
+  assert.equal(packedNamesProblem(packed, list.length), null);
+  assert.match(packedNamesProblem(packed, 4) ?? '', /5 names for 4 points/);
+  assert.match(packedNamesProblem({ bytes: packed.bytes.slice(1), offsets: packed.offsets }, 5) ?? '', /offsets run/);
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { PointNames } from '../../src/protocol/pointNames';
 import { baseName, pointInPolygon, pointsInPolygon, rectPolygon, searchFileNames } from '../../webview/core/hitTest';
 
 test('pointInPolygon on a concave (L-shaped) lasso', () => {
@@ -34,7 +35,7 @@ test('pointsInPolygon returns the indices inside a brush rectangle', () => {
 });
 
 test('file-name search matches base names case-insensitively', () => {
-  const files = ['/a/Cats/cat-001.png', '/a/dogs/dog-002.png', 'C:\\pics\\CAT-9.PNG', '/cats-folder/x.png'];
+  const files = PointNames.of(['/a/Cats/cat-001.png', '/a/dogs/dog-002.png', 'C:\\pics\\CAT-9.PNG', '/cats-folder/x.png']);
   assert.deepEqual(Array.from(searchFileNames(files, 'cat')), [0, 2]);
   assert.deepEqual(Array.from(searchFileNames(files, '  ')), []);
   assert.equal(baseName('C:\\pics\\CAT-9.PNG'), 'CAT-9.PNG');

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { NeighboursMessage, PointsMessage } from '../../src/protocol/webview';
-import { KNOWN, initMessage, pointsMessage } from './fixtures';
+import { KNOWN, initMessage, namesOf, pointsMessage } from './fixtures';
 import {
   THEMES,
   clientPositionFromAxes,
@@ -157,11 +157,12 @@ test('the worst reconstructed images are listed largest term first; picking one 
   const points = pointsMessage(50, origin());
   await open(points);
   const rec = points.terms!.reconstruction;
-  const expected = points.names
+  const names = namesOf(points);
+  const expected = names
     .map((_, i) => i)
     .sort((a, b) => rec[b] - rec[a])
     .slice(0, 10)
-    .map((i) => points.names[i]);
+    .map((i) => names[i]);
   const items = page.locator('.worst-list .thumb-item');
   assert.deepEqual(await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-name'))), expected);
   assert.equal(expected[0], KNOWN.name);
@@ -173,7 +174,7 @@ test('the worst reconstructed images are listed largest term first; picking one 
   await page.locator('.pin-path', { hasText: expected[2] }).waitFor();
   const [recon] = await waitForPosted(page, 'reconstruct');
   assert.deepEqual([recon.folder, recon.name], ['/data', expected[2]]);
-  const i = points.names.indexOf(expected[2]);
+  const i = names.indexOf(expected[2]);
   await frameDrawn(page);
   const [ring] = await centres('.marks g.pin circle.pin-ring');
   await assertNear(ring, points.mu[2 * i], points.mu[2 * i + 1], 'the pin marker');
@@ -195,7 +196,7 @@ function reply(requestId: number, name: string, points: PointsMessage, near: num
       ...near.map((i, j) => ({
         folder: '/data',
         folderUri: points.folderUri,
-        name: points.names[i],
+        name: namesOf(points)[i],
         label: 'cats',
         distance: 0.5 + j / 4,
       })),
@@ -224,8 +225,8 @@ test('Find neighbours asks for the pinned file with k and the metric; the reply 
   const items = page.locator('.neighbours-list .thumb-item');
   await items.nth(2).waitFor();
   assert.deepEqual(await items.evaluateAll((es) => es.map((e) => e.getAttribute('data-name'))), [
-    points.names[50],
-    points.names[0],
+    namesOf(points)[50],
+    namesOf(points)[0],
     'x/far.png',
   ]);
   assert.match((await items.nth(0).textContent()) ?? '', /distance 0\.500/);
@@ -258,9 +259,9 @@ test('Find neighbours asks for the pinned file with k and the metric; the reply 
 
   // A neighbour in the folder shown pins it, and the list follows the pin.
   await items.nth(1).click();
-  await page.locator('.pin-path', { hasText: points.names[0] }).waitFor();
+  await page.locator('.pin-path', { hasText: namesOf(points)[0] }).waitFor();
   const [, next] = await waitForPosted(page, 'findNeighbours', 2);
-  assert.deepEqual([next.name, next.k, next.metric], [points.names[0], 3, 'bhattacharyya']);
+  assert.deepEqual([next.name, next.k, next.metric], [namesOf(points)[0], 3, 'bhattacharyya']);
   assert.equal(await page.locator('.links line.link').count(), 0, 'the old links go with the old pin');
 });
 
@@ -272,9 +273,9 @@ test('a reply for a point that is no longer pinned is dropped', async () => {
   const [first] = await waitForPosted(page, 'findNeighbours');
   // Another pin before the reply: its own neighbours are asked for.
   await clickPoint(points.mu[100], points.mu[101]);
-  await page.locator('.pin-path', { hasText: points.names[50] }).waitFor();
+  await page.locator('.pin-path', { hasText: namesOf(points)[50] }).waitFor();
   const [, second] = await waitForPosted(page, 'findNeighbours', 2);
-  assert.equal(second.name, points.names[50]);
+  assert.equal(second.name, namesOf(points)[50]);
   await postToWebview(page, reply(first.requestId, KNOWN.name, points, [50, 0]));
   await frameDrawn(page);
   assert.equal(await page.locator('.neighbours-list .thumb-item').count(), 0, 'the old pin’s reply is not listed');

@@ -4,8 +4,9 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { packNames } from '../../src/protocol/pointNames';
 import type { DecodeLatentsMessage } from '../../src/protocol/webview';
-import { KNOWN, greyImages, initMessage, pointsMessage, seriesMessage } from './fixtures';
+import { KNOWN, greyImages, initMessage, namesOf, pointsMessage, seriesMessage } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -94,7 +95,7 @@ test('points appear where the data says, in their label colour', async () => {
   const keep = [...all.labels.keys()].filter((i) => all.labels[i] === 1);
   await postToWebview(page, {
     ...all,
-    names: keep.map((i) => all.names[i]),
+    names: packNames(keep.map((i) => namesOf(all)[i])),
     labels: Int32Array.from(keep.map(() => 1)),
     mu: Float32Array.from(keep.flatMap((i) => [all.mu[2 * i], all.mu[2 * i + 1]])),
   });
@@ -483,7 +484,7 @@ test('higher-dimensional latents are projected with PCA, and two dimensions can 
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage(3));
   const base = pointsMessage(20, harness.url.replace(/\/$/, ''));
-  const n = base.names.length;
+  const n = base.labels.length;
   const mu = new Float32Array(n * 3);
   // The third dimension carries the most variance, so PCA's first axis follows it.
   for (let i = 0; i < n; i++) {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { initMessage, pointsMessage } from './fixtures';
+import { initMessage, namesOf, pointsMessage } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -65,7 +65,9 @@ test('Export… hands over the selected, drawn points with their map coordinates
   assert.equal(part.folder, '/data');
   // Every dog inside the brush, in point order, and nothing else: no fish (switched off), no other class.
   const inBrush = (i: number) => Math.abs(points.mu[2 * i]) <= 3.2 && points.mu[2 * i + 1] >= 0.8 && points.mu[2 * i + 1] <= 3.2;
-  const dogs = points.names.map((n, i) => ({ n, i })).filter(({ n, i }) => n.startsWith('dogs/') && inBrush(i));
+  const dogs = namesOf(points)
+    .map((n, i) => ({ n, i }))
+    .filter(({ n, i }) => n.startsWith('dogs/') && inBrush(i));
   assert.ok(dogs.length >= 45, `the fixture's dogs near their centre: ${dogs.length}`);
   assert.deepEqual(
     part.names,

@@ -3,6 +3,7 @@
 
 import type { ImageBatch } from '../../src/protocol/engine';
 import type { ElboTerms, EpochSummary } from '../../src/protocol/model';
+import { packNames, PointNames } from '../../src/protocol/pointNames';
 import type { InitMessage, PointsMessage, SeriesMessage, StepPoint } from '../../src/protocol/webview';
 
 export const LABELS = ['birds', 'cats', 'dogs', 'fish'];
@@ -21,6 +22,11 @@ function rng(seed: number): () => number {
     s = (s * 1664525 + 1013904223) >>> 0;
     return s / 2 ** 32;
   };
+}
+
+/** A points message's names, decoded. */
+export function namesOf(msg: PointsMessage): string[] {
+  return new PointNames(msg.names).toArray();
 }
 
 export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): PointsMessage {
@@ -51,7 +57,7 @@ export function pointsMessage(perCluster = 50, origin = 'http://127.0.0.1'): Poi
     type: 'points',
     folder: '/data',
     folderUri: `${origin}/img/data`,
-    names,
+    names: packNames(names),
     labels: Int32Array.from(labels),
     labelNames: LABELS,
     dims: 2,

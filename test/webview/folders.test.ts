@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { packNames } from '../../src/protocol/pointNames';
 import type { PointsMessage } from '../../src/protocol/webview';
 import { KNOWN, initMessage, pointsMessage } from './fixtures';
 import {
@@ -53,7 +54,7 @@ function testFolder(count = 40): PointsMessage {
     folder: '/data-test',
     title: 'data-test',
     folderUri: `${origin()}/img/data-test`,
-    names,
+    names: packNames(names),
     labels: new Int32Array(count),
     labelNames: ['birds', 'cats', 'dogs', 'fish'],
     dims: 2,
@@ -167,7 +168,7 @@ test('UMAP of several folders asks the engine for each folder', async () => {
   const three = (m: PointsMessage): PointsMessage => ({
     ...m,
     dims: 3,
-    mu: Float32Array.from(m.names.flatMap((_, i) => [m.mu[2 * i], m.mu[2 * i + 1], 0.1])),
+    mu: Float32Array.from([...m.labels.keys()].flatMap((i) => [m.mu[2 * i], m.mu[2 * i + 1], 0.1])),
   });
   const train = three(pointsMessage(10, origin()));
   const held = three(testFolder(5));
@@ -190,9 +191,13 @@ test('UMAP is drawn as it converges: intermediate layouts replace PCA at once, t
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage(3));
   const m = pointsMessage(10, origin());
-  const train: PointsMessage = { ...m, dims: 3, mu: Float32Array.from(m.names.flatMap((_, i) => [m.mu[2 * i], m.mu[2 * i + 1], 0.1])) };
+  const train: PointsMessage = {
+    ...m,
+    dims: 3,
+    mu: Float32Array.from([...m.labels.keys()].flatMap((i) => [m.mu[2 * i], m.mu[2 * i + 1], 0.1])),
+  };
   await postToWebview(page, train);
-  const n = train.names.length;
+  const n = train.labels.length;
   await page.selectOption('select.projection', 'umap');
   const [ask] = await waitForPosted(page, 'project');
   const info = async () => (await page.locator('.info').first().textContent()) ?? '';

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { ReconstructResult } from '../../src/protocol/engine';
-import { KNOWN, greyImages, initMessage, pointsMessage } from './fixtures';
+import { packNames } from '../../src/protocol/pointNames';
+import { KNOWN, greyImages, initMessage, namesOf, pointsMessage } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -52,7 +53,7 @@ async function open(): Promise<Page> {
 /** The first cat of the fixture (index 50): a point of another cluster than the known one. */
 function firstCat(): { name: string; x: number; y: number } {
   const p = pointsMessage();
-  return { name: p.names[50], x: p.mu[100], y: p.mu[101] };
+  return { name: namesOf(p)[50], x: p.mu[100], y: p.mu[101] };
 }
 
 /** Centre of the pin marker in client pixels, or null when there is none. */
@@ -207,7 +208,7 @@ test('the marker follows its point to another projection; a new encoding of the 
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage(3));
   const base = pointsMessage(20, origin());
-  const n = base.names.length;
+  const n = base.labels.length;
   const mu = new Float32Array(n * 3);
   for (let i = 0; i < n; i++) {
     mu[i * 3] = base.mu[i * 2];
@@ -243,7 +244,7 @@ test('the marker follows its point to another projection; a new encoding of the 
   const keep = n - 1;
   await postToWebview(page, {
     ...points,
-    names: points.names.slice(0, keep),
+    names: packNames(namesOf(points).slice(0, keep)),
     labels: points.labels.slice(0, keep),
     mu: mu.slice(0, keep * 3),
   });

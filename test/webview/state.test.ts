@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
+import { packNames } from '../../src/protocol/pointNames';
 import type { InitMessage, PointsMessage } from '../../src/protocol/webview';
 import { KNOWN, greyImages, initMessage, pointsMessage } from './fixtures';
 import {
@@ -44,7 +45,7 @@ async function replay(init: InitMessage = initMessage(), points: PointsMessage =
   await waitForPosted(page, 'ready');
   await postToWebview(page, init);
   await postToWebview(page, points);
-  await page.waitForFunction((n) => document.querySelector('.info')?.textContent?.includes(`${n} points`), points.names.length);
+  await page.waitForFunction((n) => document.querySelector('.info')?.textContent?.includes(`${n} points`), points.labels.length);
   await frameDrawn(page);
 }
 
@@ -55,7 +56,16 @@ function otherModel(): InitMessage {
 }
 
 function emptyPoints(dims: number): PointsMessage {
-  return { type: 'points', folder: '', folderUri: '', names: [], labels: new Int32Array(0), labelNames: [], dims, mu: new Float32Array(0) };
+  return {
+    type: 'points',
+    folder: '',
+    folderUri: '',
+    names: packNames([]),
+    labels: new Int32Array(0),
+    labelNames: [],
+    dims,
+    mu: new Float32Array(0),
+  };
 }
 
 /** Per side-panel canvas: how many images it shows and the RGBA inside its first one. */

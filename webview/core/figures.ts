@@ -24,7 +24,7 @@ export const RAMP_STEPS = 255;
 /** One value per point, or null when the points do not carry this figure (or carry it for other points). */
 export function figureValues(points: PointData | null, figure: Figure): Float32Array | null {
   if (!points) return null;
-  const n = points.names.length;
+  const n = points.labels.length;
   const fits = (a: Float32Array | undefined): a is Float32Array => a !== undefined && a.length === n;
   if (figure === 'meanSigma') return fits(points.meanSigma) ? points.meanSigma : null;
   const terms = points.terms;

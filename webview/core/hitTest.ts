@@ -1,5 +1,7 @@
 // Selection geometry in data coordinates: rectangles (brush) and polygons (lasso).
 
+import type { NameList } from '../../src/protocol/pointNames';
+
 export type Point2 = [number, number];
 
 /** Even-odd rule; points on an edge may fall either way, which a lasso never notices. */
@@ -50,11 +52,11 @@ export function pointsInPolygon(coords: Float32Array, polygon: readonly Point2[]
 }
 
 /** Case-insensitive file-name search: indices whose base name contains the query. */
-export function searchFileNames(files: readonly string[], query: string): Uint32Array {
+export function searchFileNames(files: NameList, query: string): Uint32Array {
   const q = query.trim().toLowerCase();
   if (!q) return new Uint32Array(0);
   const hits: number[] = [];
-  for (let i = 0; i < files.length; i++) if (baseName(files[i]).toLowerCase().includes(q)) hits.push(i);
+  for (let i = 0; i < files.length; i++) if (baseName(files.at(i)).toLowerCase().includes(q)) hits.push(i);
   return Uint32Array.from(hits);
 }
 

@@ -2,11 +2,12 @@
 // projections and the lists work on, each point knowing its folder. A folder's points come in one
 // message; a new message for the same folder replaces its points and keeps its place. Pure: no DOM.
 
+import { packNames, PointNames, type NameList } from '../../src/protocol/pointNames';
 import type { PointFile, PointsMessage, PointTerms } from '../../src/protocol/webview';
 import { pointUri } from '../../src/protocol/webview';
 
-/** What the figures, colours and projections read of the points. */
-export type PointData = Pick<PointsMessage, 'names' | 'labels' | 'labelNames' | 'dims' | 'mu' | 'terms' | 'meanSigma'>;
+/** What the figures, colours and projections read of the points (one label per point: `labels.length` of them). */
+export type PointData = Pick<PointsMessage, 'labels' | 'labelNames' | 'dims' | 'mu' | 'terms' | 'meanSigma'>;
 
 export interface ShownFolder {
   folder: string;
@@ -19,6 +20,8 @@ export interface ShownFolder {
 }
 
 export interface PointSet extends PointData {
+  /** Each point's file relative to its folder, decoded when asked for. */
+  names: NameList;
   folders: ShownFolder[];
   /** Per point, its folder's index in `folders`. */
   folderOf: Uint16Array;
@@ -30,7 +33,7 @@ export const NO_POINTS: PointsMessage = {
   replace: 'all',
   folder: '',
   folderUri: '',
-  names: [],
+  names: packNames([]),
   labels: new Int32Array(0),
   labelNames: [],
   dims: 0,
@@ -49,7 +52,7 @@ function lastSegment(folder: string): string {
  * Folders of another latent size cannot be shown together: the new one replaces them.
  */
 export function withFolder(folders: readonly PointsMessage[], msg: PointsMessage): PointsMessage[] {
-  const empty = msg.folder === '' || msg.names.length === 0;
+  const empty = msg.folder === '' || msg.labels.length === 0;
   if (msg.folder === '') return [];
   const others = msg.replace === 'all' ? [] : folders.filter((f) => f.dims === msg.dims);
   const at = others.findIndex((f) => f.folder === msg.folder);
@@ -69,10 +72,9 @@ export function withFolder(folders: readonly PointsMessage[], msg: PointsMessage
  * lack is NaN for their points (drawn and listed as "no value").
  */
 export function merge(folders: readonly PointsMessage[], dims = folders[0]?.dims ?? 0): PointSet {
-  const n = folders.reduce((s, f) => s + f.names.length, 0);
+  const n = folders.reduce((s, f) => s + f.labels.length, 0);
   const labelNames: string[] = [];
   const labelIndex = new Map<string, number>();
-  const names: string[] = [];
   const labels = new Int32Array(n);
   const mu = new Float32Array(n * dims);
   const folderOf = new Uint16Array(n);
@@ -83,7 +85,7 @@ export function merge(folders: readonly PointsMessage[], dims = folders[0]?.dims
   const shown: ShownFolder[] = [];
   let start = 0;
   folders.forEach((f, k) => {
-    const count = f.names.length;
+    const count = f.labels.length;
     const remap = f.labelNames.map((name) => {
       let i = labelIndex.get(name);
       if (i === undefined) {
@@ -95,7 +97,6 @@ export function merge(folders: readonly PointsMessage[], dims = folders[0]?.dims
     for (let i = 0; i < count; i++) {
       const l = f.labels[i];
       labels[start + i] = l >= 0 && l < remap.length ? remap[l] : -1;
-      names.push(f.names[i]);
     }
     folderOf.fill(k, start, start + count);
     mu.set(f.mu.subarray(0, count * dims), start * dims);
@@ -107,17 +108,41 @@ export function merge(folders: readonly PointsMessage[], dims = folders[0]?.dims
     shown.push({ folder: f.folder, folderUri: f.folderUri, title: f.title || lastSegment(f.folder), start, count });
     start += count;
   });
+  const names = new SetNames(
+    folders.map((f) => new PointNames(f.names)),
+    shown.map((f) => f.start),
+    folderOf,
+  );
   return { names, labels, labelNames, dims, mu, terms, ...(meanSigma ? { meanSigma } : {}), folders: shown, folderOf };
+}
+
+/** The set's names: point i's is its folder's name i − start, so merging folders copies no names. */
+class SetNames implements NameList {
+  readonly length: number;
+
+  constructor(
+    private readonly lists: readonly PointNames[],
+    private readonly starts: readonly number[],
+    private readonly folderOf: Uint16Array,
+  ) {
+    this.length = folderOf.length;
+  }
+
+  at(i: number): string {
+    const k = this.folderOf[i];
+    if (k === undefined) throw new RangeError(`point ${i} of ${this.length}`);
+    return this.lists[k].at(i - this.starts[k]);
+  }
 }
 
 /** Point i's file: its folder and name. */
 export function pointFile(set: PointSet, i: number): PointFile {
-  return { folder: set.folders[set.folderOf[i]].folder, name: set.names[i] };
+  return { folder: set.folders[set.folderOf[i]].folder, name: set.names.at(i) };
 }
 
 /** Point i's image, through its folder's webview URI. */
 export function pointImage(set: PointSet, i: number): string {
-  return pointUri(set.folders[set.folderOf[i]].folderUri, set.names[i]);
+  return pointUri(set.folders[set.folderOf[i]].folderUri, set.names.at(i));
 }
 
 /** Each folder's points by name, made once per set. */
@@ -130,7 +155,7 @@ export function findPoint(set: PointSet, file: PointFile): number {
     folders = new Map();
     for (const f of set.folders) {
       const names = new Map<string, number>();
-      for (let i = f.start; i < f.start + f.count; i++) names.set(set.names[i], i);
+      for (let i = f.start; i < f.start + f.count; i++) names.set(set.names.at(i), i);
       folders.set(f.folder, names);
     }
     byName.set(set, folders);

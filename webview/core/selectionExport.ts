@@ -24,7 +24,7 @@ export function exportParts(set: PointSet, coords: Float32Array, drawClass: Uint
       xy[2 * j] = coords[2 * i];
       xy[2 * j + 1] = coords[2 * i + 1];
     });
-    parts.push({ folder: set.folders[k].folder, names: points.map((i) => set.names[i]), coords: xy });
+    parts.push({ folder: set.folders[k].folder, names: points.map((i) => set.names.at(i)), coords: xy });
   });
   return parts;
 }
