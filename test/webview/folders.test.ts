@@ -1,7 +1,8 @@
 // Several encoded folders together (issue 9, item 6): train beside test. Each folder's points come
 // in their own points message and join the others; the folder legend switches a folder off; the
 // points can be coloured by folder; a new encoding of one folder replaces only its points; another
-// model clears them all; a pin in the second folder names that folder. Run `node esbuild.mjs` first.
+// model clears them all; a pin in the second folder names that folder, and every folder's names are
+// its own (hover, pin, search). Run `node esbuild.mjs` first.
 
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
@@ -159,6 +160,52 @@ test('a point of the second folder pins, and Reconstruct names its folder', asyn
   await page.click('vscode-button.find-neighbours');
   const [ask] = await waitForPosted(page, 'findNeighbours');
   assert.deepEqual([ask.folder, ask.name], ['/data-test', 'birds/test-000.png']);
+});
+
+test('hover, pin, search and Reconstruct name the right file of a later folder, whatever its characters', async () => {
+  await openBoth();
+  // Names whose UTF-8 bytes outnumber their characters, at spots apart from every other point.
+  const names = ['ünï/één.png', 'a b/c #2.png', 'x/€uro 😀.png', 'deep/er/ÿ.png'];
+  const spots: [number, number][] = [
+    [-0.6, 0],
+    [0, -0.6],
+    [-0.6, -0.6],
+    [0, 0.7],
+  ];
+  await postToWebview(page, {
+    type: 'points',
+    folder: '/mixed',
+    title: 'mixed',
+    folderUri: `${origin()}/img/mixed`,
+    names: packNames(names),
+    labels: new Int32Array(names.length).fill(-1),
+    labelNames: [],
+    dims: 2,
+    mu: Float32Array.from(spots.flat()),
+  });
+  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('245 points in 3 folders'));
+  await frameDrawn(page);
+  for (const [i, [x, y]] of spots.entries()) {
+    const [cx, cy] = await clientPositionFromAxes(page, x, y);
+    await page.mouse.move(cx, cy);
+    await page.locator('.tooltip-path', { hasText: names[i] }).waitFor();
+    assert.equal(await page.locator('.tooltip-path').textContent(), names[i], `hovering point ${i} of the third folder`);
+    assert.equal(await page.locator('.tooltip-folder').textContent(), 'in mixed');
+  }
+  const [px, py] = await clientPositionFromAxes(page, ...spots[2]);
+  await page.mouse.click(px, py);
+  await page.locator('.pin-path', { hasText: names[2] }).waitFor();
+  await page.click('vscode-button.reconstruct');
+  const [recon] = await waitForPosted(page, 'reconstruct');
+  assert.deepEqual([recon.folder, recon.name], ['/mixed', names[2]]);
+  await page.locator('vscode-textfield.search').click();
+  await page.keyboard.type('€uro');
+  await page.waitForFunction(() => /1 match/.test(document.querySelector('.info')?.textContent ?? ''));
+  // The training folder's names are still its own.
+  await page.keyboard.press('Escape');
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  await page.mouse.move(kx, ky);
+  await page.locator('.tooltip-path', { hasText: KNOWN.name }).waitFor();
 });
 
 test('UMAP of several folders asks the engine for each folder', async () => {
