@@ -28,6 +28,7 @@ import { trainVae, type TrainState } from '../model/trainer';
 import { limitProblem } from '../../protocol/limits';
 import { trainedElsewhere } from './model';
 import { EngineError } from '../../protocol/errors';
+import { FilmRecorder } from './film';
 
 /** The run being trained by this worker, if any: one training at a time. */
 let active: { id: number; runDir: string } | null = null;
@@ -122,6 +123,10 @@ async function runTraining(
       requestId: ctx.id,
       message: `Training on ${engineInfo.backend}${engineInfo.adapter ? ` (${engineInfo.adapter.description || engineInfo.adapter.vendor})` : ''}`,
     });
+    // The film's first frame: the encoder as training (re)starts.
+    const film = await FilmRecorder.open(ctx, runDir, vae, data, data.summary.source, cfg, resume?.epochsCompleted ?? 0, () =>
+      resumeHint(manifest),
+    );
     const outcome = await trainVae(
       vae,
       { images: data.images, count: data.count, labels: data.labels, numLabels: data.labelNames.length, pre: data.pre },
@@ -149,6 +154,8 @@ async function runTraining(
               }),
           );
           ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
+          // After the commit: a frame is only ever stored for an epoch whose checkpoint is.
+          await film.frame(vae, state.epochsCompleted);
         },
         shouldStop: () => ctx.signal.aborted,
       },
