@@ -21,15 +21,17 @@ import { runSplit } from '../../src/engine/model/batches';
 import { checkpointName } from '../../src/engine/runStore/runStore';
 import { FILM_FORMAT, frameName, readFilmIndex } from '../../src/engine/runStore/film';
 import { EngineError } from '../../src/protocol/errors';
+import type { Tf } from '../../src/engine/tf';
 import { useBackend } from './engine-fixtures';
 import { demoFolder, SMALL_MODEL, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
 let root: string;
 let images: string;
 let nextId = 1;
+let tf: Tf;
 
 before(async () => {
-  await useBackend('wasm');
+  tf = await useBackend('wasm');
   root = await tempDir('film');
   images = await demoFolder(join(root, 'images'), 240);
 });
@@ -234,7 +236,9 @@ describe('film of a training', () => {
     );
 
     const second: EngineEvent[] = [];
+    const tensors = tf.memory().numTensors;
     await call(handleResume, { type: 'resume', runDir, epochs: 3 }, second);
+    assert.equal(tf.memory().numTensors, tensors, 'no tensor is left behind by a training with its film');
     const [kept] = subsets(second);
     assert.deepEqual(kept!.files, subsets(first)[0]!.files, 'the same subset on resume');
     assert.deepEqual(kept!.epochs, [0, 1, 2], 'the frames stored before');

@@ -151,7 +151,10 @@ export const handleReadFilm: Handler<'readFilm'> = async (req) => {
   if (manifest.imported) return null;
   const index = await readFilmIndex(runDir);
   if (!index) return null;
+  // Only committed epochs: after a damaged checkpoint the run reads as of the one before it.
   const frames: FilmFrame[] = [];
-  for (const epoch of index.epochs) frames.push({ epoch, mu: await readFrame(runDir, index, epoch) });
+  for (const epoch of index.epochs.filter((e) => e <= manifest.epochsCompleted)) {
+    frames.push({ epoch, mu: await readFrame(runDir, index, epoch) });
+  }
   return { ...subsetOf(runDir, manifest.dataset.source, index), frames };
 };
