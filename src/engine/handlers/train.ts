@@ -118,15 +118,16 @@ async function runTraining(
   let manifest: RunManifest = { ...start, backend: engineInfo.backend, adapter: engineInfo.adapter };
   if (!manifest.adapter) delete manifest.adapter;
   try {
+    // The film's first frame: the encoder as training (re)starts. ("Training on" comes right
+    // before the first step, as the CLI's tests expect.)
+    const film = await FilmRecorder.open(ctx, runDir, vae, data, data.summary.source, cfg, resume?.epochsCompleted ?? 0, () =>
+      resumeHint(manifest),
+    );
     ctx.emit({
       type: 'status',
       requestId: ctx.id,
       message: `Training on ${engineInfo.backend}${engineInfo.adapter ? ` (${engineInfo.adapter.description || engineInfo.adapter.vendor})` : ''}`,
     });
-    // The film's first frame: the encoder as training (re)starts.
-    const film = await FilmRecorder.open(ctx, runDir, vae, data, data.summary.source, cfg, resume?.epochsCompleted ?? 0, () =>
-      resumeHint(manifest),
-    );
     const outcome = await trainVae(
       vae,
       { images: data.images, count: data.count, labels: data.labels, numLabels: data.labelNames.length, pre: data.pre },
