@@ -57,6 +57,10 @@ export class ProgressView {
       case 'layout':
         // A projection converging: for the map, nothing to print.
         break;
+      case 'mapSubset':
+      case 'mapFrame':
+        // The map's film, stored in the run folder: for a terminal, nothing to print.
+        break;
     }
   };
 

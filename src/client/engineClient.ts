@@ -70,6 +70,7 @@ const DESCRIBE: Record<EngineRequest['type'], string> = {
   describeModel: 'describing a model',
   neighbours: 'finding neighbours',
   exportCsv: 'exporting a table',
+  readFilm: 'reading the film of a run',
   shutdown: 'shutting down',
 };
 

@@ -32,6 +32,7 @@ import {
 } from './handlers/run';
 import { handleResume, handleTrain } from './handlers/train';
 import { handleExportCsv, handleNeighbours } from './handlers/neighbours';
+import { handleReadFilm } from './handlers/film';
 
 type Handlers = { [T in EngineRequest['type']]?: Handler<T> };
 
@@ -75,6 +76,7 @@ const handlers: Handlers = {
   describeModel: handleDescribeModel,
   neighbours: handleNeighbours,
   exportCsv: handleExportCsv,
+  readFilm: handleReadFilm,
   cancel: async (req) => {
     const target = running.get(req.target);
     if (!target || target.signal.aborted) return { cancelled: false };

@@ -255,6 +255,17 @@ export interface WriteDemoFolderRequest {
   dir: string;
 }
 
+/**
+ * The run's film: the fixed subset of its training images and their posterior means at each epoch
+ * end that has a frame (see MapSubsetEvent / MapFrameEvent). Null when the run has none (an
+ * imported model, a run trained before films).
+ */
+export interface ReadFilmRequest {
+  type: 'readFilm';
+  id: number;
+  runDir: string;
+}
+
 export interface ShutdownRequest {
   type: 'shutdown';
   id: number;
@@ -280,6 +291,7 @@ export type EngineRequest =
   | DescribeModelRequest
   | NeighboursRequest
   | ExportCsvRequest
+  | ReadFilmRequest
   | ShutdownRequest;
 
 // ---------------------------------------------------------------------------------------------
@@ -410,6 +422,29 @@ export interface DescribeResult {
   written: string | null;
 }
 
+/** The images a film follows: at most 2,000 training images, stratified by label, fixed for the run. */
+export interface FilmSubset {
+  runDir: string;
+  /** Absolute paths in the run's training folder, in point order (the demo set: names such as `circle/00001.png`). */
+  files: string[];
+  /** Label index per point (−1 where the file has no label). */
+  labels: Int32Array;
+  labelNames: string[];
+  /** Latent dimensions per point. */
+  dims: number;
+}
+
+/** One frame: count × dims posterior means after `epoch` epochs (0 = the untrained encoder). */
+export interface FilmFrame {
+  epoch: number;
+  mu: Float32Array;
+}
+
+export interface Film extends FilmSubset {
+  /** Every stored frame, by ascending epoch. */
+  frames: FilmFrame[];
+}
+
 export interface EngineResults {
   train: TrainResult;
   resume: TrainResult;
@@ -435,6 +470,7 @@ export interface EngineResults {
   neighbours: NeighbourResult;
   /** Rows written (one per image). */
   exportCsv: { path: string; rows: number };
+  readFilm: Film | null;
   shutdown: Record<string, never>;
 }
 
@@ -489,6 +525,28 @@ export interface LayoutEvent {
   epochs: number;
 }
 
+/**
+ * A training's film subset, once per train or resume request, before its first mapFrame. `epochs`
+ * lists the frames stored before this training (a resumed run; readFilm gives them); empty when
+ * the film starts now.
+ */
+export interface MapSubsetEvent extends FilmSubset {
+  type: 'mapSubset';
+  requestId: number;
+  epochs: number[];
+}
+
+/** A film frame, sent once it is stored: before the first epoch (0) and after each committed epoch. */
+export interface MapFrameEvent {
+  type: 'mapFrame';
+  requestId: number;
+  runDir: string;
+  epoch: number;
+  dims: number;
+  /** count × dims posterior means, in the subset's point order. */
+  mu: Float32Array;
+}
+
 export interface WarningEvent {
   type: 'warning';
   requestId: number;
@@ -528,7 +586,7 @@ export interface FailureMessage {
   fatal?: true;
 }
 
-export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent | LayoutEvent;
+export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent | LayoutEvent | MapSubsetEvent | MapFrameEvent;
 export type WorkerMessage = ReadyEvent | EngineEvent | ReplyMessage | FailureMessage;
 
 /** Options the owner passes to the worker at start (argv JSON). */

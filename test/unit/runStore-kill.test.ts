@@ -1,7 +1,7 @@
 // Atomicity under SIGKILL: a real worker training tiny epochs is killed at staggered moments
 // while it writes a checkpoint (the kill is timed from the checkpoint's temp folder appearing); each
-// time the run must load — manifest, checkpoint, optimiser state and a contiguous history — and
-// resuming it must work.
+// time the run must load — manifest, checkpoint, optimiser state, a contiguous history and a film
+// of whole frames — and resuming it must work.
 
 import assert from 'node:assert/strict';
 import { promises as fs, watch } from 'node:fs';
@@ -10,6 +10,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { setTf } from '../../src/engine/tf';
 import { loadCheckpoint, readHistory, readManifest } from '../../src/engine/runStore/runStore';
+import { frameName, readFilmIndex } from '../../src/engine/runStore/film';
 import type { EngineClient } from '../../src/client/engineClient';
 import { client, demoFolder, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
 
@@ -75,6 +76,17 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
       history.map((s) => s.epoch),
       Array.from({ length: manifest.epochsCompleted }, (_, i) => i + 1),
     );
+    // The film lists whole frames only, every epoch from 0 on, up to the committed one (whose frame
+    // comes after its commit, so a kill may leave it out; the resume stores it).
+    const film = await readFilmIndex(runDir);
+    const expected = Array.from({ length: manifest.epochsCompleted + 1 }, (_, i) => i);
+    assert.ok(
+      film && [expected.join(), expected.slice(0, -1).join()].includes(film.epochs.join()),
+      `round ${round}: film epochs ${film?.epochs.join()} for ${manifest.epochsCompleted} committed`,
+    );
+    for (const epoch of film.epochs) {
+      assert.equal((await fs.stat(join(runDir, 'film', frameName(epoch)))).size, film.files.length * film.dims * 4);
+    }
     const entries = await fs.readdir(join(runDir, 'checkpoints'));
     if (entries.some((e) => e.startsWith('.tmp-') || `checkpoints/${e}` > manifest.checkpoint!)) leftovers++;
   }
@@ -83,6 +95,8 @@ test('a worker killed with SIGKILL around checkpoint writes always leaves a run 
   assert.ok(info.manifest.epochsCompleted >= 2 * KILL_DELAYS_MS.length);
   const decoded = await engine.request<'decode'>({ type: 'decode', runDir, latents: new Float32Array([0, 0]) });
   assert.equal(decoded.count, 1);
+  const film = await engine.request<'readFilm'>({ type: 'readFilm', runDir });
+  assert.ok(film && film.frames.length >= info.manifest.epochsCompleted, 'the film has a frame per committed epoch but perhaps the last');
   t.diagnostic(`kills that left an uncommitted checkpoint behind: ${leftovers}/${KILL_DELAYS_MS.length}`);
   // The test means something only if kills landed mid-write (8 of 8 do here); most must.
   assert.ok(

@@ -1,11 +1,12 @@
 // The engine worker through EngineClient, end to end on small demo-image folders: training with
-// events, cancel and resume, a crashed worker, incremental encoding, sampling and labels.
+// events (the map's film among them), cancel and resume, a crashed worker, incremental encoding,
+// sampling and labels.
 
 import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { EngineEvent, EpochEvent } from '../../src/protocol/engine';
+import type { EngineEvent, EpochEvent, MapFrameEvent } from '../../src/protocol/engine';
 import type { EngineClient } from '../../src/client/engineClient';
 import { EngineError } from '../../src/protocol/errors';
 import { client, demoFolder, SMALL_MODEL, SMALL_TRAINING, tempDir, trainBody } from './worker-fixtures';
@@ -60,6 +61,22 @@ describe('engine worker', () => {
       [1, 2],
     );
     assert.equal(info.manifest.last?.epoch, 2);
+
+    // The film: its subset and frames 0..2 cross the IPC boundary as typed arrays; readFilm gives them back.
+    const sent = events.filter((e): e is MapFrameEvent => e.type === 'mapFrame');
+    assert.deepEqual(
+      sent.map((f) => f.epoch),
+      [0, 1, 2],
+    );
+    const subset = events.find((e) => e.type === 'mapSubset');
+    assert.ok(subset && subset.labels instanceof Int32Array && subset.files.length > 0);
+    const film = await engine.request<'readFilm'>({ type: 'readFilm', runDir });
+    assert.ok(film);
+    assert.deepEqual(film.files, subset.files);
+    for (const [i, f] of sent.entries()) {
+      assert.ok(f.mu instanceof Float32Array && f.mu.length === subset.files.length * f.dims);
+      assert.deepEqual(film.frames[i], { epoch: f.epoch, mu: f.mu });
+    }
 
     await assert.rejects(engine.request<'train'>(trainBody(runDir, images)), (err: EngineError) => {
       assert.equal(err.code, 'run-exists');

@@ -28,6 +28,7 @@ import { trainVae, type TrainState } from '../model/trainer';
 import { limitProblem } from '../../protocol/limits';
 import { trainedElsewhere } from './model';
 import { EngineError } from '../../protocol/errors';
+import { FilmRecorder } from './film';
 
 /** The run being trained by this worker, if any: one training at a time. */
 let active: { id: number; runDir: string } | null = null;
@@ -117,6 +118,11 @@ async function runTraining(
   let manifest: RunManifest = { ...start, backend: engineInfo.backend, adapter: engineInfo.adapter };
   if (!manifest.adapter) delete manifest.adapter;
   try {
+    // The film's first frame: the encoder as training (re)starts. ("Training on" comes right
+    // before the first step, as the CLI's tests expect.)
+    const film = await FilmRecorder.open(ctx, runDir, vae, data, data.summary.source, cfg, resume?.epochsCompleted ?? 0, () =>
+      resumeHint(manifest),
+    );
     ctx.emit({
       type: 'status',
       requestId: ctx.id,
@@ -149,6 +155,8 @@ async function runTraining(
               }),
           );
           ctx.emit({ type: 'epoch', requestId: ctx.id, runDir, summary });
+          // After the commit: a frame is only ever stored for an epoch whose checkpoint is.
+          await film.frame(vae, state.epochsCompleted);
         },
         shouldStop: () => ctx.signal.aborted,
       },
