@@ -12,6 +12,7 @@ import { restoreViewState, type PointerMode, type Projection, type ViewState } f
 import { el } from './dom';
 import { DensityController } from './densityLayer';
 import { ElboPanel } from './elboPanel';
+import { FilmPanel } from './filmPanel';
 import { host } from './host';
 import { ImageRequests } from './imageRequests';
 import { ImagesPanel } from './imagesPanel';
@@ -58,6 +59,7 @@ export class Explorer {
   private readonly comparison: RunComparison;
   private readonly tabs: HTMLElement;
   private readonly density: DensityController;
+  private readonly film: FilmPanel;
   /** What each point is drawn as (HIDDEN / DIM / FULL), as last computed. */
   private drawn: Uint8Array = new Uint8Array(0);
 
@@ -183,7 +185,13 @@ export class Explorer {
       imageWidth: () => this.model?.width ?? 28,
       message: (text) => this.notice.show('error', text),
     });
-    this.tabs = sideTabs(this.images.root, this.elbo.root, this.state.tab, (tab) => {
+    this.film = new FilmPanel((name, index) => {
+      // The class's colour on the map when the map shows it, so a class looks the same in both.
+      const css = this.colouring.labelCss();
+      const onMap = this.shown.set?.labelNames.indexOf(name) ?? -1;
+      return css[(onMap >= 0 ? onMap : index) % css.length];
+    });
+    this.tabs = sideTabs(this.images.root, el('div', { class: 'training-tab' }, this.elbo.root, this.film.root), this.state.tab, (tab) => {
       this.update({ tab });
       // Charts drawn while their tab was hidden had no width to measure.
       if (tab === 'training') this.elbo.render();
@@ -251,6 +259,7 @@ export class Explorer {
       this.neighbours.showFor(m);
     },
     saved: (m) => this.requests.onSaved(m.requestId, m.files, m.folder),
+    film: (m) => this.film.set(m),
     exported: (m) => {
       const reveal = m.reveal;
       this.notice.show(
@@ -406,6 +415,7 @@ export class Explorer {
 
   private refreshColours(): void {
     this.colouring.refreshTheme();
+    this.film?.redraw();
     this.applyColouring();
   }
 

@@ -112,6 +112,7 @@ export class ExplorerPanel extends Disposable {
           this.post(this.session.series.replay());
           void this.postRuns();
         } else if (c.kind === 'backend') this.post({ type: 'backend', backend: c.backend });
+        else if (c.kind === 'film') this.post(c.message);
       }),
     );
   }
@@ -153,6 +154,8 @@ export class ExplorerPanel extends Disposable {
     if (this.session.backend) this.post({ type: 'backend', backend: this.session.backend });
     this.replayPoints();
     this.post(this.session.series.replay());
+    const film = this.session.film;
+    if (film) this.post(film);
     void this.postRuns();
   }
 

@@ -4,9 +4,9 @@
 // it; the explorer panel and the status bar listen to it.
 
 import * as vscode from 'vscode';
-import type { Encoding, EngineEvent, RunInfo } from '../protocol/engine';
+import type { Encoding, EngineEvent, Film, RunInfo } from '../protocol/engine';
 import type { BackendReport } from '../protocol/model';
-import type { EpochMessage, StatusMessage, StepMessage } from '../protocol/webview';
+import type { EpochMessage, FilmMessage, StatusMessage, StepMessage } from '../protocol/webview';
 import { Disposable } from './disposable';
 import { EngineClient } from '../client/engineClient';
 import { readSettings, settingKeys } from './settings';
@@ -19,6 +19,8 @@ export type SessionChange =
   | { kind: 'training'; message: StepMessage | EpochMessage | StatusMessage }
   /** The whole series changed (a new training, a loaded run): replay it. */
   | { kind: 'series' }
+  /** Frames of the latent space over training: a whole film (replace) or the next frame. */
+  | { kind: 'film'; message: FilmMessage }
   | { kind: 'backend'; backend: BackendReport };
 
 export interface RunningTraining {
@@ -48,6 +50,8 @@ export class Session extends Disposable {
   private running: RunningTraining | undefined;
   /** The run the ELBO series belongs to. */
   private seriesRunDir: string | undefined;
+  /** The film of the run training now, or of the active model (read from its run folder). */
+  private filmNow: FilmMessage | null = null;
 
   constructor(
     private readonly context: vscode.ExtensionContext,
@@ -134,6 +138,32 @@ export class Session extends Disposable {
     return this.running;
   }
 
+  /** The whole film of the run training now or of the active model, for a replay. */
+  get film(): FilmMessage | null {
+    return this.filmNow && { ...this.filmNow, replace: true };
+  }
+
+  /** Reads a run's film from its folder (none for an imported model or an older run) and shows it. */
+  private async loadFilm(runDir: string): Promise<void> {
+    let film: Film | null = null;
+    try {
+      film = await this.engine().request<'readFilm'>({ type: 'readFilm', runDir });
+    } catch (e) {
+      this.log.warn(`Could not read the latent film of ${runDir}: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    // Another run may have become the one to show meanwhile.
+    const current = this.running?.runDir ?? this.model?.runDir;
+    if (current !== runDir) return;
+    const frames = film?.frames ?? [];
+    const known = this.filmNow?.runDir === runDir ? this.filmNow.frames : [];
+    // Frames that arrived live while reading are kept.
+    const merged = [...frames.filter((f) => !known.some((k) => k.epoch === f.epoch)), ...known].sort((a, b) => a.epoch - b.epoch);
+    this.filmNow = film
+      ? { type: 'film', runDir, replace: true, dims: film.dims, labels: film.labels, labelNames: film.labelNames, frames: merged }
+      : { type: 'film', runDir, replace: true, dims: 0, labels: new Int32Array(0), labelNames: [], frames: [] };
+    this.changes.fire({ kind: 'film', message: this.filmNow });
+  }
+
   /** The run folder the ELBO series is of (training now, trained last or loaded). */
   get seriesRun(): string | undefined {
     return this.seriesRunDir;
@@ -157,6 +187,7 @@ export class Session extends Disposable {
       this.series.showHistory(info.manifest.name, info.history, state, info.manifest.training.epochs);
       this.changes.fire({ kind: 'series' });
     }
+    if (!this.running && this.filmNow?.runDir !== info.runDir) void this.loadFilm(info.runDir);
   }
 
   /** Shows a folder's encoding beside the others (replacing that folder's); ignored unless it is the active model's. */
@@ -187,6 +218,23 @@ export class Session extends Disposable {
     } else if (e.type === 'status') {
       const status = this.series.message(e.message);
       if (status) this.changes.fire({ kind: 'training', message: { type: 'status', status } });
+    } else if (e.type === 'mapSubset') {
+      this.filmNow = {
+        type: 'film',
+        runDir: e.runDir,
+        replace: true,
+        dims: e.dims,
+        labels: e.labels,
+        labelNames: e.labelNames,
+        frames: [],
+      };
+      this.changes.fire({ kind: 'film', message: this.filmNow });
+      // A resumed run: the frames stored before come from its folder.
+      if (e.epochs.length > 0) void this.loadFilm(e.runDir);
+    } else if (e.type === 'mapFrame' && this.filmNow?.runDir === e.runDir) {
+      const frame = { epoch: e.epoch, mu: e.mu };
+      this.filmNow.frames = [...this.filmNow.frames.filter((f) => f.epoch !== e.epoch), frame];
+      this.changes.fire({ kind: 'film', message: { ...this.filmNow, replace: false, frames: [frame] } });
     }
   }
 

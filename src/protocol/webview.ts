@@ -180,6 +180,23 @@ export interface SavedMessage {
   folder: string;
 }
 
+/**
+ * The latent space forming over training: the posterior means of a fixed subset of the training
+ * images (at most 2,000, stratified by label) after each epoch — epoch 0 is the untrained encoder.
+ * `replace` starts a new film (another run, or the whole film read back from the run folder);
+ * otherwise the frames are appended to the film of the same run.
+ */
+export interface FilmMessage {
+  type: 'film';
+  runDir: string;
+  replace: boolean;
+  dims: number;
+  /** Label index per subset image, −1 for none. */
+  labels: Int32Array;
+  labelNames: string[];
+  frames: { epoch: number; mu: Float32Array }[];
+}
+
 /** A selection export done: what it did, in a sentence, and the file or folder to reveal when it wrote one. */
 export interface ExportedMessage {
   type: 'exported';
@@ -255,6 +272,7 @@ export type ToWebviewMessage =
   | NeighboursOfMessage
   | SavedMessage
   | ExportedMessage
+  | FilmMessage
   | ErrorMessage;
 
 // ---------------------------------------------------------------------------------------------

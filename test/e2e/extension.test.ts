@@ -266,6 +266,16 @@ e2e('palette "VAE: Train" on an image folder produces a loadable run while the E
   assert.equal(m.dataset.count, images);
   assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
   assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
+  // The latent space formed live: the Training view's film shows the last epoch of the run, whose
+  // frames (epoch 0, untrained, to 4) are in the run folder.
+  const filmEpoch = explorerFrame(page).locator('.film-epoch');
+  await waitFor(
+    'the film at the last epoch',
+    async () => (await filmEpoch.textContent({ timeout: 1_000 }).catch(() => '')) === 'epoch 4 of 4',
+  );
+  const film = JSON.parse(readFileSync(join(runDir, 'film', 'index.json'), 'utf8')) as { epochs: number[]; files: string[] };
+  assert.deepEqual(film.epochs, [0, 1, 2, 3, 4]);
+  assert.ok(film.files.length > 0 && film.files.length <= images, `${film.files.length} images in the film, of ${images}`);
   await logMatches(/Skipped .*broken\.png: /);
   // A finished run shows the latent space of the folder it was trained on.
   const info = explorerFrame(page).locator('.info').first();
