@@ -1,6 +1,6 @@
 // What the map's film costs a training: one frame (encode the 2,000-image subset, μ only, and
 // store it) against one epoch, on Fashion-MNIST (28×28×1) with the default MLP and conv models.
-// `node --import tsx bench/film.ts [backend]` (default wasm); prints a markdown table.
+// A section of `npm run bench` (on wasm); `node --import tsx bench/film.ts [backend]` prints it alone.
 
 import { promises as fs } from 'node:fs';
 import os from 'node:os';
@@ -21,8 +21,7 @@ const MODELS: [string, ModelConfig][] = [
   ['conv 32-64, latent 2', { ...DEFAULT_MODEL, architecture: 'conv' }],
 ];
 
-async function main(): Promise<void> {
-  const backend = (process.argv[2] ?? 'wasm') as BackendName;
+async function measure(backend: BackendName): Promise<string> {
   await initBackend({ backend });
   const all = readIdx('train');
   const data = { images: all.images.subarray(0, TRAIN_IMAGES * 784), labels: all.labels.subarray(0, TRAIN_IMAGES), count: TRAIN_IMAGES };
@@ -70,15 +69,19 @@ async function main(): Promise<void> {
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }
-  console.log(
-    [
-      `Film frame vs epoch on ${backend}, Fashion-MNIST 28×28, ${FILM_MAX_IMAGES} film images, epoch of ${TRAIN_IMAGES.toLocaleString('en-US')} images (batch ${cfg.batchSize}, 10 % held out); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores.`,
-      '',
-      `| model | encode 2,000 | write frame | epoch (${TRAIN_IMAGES / 1000}k) | frame / epoch | frame / 60k epoch (scaled) |`,
-      '| --- | --- | --- | --- | --- | --- |',
-      ...rows,
-    ].join('\n'),
-  );
+  return [
+    "## The map's film: a frame against an epoch",
+    '',
+    `Film frame vs epoch on ${backend}, Fashion-MNIST 28×28, ${FILM_MAX_IMAGES} film images, epoch of ${TRAIN_IMAGES.toLocaleString('en-US')} images (batch ${cfg.batchSize}, 10 % held out); load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores.`,
+    '',
+    `| model | encode 2,000 | write frame | epoch (${TRAIN_IMAGES / 1000}k) | frame / epoch | frame / 60k epoch (scaled) |`,
+    '| --- | --- | --- | --- | --- | --- |',
+    ...rows,
+  ].join('\n');
 }
 
-void main();
+export function run(): Promise<string> {
+  return measure('wasm');
+}
+
+if (require.main === module) void measure((process.argv[2] ?? 'wasm') as BackendName).then((md) => console.log(md));

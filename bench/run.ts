@@ -17,6 +17,7 @@ const sections: [string, () => Promise<BenchModule>][] = [
   ['Latent Explorer rendering', () => import('./webview')],
   ['Nearest neighbours in the latent space', () => import('./neighbours')],
   ['Per-image diagnostics and density contours', () => import('./diagnostics')],
+  ["The map's film: a frame against an epoch", () => import('./film')],
   ['UMAP of the latent points', () => import('./umap')],
 ];
 
