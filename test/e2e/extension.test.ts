@@ -638,8 +638,14 @@ e2e('"VAE: Load Model" lists the runs of the workspace and makes the picked one 
     `the run stopped after an epoch is listed as cancelled: ${rows.join(' | ')}`,
   );
   assert.ok(
-    rows.some((r) => r.includes(TRAINED) && r.includes(`complete, ${TRAINED_EPOCHS}/${TRAINED_EPOCHS} epochs`)),
-    `the trained run is listed as complete: ${rows.join(' | ')}`,
+    // State and figure first, then the settings line the status bar's tooltip shows too.
+    rows.some(
+      (r) =>
+        r.includes(TRAINED) &&
+        /complete, −ELBO [\d.]+ nats · mlp/.test(r) &&
+        r.includes(` · ${TRAINED_EPOCHS}/${TRAINED_EPOCHS} epochs · `),
+    ),
+    `the trained run is listed as complete, with its figure and settings: ${rows.join(' | ')}`,
   );
   await pick(page, STOPPED);
   await waitForNotification(page, new RegExp(`Loaded "${STOPPED}" \\(\\d+ epochs?, latent size 2\\)`));

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { NeighboursMessage, PointsMessage } from '../../src/protocol/webview';
-import { KNOWN, initMessage, namesOf, pointsMessage } from './fixtures';
+import { KNOWN, namesOf, pointsMessage } from './fixtures';
 import {
   THEMES,
   clientPositionFromAxes,
@@ -21,6 +21,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -43,12 +44,7 @@ afterEach(async () => {
 const origin = () => harness.url.replace(/\/$/, '');
 
 async function open(points: PointsMessage = pointsMessage(50, origin())): Promise<Page> {
-  page = await harness.newPage();
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, points);
-  await page.waitForFunction(() => / points/.test(document.querySelector('.info')?.textContent ?? ''));
-  await frameDrawn(page);
+  page = await openExplorer(harness, { points });
   return page;
 }
 

@@ -20,6 +20,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -41,14 +42,7 @@ afterEach(async () => {
 });
 
 async function openWithPoints(opts: { reducedMotion?: boolean; clock?: boolean } = {}): Promise<Page> {
-  page = await harness.newPage(opts);
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
-  // The count is written while the points message is handled; the points and axes follow in the
-  // frame that handler asked for.
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness, { ...opts });
   return page;
 }
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { initMessage, namesOf, pointsMessage } from './fixtures';
+import { namesOf, pointsMessage } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -15,6 +15,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -35,13 +36,8 @@ afterEach(async () => {
 });
 
 test('Export… hands over the selected, drawn points with their map coordinates; the answer offers Reveal', async () => {
-  page = await harness.newPage();
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
   const points = pointsMessage(50, harness.url.replace(/\/$/, ''));
-  await postToWebview(page, points);
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness, { points });
 
   // Brush around the two upper clusters (dogs at (−2, 2), fish at (2, 2)), then switch fish off.
   await page.click('vscode-button.mode-brush');

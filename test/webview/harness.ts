@@ -11,7 +11,8 @@ import { deflateSync } from 'node:zlib';
 import { type Browser, type Page } from 'playwright-core';
 import { launchChromium } from '../chromium';
 import { webviewHtml } from '../../src/host/webviewHtml';
-import type { FromWebviewMessage, ToWebviewMessage } from '../../src/protocol/webview';
+import type { FromWebviewMessage, PointsMessage, ToWebviewMessage } from '../../src/protocol/webview';
+import { initMessage, pointsMessage } from './fixtures';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const OUTPUT_DIR = join(ROOT, '.test-output', 'webview');
@@ -422,4 +423,27 @@ export async function clientPositionFromAxes(page: Page, x: number, y: number): 
 
 export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`) });
+}
+
+/**
+ * The opening most tests share: a new explorer page told about the fixture's model (latent size
+ * 2 unless given) and sent `points` (the fixture's 201 by default), once the points are counted
+ * and drawn. The count is written while the points message is handled; the points and axes follow
+ * in the frame that handler asked for.
+ */
+export async function openExplorer(
+  harness: Harness,
+  opts: { reducedMotion?: boolean; clock?: boolean; points?: PointsMessage; latentSize?: number } = {},
+): Promise<Page> {
+  const page = await harness.newPage({ reducedMotion: opts.reducedMotion, clock: opts.clock });
+  await waitForPosted(page, 'ready');
+  await postToWebview(page, initMessage(opts.latentSize));
+  const points = opts.points ?? pointsMessage(50, harness.url.replace(/\/$/, ''));
+  await postToWebview(page, points);
+  await page.waitForFunction(
+    (n) => document.querySelector('.info')?.textContent?.includes(`${n.toLocaleString()} points`),
+    points.labels.length,
+  );
+  await frameDrawn(page);
+  return page;
 }

@@ -5,18 +5,17 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { KNOWN, initMessage, pointsMessage } from './fixtures';
+import { KNOWN } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
   pageProblems,
-  postToWebview,
   savedTransform,
   screenshot,
   setTheme,
   startHarness,
-  waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -37,14 +36,7 @@ afterEach(async () => {
 });
 
 async function open(): Promise<Page> {
-  page = await harness.newPage();
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
-  // The count is written while the points message is handled; the points and axes follow in the
-  // frame that handler asked for.
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness);
   return page;
 }
 

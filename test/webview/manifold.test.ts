@@ -7,7 +7,7 @@ import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
 import type { DecodeLatentsMessage } from '../../src/protocol/webview';
 import { gaussianEdges, inverseNormalCdf } from '../../webview/core/grid';
-import { greyImages, initMessage, pointsMessage } from './fixtures';
+import { greyImages } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -19,6 +19,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -39,11 +40,7 @@ afterEach(async () => {
 });
 
 async function open(opts: { clock?: boolean } = {}): Promise<Page> {
-  page = await harness.newPage(opts);
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
+  page = await openExplorer(harness, { ...opts });
   return page;
 }
 

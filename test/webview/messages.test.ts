@@ -16,6 +16,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -36,12 +37,7 @@ afterEach(async () => {
 });
 
 async function open(opts: { clock?: boolean } = {}): Promise<Page> {
-  page = await harness.newPage(opts);
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness, { ...opts });
   return page;
 }
 

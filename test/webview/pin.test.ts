@@ -19,6 +19,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -41,12 +42,7 @@ afterEach(async () => {
 const origin = () => harness.url.replace(/\/$/, '');
 
 async function open(): Promise<Page> {
-  page = await harness.newPage();
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, origin()));
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness);
   return page;
 }
 

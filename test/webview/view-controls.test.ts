@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { KNOWN, greyImages, initMessage, pointsMessage } from './fixtures';
+import { KNOWN, greyImages } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -18,6 +18,7 @@ import {
   startHarness,
   waitForPosted,
   type Harness,
+  openExplorer,
 } from './harness';
 
 let harness: Harness;
@@ -38,12 +39,7 @@ afterEach(async () => {
 });
 
 async function open(): Promise<Page> {
-  page = await harness.newPage();
-  await waitForPosted(page, 'ready');
-  await postToWebview(page, initMessage());
-  await postToWebview(page, pointsMessage(50, harness.url.replace(/\/$/, '')));
-  await page.waitForFunction(() => document.querySelector('.info')?.textContent?.includes('201 points'));
-  await frameDrawn(page);
+  page = await openExplorer(harness);
   // The fitted view has nothing to reset: the button does not cover the plot.
   assert.equal(await page.locator('.scatter vscode-button.reset-view').isVisible(), false);
   return page;
