@@ -118,6 +118,9 @@ export class DensityController {
   private on = false;
   private levels: number[] | null = null;
   private timer = 0;
+  /** The points and hidden set the levels were made for. */
+  private keyCoords: Float32Array | null = null;
+  private keyHidden = '';
 
   constructor(private readonly host: DensityHost) {}
 
@@ -126,8 +129,17 @@ export class DensityController {
     this.refresh();
   }
 
-  /** The points, their projection or which are drawn changed: new levels and shapes. */
+  /**
+   * What is drawn changed. Only new points, another projection or points hidden or shown again
+   * change the density; dimming (a search, a selection) does not, so typing a search recomputes
+   * nothing.
+   */
   pointsChanged(): void {
+    const coords = this.host.coords();
+    const hidden = hiddenKey(this.host.drawn());
+    if (coords === this.keyCoords && hidden === this.keyHidden) return;
+    this.keyCoords = coords;
+    this.keyHidden = hidden;
     this.levels = null;
     if (this.on) this.refresh();
   }
@@ -158,4 +170,16 @@ export class DensityController {
     this.host.show({ aggregate, priorCentre: this.host.priorCentre() });
     performance.measure('density', 'density-start');
   }
+}
+
+/** Which points are hidden, as a short key: their count and a hash of their indices (FNV-1a). */
+function hiddenKey(drawn: Uint8Array): string {
+  let h = 0x811c9dc5;
+  let count = 0;
+  for (let i = 0; i < drawn.length; i++) {
+    if (drawn[i] !== HIDDEN_CLASS) continue;
+    count++;
+    h = Math.imul(h ^ i, 0x01000193);
+  }
+  return `${drawn.length}:${count}:${h >>> 0}`;
 }

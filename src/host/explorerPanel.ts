@@ -8,7 +8,15 @@ import { basename, dirname, join, relative, sep } from 'node:path';
 import * as vscode from 'vscode';
 import type { Encoding } from '../protocol/engine';
 import { packNames, type PackedNames } from '../protocol/pointNames';
-import type { FromWebviewMessage, ModelInfo, NeighboursOfMessage, PointFile, PointsMessage, ToWebviewMessage } from '../protocol/webview';
+import {
+  pointUri,
+  type FromWebviewMessage,
+  type ModelInfo,
+  type NeighboursOfMessage,
+  type PointFile,
+  type PointsMessage,
+  type ToWebviewMessage,
+} from '../protocol/webview';
 import { Disposable } from './disposable';
 import { errorText } from './feedback';
 import { isInside, readRunEpochs } from './runs';
@@ -121,7 +129,7 @@ export class ExplorerPanel extends Disposable {
   showNeighboursOf(file: string): void {
     const shown = this.session.shownEncodings.find((e) => e.files.includes(file));
     const point = shown ? { folder: shown.folder, name: relative(shown.folder, file).split(sep).join('/') } : null;
-    const uri = `${this.folderUri(dirname(file))}/${encodeURIComponent(basename(file))}`;
+    const uri = this.fileUri(file);
     this.offered.add(file);
     const msg: NeighboursOfMessage = { type: 'neighboursOf', file, uri, point };
     if (this.ready) this.post(msg);
@@ -255,6 +263,11 @@ export class ExplorerPanel extends Disposable {
     };
   }
 
+  /** Any image file's webview URI (its folder becomes a resource root), escaped as a point's is. */
+  private fileUri(file: string): string {
+    return pointUri(this.folderUri(dirname(file)), basename(file));
+  }
+
   /** The absolute path of a shown point's file; null when the webview names a file that is not shown. */
   private shownFile(p: PointFile): string | null {
     const shown = this.session.shownEncodings.find((e) => e.folder === p.folder);
@@ -335,10 +348,7 @@ export class ExplorerPanel extends Disposable {
             label: n.label,
             distance: n.distance,
           }));
-          const query =
-            m.file !== undefined
-              ? { file, uri: `${this.folderUri(dirname(file))}/${encodeURIComponent(basename(file))}`, mu: Array.from(r.mu) }
-              : undefined;
+          const query = m.file !== undefined ? { file, uri: this.fileUri(file), mu: Array.from(r.mu) } : undefined;
           this.post({
             type: 'neighbours',
             requestId,
