@@ -9,6 +9,7 @@ import { pointUri } from '../src/protocol/webview';
 import { baseName } from './core/hitTest';
 import { findPoint, type PointSet } from './core/pointSet';
 import { el, onActivate } from './dom';
+import { enlargeable } from './lightbox';
 import { host } from './host';
 
 export interface NeighboursHost {
@@ -193,7 +194,7 @@ export class NeighboursPanel {
           'data-name': n.name,
           title: elsewhere ? `${n.name} in ${n.folder}` : n.name,
         },
-        el('img', { class: 'thumb', src: pointUri(n.folderUri, n.name), alt: '' }),
+        enlargeable(el('img', { class: 'thumb', src: pointUri(n.folderUri, n.name), alt: '' }), () => n.name),
         el(
           'span',
           { class: 'thumb-text' },
@@ -217,7 +218,7 @@ export class NeighboursPanel {
       const item = el(
         'li',
         { class: 'thumb-item query-item', title: q.file },
-        el('img', { class: 'thumb', src: q.uri, alt: '' }),
+        enlargeable(el('img', { class: 'thumb', src: q.uri, alt: '' }), () => q.file),
         el(
           'span',
           { class: 'thumb-text' },

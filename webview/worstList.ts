@@ -6,6 +6,7 @@ import { describeFigures, figureValues, topK } from './core/figures';
 import { pointImage, type PointSet } from './core/pointSet';
 import { baseName } from './core/hitTest';
 import { el, onActivate } from './dom';
+import { enlargeable } from './lightbox';
 
 export const WORST_COUNT = 10;
 
@@ -38,7 +39,7 @@ export class WorstList {
     const item = el(
       'li',
       { class: 'thumb-item', role: 'button', tabindex: 0, 'data-name': name, title: name },
-      el('img', { class: 'thumb', src: pointImage(points, i), alt: '' }),
+      enlargeable(el('img', { class: 'thumb', src: pointImage(points, i), alt: '' }), () => name),
       el(
         'span',
         { class: 'thumb-text' },

@@ -130,9 +130,23 @@ test('the pinned image and the reconstruction enlarge on click, crisp; Escape cl
   await box.waitFor({ state: 'hidden' });
   assert.equal(await page.locator('.marks g.pin').count(), 1, 'Escape closed the enlarged image, not the pin');
 
+  // The thumbnails of the lists enlarge too: the worst reconstructed image, named by its path.
+  const thumb = page.locator('.worst-list .thumb-item', { hasText: 'known cat #1.png' }).locator('img.thumb');
+  await page.waitForFunction(() => (document.querySelector<HTMLImageElement>('.worst-list img.thumb')?.naturalWidth ?? 0) > 0);
+  await thumb.click();
+  await box.waitFor({ state: 'visible' });
+  assert.equal(await page.locator('.lightbox-caption').textContent(), KNOWN.name);
+  assert.ok(
+    Number(await page.locator('.lightbox-image').getAttribute('data-scale')) >= 4,
+    'a thumbnail is shown at least 4× its file size',
+  );
+  await page.keyboard.press('Escape');
+  await box.waitFor({ state: 'hidden' });
+
   // The reconstruction pane enlarges too, named by the file it is of; a click anywhere closes it.
+  // (Picking the worst-list row above asked for one reconstruction already; this is the second.)
   await page.click('vscode-button.reconstruct');
-  const [recon] = await waitForPosted(page, 'reconstruct');
+  const recon = (await waitForPosted(page, 'reconstruct', 2))[1];
   await postToWebview(page, {
     type: 'reconstruction',
     requestId: recon.requestId,
