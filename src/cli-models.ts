@@ -4,6 +4,7 @@
 import { basename, dirname, join, resolve } from 'node:path';
 import { LIMITS } from './protocol/limits';
 import type { DescribeAnswers, DescribeQuestion, NetShape } from './protocol/importedModel';
+import type { CsvMap } from './protocol/engine';
 import { parseImageSize } from './protocol/imageSize';
 import type { ProgressView } from './cli-output';
 import { EXIT, UsageError, checkOutputFolder, choice, num, numbers, parse, shellWord, workerClient } from './cli-args';
@@ -46,8 +47,9 @@ export async function neighbours(args: string[], view: ProgressView): Promise<nu
 }
 
 export async function exportTable(args: string[], view: ProgressView): Promise<number> {
-  const { values, positionals } = parse(args, { csv: { type: 'string' } }, 2);
+  const { values, positionals } = parse(args, { csv: { type: 'string' }, map: { type: 'string' } }, 2);
   if (typeof values.csv !== 'string') throw new UsageError('export needs --csv FILE (where the table goes)');
+  const map = choice(values, 'map', ['pca', 'umap', 'none'] as const) ?? 'pca';
   const path = resolve(values.csv);
   await checkOutputFolder('--csv', dirname(path));
   const client = workerClient(values);
@@ -57,13 +59,24 @@ export async function exportTable(args: string[], view: ProgressView): Promise<n
       runDir: resolve(positionals[0]!),
       parts: [{ folder: resolve(positionals[1]!) }],
       path,
+      ...(map === 'none' ? {} : { map }),
     });
     view.line(`Wrote ${r.rows} rows to ${r.path}`);
+    if (r.map)
+      view.line(
+        `map_x, map_y: ${MAP_WORDS[r.map.kind]}${r.map.explained ? ` (${r.map.explained.map((e) => `${(100 * e).toFixed(1)}%`).join(' and ')} of the variance)` : ''}`,
+      );
     return EXIT.ok;
   } finally {
     await client.dispose();
   }
 }
+
+const MAP_WORDS: Record<CsvMap, string> = {
+  latent: 'the two latent coordinates (the latent is 2-D)',
+  pca: "the posterior means' two principal axes",
+  umap: 'a UMAP layout of the posterior means (seed 42)',
+};
 
 /** The flag that answers each question of `describe`. */
 const DESCRIBE_FLAGS: Record<DescribeQuestion['field'], string> = {

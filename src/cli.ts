@@ -29,7 +29,9 @@ export const USAGE = `Usage:
   latent-atlas info <run>                            manifest, last figures and history of a run
   latent-atlas neighbours <run> <image> [-k N] [--metric euclidean|bhattacharyya]
                                                      the encoded images nearest to an image in latent space
-  latent-atlas export <run> <folder> --csv FILE      every point of an encoded folder as a CSV table
+  latent-atlas export <run> <folder> --csv FILE [--map pca|umap|none]
+                                                     every point of an encoded folder as a CSV table,
+                                                     map_x/map_y from its PCA (default) or UMAP map
   latent-atlas export-onnx <run> [--out DIR]         write encoder.onnx, decoder.onnx and their manifest
                                                      (default DIR: <run>/onnx)
   latent-atlas describe <folder> [options]           write latent-atlas-model.json for ONNX/tfjs model files

@@ -5,7 +5,7 @@
 // fitted per folder by the engine, from the run's encoding of that folder.
 
 import type { Point2 } from './core/hitTest';
-import { pca2, pcaInverse, type Pca2 } from './core/pca';
+import { pca2, pcaInverse, type Pca2 } from '../src/protocol/pca';
 import type { PointSet } from './core/pointSet';
 import type { Projection } from './core/viewState';
 

@@ -16,8 +16,13 @@ const num = (v: number) => (Number.isFinite(v) ? String(v) : '');
 export interface CsvPart {
   encoding: StoredEncoding;
   names?: readonly string[];
-  /** Two map coordinates per named image, in the same order. */
+  /** Two map coordinates per row of this part (its named images, or every image), in the same order. */
   coords?: Float32Array;
+}
+
+/** Point indices of a part's rows, in order. */
+export function rowsOf(part: CsvPart): number[] {
+  return part.names ? indicesOf(part.encoding, part.names) : part.encoding.files.map((_, p) => p);
 }
 
 /** Point indices of `names` in the encoding; throws naming the first name it does not hold. */
@@ -41,7 +46,8 @@ export function encodingsCsv(parts: readonly CsvPart[]): string {
   for (const part of parts)
     if (part.encoding.dims !== d)
       throw new Error(`${part.encoding.folder} has ${part.encoding.dims} latent dimensions, not ${d}: one model per table.`);
-  const withMap = parts.length > 0 && parts.every((p) => p.coords && p.names && p.coords.length === p.names.length * 2);
+  const rows = parts.map(rowsOf);
+  const withMap = parts.length > 0 && parts.every((p, k) => p.coords?.length === rows[k]!.length * 2);
   const header = [
     'file',
     'folder',
@@ -55,9 +61,8 @@ export function encodingsCsv(parts: readonly CsvPart[]): string {
     'mean_sigma',
   ];
   const lines = [header.join(',')];
-  for (const { encoding: enc, names, coords } of parts) {
-    const points = names ? indicesOf(enc, names) : enc.files.map((_, p) => p);
-    points.forEach((p, row) => {
+  parts.forEach(({ encoding: enc, coords }, k) => {
+    rows[k]!.forEach((p, row) => {
       const f = enc.files[p]!;
       const mu = Array.from(enc.mu.subarray(p * d, (p + 1) * d), num);
       const lv = enc.logVar.subarray(p * d, (p + 1) * d);
@@ -80,6 +85,6 @@ export function encodingsCsv(parts: readonly CsvPart[]): string {
         ].join(','),
       );
     });
-  }
+  });
   return lines.join('\n') + '\n';
 }

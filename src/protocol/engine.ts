@@ -237,7 +237,15 @@ export interface ExportCsvRequest {
   runDir: string;
   parts: CsvPartRequest[];
   path: string;
+  /**
+   * Computes the map_x and map_y columns over every row of the table when no part gives them:
+   * 'latent' the first two latent coordinates (the explorer's map of a 2-D latent), 'pca' the two
+   * principal axes of the rows' posterior means (its default map above 2-D), 'umap' a UMAP layout.
+   */
+  map?: CsvMap;
 }
+
+export type CsvMap = 'latent' | 'pca' | 'umap';
 
 export interface CsvPartRequest {
   /** An encoded folder, absolute. */
@@ -469,7 +477,12 @@ export interface EngineResults {
   describeModel: DescribeResult;
   neighbours: NeighbourResult;
   /** Rows written (one per image). */
-  exportCsv: { path: string; rows: number };
+  exportCsv: {
+    path: string;
+    rows: number;
+    /** How map_x and map_y were computed when `map` was asked for; `explained`: each PCA axis's share of the variance. */
+    map?: { kind: CsvMap; explained?: [number, number] };
+  };
   readFilm: Film | null;
   shutdown: Record<string, never>;
 }

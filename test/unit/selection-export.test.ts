@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { encodingsCsv } from '../../src/engine/csvExport';
-import type { StoredEncoding } from '../../src/engine/runStore/encodings';
+import { handleExportCsv } from '../../src/engine/handlers/neighbours';
+import { writeEncoding, type StoredEncoding } from '../../src/engine/runStore/encodings';
 import { copySelection, nextSelectionName, pathList, selectedFiles } from '../../src/host/selectionFiles';
 import { packNames } from '../../src/protocol/pointNames';
 import type { PointsMessage } from '../../src/protocol/webview';
@@ -109,6 +110,44 @@ test('copying keeps paths, keeps two folders apart, survives a vanished file and
     assert.equal(await fs.readFile(join(one.folder, 'cat', '1.png'), 'utf8'), 'test cat');
     await assert.rejects(copySelection([parts[0]], dest), { code: 'EEXIST' });
     assert.equal(await fs.readFile(join(dest, 'train', 'cat', '1.png'), 'utf8'), 'train cat');
+  } finally {
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('a whole folder exported with a map: PCA over its posterior means, the latent itself when it is 2-D', async () => {
+  const dir = await fs.mkdtemp(join(tmpdir(), 'latent-atlas-csvmap-'));
+  try {
+    // 3-D means along one direction u (plus a small spread along v): PC1 is u, explaining nearly all.
+    const u = [2 / 3, 2 / 3, 1 / 3];
+    const v = [1 / Math.SQRT2, -1 / Math.SQRT2, 0];
+    const names = Array.from({ length: 40 }, (_, i) => `cat/${String(i).padStart(2, '0')}.png`);
+    const t = names.map((_, i) => Math.floor(i / 2) - 9.5); // each position twice, at ±0.5 along v: no correlation
+    const enc = encoding('/ws/train', names, 3);
+    enc.mu = Float32Array.from(names.flatMap((_, i) => [0, 1, 2].map((j) => 5 + t[i]! * u[j]! + (i % 2 ? 0.5 : -0.5) * v[j]!)));
+    await writeEncoding(dir, enc);
+    const signal = new AbortController().signal;
+    const ctx = { id: 1, signal, emit: () => {} };
+    const path = join(dir, 'out.csv');
+    const r = await handleExportCsv({ type: 'exportCsv', id: 1, runDir: dir, parts: [{ folder: '/ws/train' }], path, map: 'pca' }, ctx);
+    assert.equal(r.rows, 40);
+    assert.equal(r.map?.kind, 'pca');
+    assert.ok(r.map!.explained![0] > 0.99, `PC1 explains ${r.map!.explained![0]}`);
+    const lines = (await fs.readFile(path, 'utf8')).trimEnd().split('\n');
+    assert.equal(lines[0], 'file,folder,label,map_x,map_y,z1,z2,z3,logvar1,logvar2,logvar3,reconstruction,kl,elbo,mean_sigma');
+    lines.slice(1).forEach((line, i) => {
+      const [x, y] = line.split(',').slice(3, 5).map(Number);
+      assert.ok(Math.abs(x! - t[i]!) < 1e-3, `row ${i}: map_x ${x} is its position along PC1, ${t[i]}`);
+      assert.ok(Math.abs(Math.abs(y!) - 0.5) < 1e-3, `row ${i}: map_y ${y} is ±0.5`);
+    });
+    // No map asked: no map columns. A 2-D latent is its own map, whatever was asked.
+    await handleExportCsv({ type: 'exportCsv', id: 2, runDir: dir, parts: [{ folder: '/ws/train' }], path }, ctx);
+    assert.ok(!(await fs.readFile(path, 'utf8')).startsWith('file,folder,label,map_x'));
+    await writeEncoding(dir, encoding('/ws/flat', ['a.png', 'b.png', 'c.png']));
+    const flat = await handleExportCsv({ type: 'exportCsv', id: 3, runDir: dir, parts: [{ folder: '/ws/flat' }], path, map: 'umap' }, ctx);
+    assert.equal(flat.map?.kind, 'latent');
+    const row = (await fs.readFile(path, 'utf8')).split('\n')[2]!.split(',');
+    assert.deepEqual(row.slice(3, 7), ['0.5', '0.75', '0.5', '0.75'], 'map_x, map_y = z1, z2');
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
 // points, not the axes.
 
 import type { Frame } from './geometry';
-import { pca2 } from './pca';
+import { pca2 } from '../../src/protocol/pca';
 
 /** Per frame, x, y per point. */
 export function filmCoords(frames: readonly Float32Array[], count: number, dims: number): Float32Array[] {

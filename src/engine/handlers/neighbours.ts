@@ -4,14 +4,16 @@
 
 import { promises as fs } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { NeighbourResult } from '../../protocol/engine';
+import type { CsvMap, NeighbourResult } from '../../protocol/engine';
+import { pca2 } from '../../protocol/pca';
+import { umap } from '../projection';
 import { EngineError } from '../../protocol/errors';
 import { loadFiles } from '../data';
 import { nearest } from '../neighbours';
 import { withRun } from '../runStore/cache';
 import { ENCODINGS_DIR, encodingSlug, listEncodings, readEncoding, type StoredEncoding } from '../runStore/encodings';
 import { badRequest, writingTo, type Handler } from './context';
-import { encodingsCsv, type CsvPart } from '../csvExport';
+import { encodingsCsv, rowsOf, type CsvPart } from '../csvExport';
 import { writeFileAtomic } from '../runStore/fs';
 
 interface Held {
@@ -88,7 +90,7 @@ export const handleNeighbours: Handler<'neighbours'> = (req) =>
     return { file, inEncoding, mu: query.mu, neighbours: found.slice(0, req.k) };
   });
 
-export const handleExportCsv: Handler<'exportCsv'> = async (req) => {
+export const handleExportCsv: Handler<'exportCsv'> = async (req, { signal }) => {
   const runDir = resolve(req.runDir);
   if (req.parts.length === 0) throw badRequest('exportCsv: no folders to export.');
   const parts: CsvPart[] = [];
@@ -100,11 +102,14 @@ export const handleExportCsv: Handler<'exportCsv'> = async (req) => {
       throw badRequest(`exportCsv: ${folder}: two coordinates per named image are needed.`);
     parts.push({ encoding, ...(part.names ? { names: part.names } : {}), ...(part.coords ? { coords: part.coords } : {}) });
   }
+  let map: { kind: CsvMap; explained?: [number, number] } | undefined;
   let table: string;
   try {
+    if (req.map && !parts.some((p) => p.coords)) map = await mapColumns(parts, req.map, signal);
     table = encodingsCsv(parts);
   } catch (e) {
-    throw badRequest((e as Error).message);
+    // A name the encoding does not hold or latents of two sizes; a cancelled layout stays cancelled.
+    throw e instanceof EngineError ? e : badRequest((e as Error).message);
   }
   const path = resolve(req.path);
   await writingTo(
@@ -115,5 +120,39 @@ export const handleExportCsv: Handler<'exportCsv'> = async (req) => {
       await writeFileAtomic(path, table);
     },
   );
-  return { path, rows: parts.reduce((n, p) => n + (p.names?.length ?? p.encoding.files.length), 0) };
+  return { path, rows: parts.reduce((n, p) => n + (p.names?.length ?? p.encoding.files.length), 0), ...(map ? { map } : {}) };
 };
+
+/**
+ * Gives every part map coordinates computed over all rows of the table together (the explorer's
+ * maps of the same points, when it shows these folders): the first two latent coordinates (always,
+ * for a latent of 2-D or less), the rows' two principal axes, or a UMAP layout of their posterior means.
+ */
+async function mapColumns(parts: CsvPart[], kind: CsvMap, signal: AbortSignal): Promise<{ kind: CsvMap; explained?: [number, number] }> {
+  const d = parts[0]!.encoding.dims;
+  const rows = parts.map(rowsOf);
+  const count = rows.reduce((n, r) => n + r.length, 0);
+  const mu = new Float32Array(count * d);
+  let at = 0;
+  parts.forEach((part, k) => {
+    for (const p of rows[k]!) mu.set(part.encoding.mu.subarray(p * d, (p + 1) * d), d * at++);
+  });
+  let coords: Float32Array;
+  let explained: [number, number] | undefined;
+  if (kind === 'latent' || d <= 2) {
+    // A 2-D latent is its own map, as in the explorer.
+    kind = 'latent';
+    coords = new Float32Array(count * 2);
+    for (let i = 0; i < count; i++) for (let c = 0; c < Math.min(2, d); c++) coords[2 * i + c] = mu[i * d + c]!;
+  } else if (kind === 'pca') {
+    ({ coords, explained } = pca2(mu, count, d));
+  } else {
+    coords = (await umap(mu, d, 42, signal)).coords;
+  }
+  at = 0;
+  parts.forEach((part, k) => {
+    part.coords = coords.slice(2 * at, 2 * (at + rows[k]!.length));
+    at += rows[k]!.length;
+  });
+  return { kind, ...(explained ? { explained } : {}) };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { pca2, pcaInverse, symmetricEigen } from '../../webview/core/pca';
+import { pca2, pcaInverse, symmetricEigen } from '../../src/protocol/pca';
 
 test('symmetricEigen recovers the eigenvalues of a known symmetric matrix', () => {
   // [[2,1],[1,2]] has eigenvalues 3 and 1.
