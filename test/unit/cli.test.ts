@@ -177,7 +177,10 @@ describe('latent-atlas CLI', () => {
     assert.ok(Math.abs(Number(cells[11]) + Number(cells[9]) + Number(cells[10])) < 1e-3, 'elbo = −reconstruction − kl');
     const bare = await cli(['export', runDir, images, '--csv', csv, '--map', 'none']);
     assert.equal(bare.code, 0, bare.stderr);
-    assert.equal((await fs.readFile(csv, 'utf8')).split('\n')[0], 'file,folder,label,z1,z2,logvar1,logvar2,reconstruction,kl,elbo,mean_sigma');
+    assert.equal(
+      (await fs.readFile(csv, 'utf8')).split('\n')[0],
+      'file,folder,label,z1,z2,logvar1,logvar2,reconstruction,kl,elbo,mean_sigma',
+    );
     const missing = await cli(['export', runDir, join(root, 'never-encoded'), '--csv', csv]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /has no encoding of .*never-encoded: encode the folder with this model first/);
