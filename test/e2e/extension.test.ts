@@ -12,6 +12,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { after, afterEach, before, test, type TestContext } from 'node:test';
+import type { FrameLocator } from 'playwright-core';
 import type { RunManifest } from '../../src/protocol/model';
 import {
   ensurePackaged,
@@ -189,6 +190,28 @@ async function encodeTrouser(): Promise<number> {
   return Number(/([\d,]+) points/.exec(text)![1].replace(/,/g, ''));
 }
 
+/** Clicks the drawn point nearest the plot's centre; returns the pinned file's path as the explorer shows it. */
+async function pinDrawnPoint(frame: FrameLocator): Promise<string> {
+  // The opaque pixel of the points layer nearest the plot's centre (CSS pixels).
+  const spot = await frame.locator('canvas.points-layer').evaluate((c: HTMLCanvasElement) => {
+    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+    const s = c.width / c.getBoundingClientRect().width;
+    let best: { x: number; y: number; d: number } | null = null;
+    for (let y = 0; y < c.height; y++)
+      for (let x = 0; x < c.width; x++) {
+        if (d[(y * c.width + x) * 4 + 3] < 200) continue;
+        const dist = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
+        if (!best || dist < best.d) best = { x, y, d: dist };
+      }
+    return best && { x: best.x / s, y: best.y / s };
+  });
+  assert.ok(spot, 'the explorer drew the encoded points');
+  await frame.locator('svg.overlay-layer').click({ position: spot });
+  const pinned = (await frame.locator('.pin-path').textContent({ timeout: 10_000 }))!;
+  assert.match(pinned, /\.png$/, `the pinned point names its file: ${pinned}`);
+  return pinned;
+}
+
 const parseNats = (text: string) => Number.parseFloat(text.replace(/[^\d.eE+-]/g, ''));
 
 /** Trains on the workspace folder from the palette, under the given run name; returns the name proposed. */
@@ -230,63 +253,126 @@ type Case = [name: string, run: (t: TestContext) => Promise<void>];
 const cases: Case[] = [];
 const e2e = (name: string, run: Case[1]) => cases.push([name, run]);
 
-e2e('palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures', async () => {
-  const { page } = vs;
-  // Open the explorer first, so its webview is loaded when the first steps arrive.
-  await runCommand(page, 'VAE: Open Latent Explorer');
-  await waitFor('the explorer webview', async () => (await figure('neg-elbo', 1_000)) !== '', 60_000);
-  await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
-  // The 300 Fashion-MNIST images, and any image another test wrote into the workspace (samples).
-  const images = validImagesIn(workspace);
-  const name = 'palette-run';
-  const proposed = await trainFromPalette(name);
-  // The name proposed is the folder's, made unique among the runs there.
-  assert.match(proposed, new RegExp(`^${WS_NAME}(-\\d+)?$`));
-  // Watch the live −ELBO in the webview while training runs.
-  const seen: number[] = [];
-  const runDir = join(workspace, '.vae', name);
-  await waitFor(
-    'training to finish',
-    async () => {
-      const value = parseNats(await figure('neg-elbo', 500));
-      if (Number.isFinite(value) && value !== seen.at(-1)) seen.push(value);
-      if (seen.length === 3) await vs.shot('train-running');
-      return existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete';
-    },
-    240_000,
-  );
-  await waitForNotification(page, new RegExp(`Training "${name}" finished`));
-  // The panel ends on the last figures of the run.
-  const negElbo = parseNats(await figure('neg-elbo'));
-  if (negElbo !== seen.at(-1)) seen.push(negElbo);
-  await vs.shot('train-finished');
-  const m = readManifest(runDir);
-  assert.equal(m.epochsCompleted, 4);
-  assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)), `checkpoint ${m.checkpoint} exists`);
-  assert.equal(m.dataset.count, images);
-  assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
-  assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
-  // The latent space formed live: the Training view's film shows the last epoch of the run, whose
-  // frames (epoch 0, untrained, to 4) are in the run folder.
-  const filmEpoch = explorerFrame(page).locator('.film-epoch');
-  await waitFor(
-    'the film at the last epoch',
-    async () => (await filmEpoch.textContent({ timeout: 1_000 }).catch(() => '')) === 'epoch 4 of 4',
-  );
-  const film = JSON.parse(readFileSync(join(runDir, 'film', 'index.json'), 'utf8')) as { epochs: number[]; files: string[] };
-  assert.deepEqual(film.epochs, [0, 1, 2, 3, 4]);
-  assert.ok(film.files.length > 0 && film.files.length <= images, `${film.files.length} images in the film, of ${images}`);
-  await logMatches(/Skipped .*broken\.png: /);
-  // A finished run shows the latent space of the folder it was trained on.
-  const info = explorerFrame(page).locator('.info').first();
-  await waitFor(
-    "the training folder's points",
-    async () => new RegExp(`\\b${images} points`).test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''),
-    60_000,
-  );
-  await logMatches(new RegExp(`Encoded ${escapeRegExp(workspace)}: ${images} images`));
-  await vs.shot('train-encoded');
-});
+e2e(
+  'palette "VAE: Train" on an image folder produces a loadable run while the ELBO panel shows falling figures and the map forms; then pin, neighbours, lasso → CSV',
+  async () => {
+    const { page } = vs;
+    // Open the explorer first, so its webview is loaded when the first steps arrive.
+    await runCommand(page, 'VAE: Open Latent Explorer');
+    await waitFor('the explorer webview', async () => (await figure('neg-elbo', 1_000)) !== '', 60_000);
+    await explorerFrame(page).locator('vscode-tab-header', { hasText: 'Training' }).click();
+    // The 300 Fashion-MNIST images, and any image another test wrote into the workspace (samples).
+    const images = validImagesIn(workspace);
+    const name = 'palette-run';
+    const proposed = await trainFromPalette(name);
+    // The name proposed is the folder's, made unique among the runs there.
+    assert.match(proposed, new RegExp(`^${WS_NAME}(-\\d+)?$`));
+    // Watch the live −ELBO in the webview while training runs.
+    const seen: number[] = [];
+    const runDir = join(workspace, '.vae', name);
+    await waitFor(
+      'training to finish',
+      async () => {
+        const value = parseNats(await figure('neg-elbo', 500));
+        if (Number.isFinite(value) && value !== seen.at(-1)) seen.push(value);
+        if (seen.length === 3) await vs.shot('train-running');
+        return existsSync(join(runDir, 'run.json')) && readManifest(runDir).state === 'complete';
+      },
+      240_000,
+    );
+    await waitForNotification(page, new RegExp(`Training "${name}" finished`));
+    // The panel ends on the last figures of the run.
+    const negElbo = parseNats(await figure('neg-elbo'));
+    if (negElbo !== seen.at(-1)) seen.push(negElbo);
+    await vs.shot('train-finished');
+    const m = readManifest(runDir);
+    assert.equal(m.epochsCompleted, 4);
+    assert.ok(m.checkpoint && existsSync(join(runDir, m.checkpoint)), `checkpoint ${m.checkpoint} exists`);
+    assert.equal(m.dataset.count, images);
+    assert.ok(seen.length >= 2, `the ELBO panel showed changing −ELBO figures: ${seen.join(', ')}`);
+    assert.ok(seen.at(-1)! < seen[0], `−ELBO fell: ${seen.join(' → ')}`);
+    // The latent space formed live: the Training view's film shows the last epoch of the run, whose
+    // frames (epoch 0, untrained, to 4) are in the run folder.
+    const filmEpoch = explorerFrame(page).locator('.film-epoch');
+    await waitFor(
+      'the film at the last epoch',
+      async () => (await filmEpoch.textContent({ timeout: 1_000 }).catch(() => '')) === 'epoch 4 of 4',
+    );
+    const film = JSON.parse(readFileSync(join(runDir, 'film', 'index.json'), 'utf8')) as { epochs: number[]; files: string[] };
+    assert.deepEqual(film.epochs, [0, 1, 2, 3, 4]);
+    assert.ok(film.files.length > 0 && film.files.length <= images, `${film.files.length} images in the film, of ${images}`);
+    await logMatches(/Skipped .*broken\.png: /);
+    // A finished run shows the latent space of the folder it was trained on.
+    const info = explorerFrame(page).locator('.info').first();
+    await waitFor(
+      "the training folder's points",
+      async () => new RegExp(`\\b${images} points`).test((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? ''),
+      60_000,
+    );
+    await logMatches(new RegExp(`Encoded ${escapeRegExp(workspace)}: ${images} images`));
+    await vs.shot('train-encoded');
+
+    // Then the way a user goes on: pin a point of the map, find its nearest neighbours in the latent
+    // space, draw a lasso around part of the map and export that selection as a CSV table.
+    const frame = explorerFrame(page);
+    await frame.locator('vscode-tab-header', { hasText: 'Images' }).click();
+    const pinned = await pinDrawnPoint(frame);
+    await frame.locator('vscode-button.find-neighbours').click();
+    const base = pinned.split('/').pop()!;
+    await waitFor('the neighbours of the pinned point', async () =>
+      new RegExp(`^10 nearest to ${escapeRegExp(base)} \\(Euclidean`).test(
+        (await frame
+          .locator('.neighbours-status')
+          .textContent({ timeout: 1_000 })
+          .catch(() => '')) ?? '',
+      ),
+    );
+    const distances = await frame
+      .locator('.neighbours-list .thumb-item')
+      .evaluateAll((es) => es.map((e) => Number(/distance ([\d.e+-]+)/.exec(e.textContent ?? '')?.[1] ?? NaN)));
+    assert.equal(distances.length, 10);
+    assert.ok(
+      distances.every((d, i) => Number.isFinite(d) && d >= 0 && (i === 0 || d >= distances[i - 1])),
+      `distances ascending: ${distances}`,
+    );
+    // Every neighbour is a point of the map (one folder encoded): ten links from the pin.
+    assert.equal(await frame.locator('.links line.link').count(), 10);
+
+    // A lasso: the triangle over the plot's upper-left half, drawn as a person drags.
+    await frame.locator('vscode-button.mode-lasso').click();
+    const box = (await frame.locator('svg.overlay-layer').boundingBox())!;
+    const corners = [
+      [box.x + 8, box.y + 8],
+      [box.x + box.width - 8, box.y + 8],
+      [box.x + 8, box.y + box.height - 8],
+    ];
+    await page.mouse.move(corners[0][0], corners[0][1]);
+    await page.mouse.down();
+    for (const [x, y] of [...corners.slice(1), corners[0]]) await page.mouse.move(x, y, { steps: 8 });
+    await page.mouse.up();
+    const selected = await waitFor('the lasso selection count', async () => {
+      const m = /([\d,]+) selected/.exec((await info.textContent({ timeout: 1_000 }).catch(() => '')) ?? '');
+      return m ? Number(m[1].replace(/,/g, '')) : undefined;
+    });
+    assert.ok(selected > 0 && selected < images, `the lasso selected ${selected} of ${images} points`);
+    await frame.locator('vscode-button.export-selection').click();
+    await quickInput(page, `Export the ${selected} selected points`);
+    await pick(page, `Save ${selected} rows as CSV`);
+    const csv = join(workspace, 'samples', name, 'selections', 'selection-001.csv');
+    await waitFor('the CSV table of the lasso selection', () => existsSync(csv), 60_000);
+    const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    assert.equal(rows[0], 'file,folder,label,map_x,map_y,z1,z2,logvar1,logvar2,reconstruction,kl,elbo,mean_sigma');
+    assert.equal(rows.length - 1, selected);
+    assert.ok(
+      rows.slice(1).every((r) => r.startsWith(workspace) && existsSync(r.split(',')[0])),
+      'each row names an image file of the training folder',
+    );
+    await vs.shot('train-pin-neighbours-lasso');
+    await frame.locator('vscode-button.clear-selection').click();
+    await frame.locator('vscode-button.mode-pan').click();
+    await rm(join(workspace, 'samples', name), { recursive: true, force: true });
+  },
+);
 
 e2e('right-click a folder → "Encode with the Active VAE" shows one point per valid image and names the broken one in the log', async () => {
   const { page } = vs;
@@ -330,23 +416,7 @@ e2e('pin a point on the map, reconstruct it, sample around it, and save the samp
   await encodeTrouser();
   const frame = explorerFrame(page);
   await frame.locator('vscode-tab-header', { hasText: 'Images' }).click();
-  // A drawn point: the opaque pixel of the points layer nearest the plot's centre (CSS pixels).
-  const spot = await frame.locator('canvas.points-layer').evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const s = c.width / c.getBoundingClientRect().width;
-    let best: { x: number; y: number; d: number } | null = null;
-    for (let y = 0; y < c.height; y++)
-      for (let x = 0; x < c.width; x++) {
-        if (d[(y * c.width + x) * 4 + 3] < 200) continue;
-        const dist = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
-        if (!best || dist < best.d) best = { x, y, d: dist };
-      }
-    return best && { x: best.x / s, y: best.y / s };
-  });
-  assert.ok(spot, 'the explorer drew the encoded points');
-  await frame.locator('svg.overlay-layer').click({ position: spot });
-  const pinned = (await frame.locator('.pin-path').textContent({ timeout: 10_000 }))!;
-  assert.match(pinned, /\.png$/, `the pinned point names its file: ${pinned}`);
+  const pinned = await pinDrawnPoint(frame);
   const base = pinned.split('/').pop()!;
 
   await frame.locator('vscode-button.reconstruct').click();
