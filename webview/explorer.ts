@@ -236,6 +236,13 @@ export class Explorer {
       this.applyModel();
     },
     points: (m) => this.setPoints(m),
+    pointTerms: (m) => {
+      if (!this.shown.setTerms(m.folder, m.terms)) return;
+      const pts = this.shown.set!;
+      this.colouring.setPoints(pts);
+      this.applyColouring();
+      this.worst.render(pts, this.shown.hidden);
+    },
     series: (m) => this.elbo.setSeries(m.status, m.steps, m.epochs),
     step: (m) => this.elbo.addStep(m.point, m.status),
     epoch: (m) => this.elbo.addEpoch(m.summary, m.status),

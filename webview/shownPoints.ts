@@ -3,7 +3,7 @@
 // selection and the search pick out. No DOM: the explorer draws what this says.
 
 import { packedNamesProblem } from '../src/protocol/pointNames';
-import type { PointsMessage, ProjectPointsMessage } from '../src/protocol/webview';
+import type { PointsMessage, PointTerms, ProjectPointsMessage } from '../src/protocol/webview';
 import { pointsInPolygon, searchFileNames, type Point2 } from './core/hitTest';
 import { hiddenMask, merge, withFolder, type PointSet } from './core/pointSet';
 import type { Projection, ViewState } from './core/viewState';
@@ -43,6 +43,27 @@ export class ShownPoints {
     const hidden = this.hide(hiddenFolders);
     this.projection.setPoints(this.set, kept);
     return { keepView, hiddenFolders: hidden };
+  }
+
+  /**
+   * A shown folder's ELBO terms, arriving after its points: they fill in its points' figures (a new
+   * set object, so what is drawn from the set is drawn again). False when that folder is not shown
+   * or holds another number of points. Its points message keeps its identity: a UMAP under way for
+   * it stays valid.
+   */
+  setTerms(folder: string, terms: PointTerms): boolean {
+    const msg = this.folders.find((f) => f.folder === folder);
+    const at = this.set?.folders.find((f) => f.folder === folder);
+    if (!this.set || !msg || !at || terms.reconstruction.length !== at.count || terms.kl.length !== at.count) return false;
+    msg.terms = terms;
+    const n = this.set.labels.length;
+    const all = this.set.terms
+      ? { reconstruction: this.set.terms.reconstruction.slice(), kl: this.set.terms.kl.slice() }
+      : { reconstruction: new Float32Array(n).fill(NaN), kl: new Float32Array(n).fill(NaN) };
+    all.reconstruction.set(terms.reconstruction, at.start);
+    all.kl.set(terms.kl, at.start);
+    this.set = { ...this.set, terms: all };
+    return true;
   }
 
   /** Switches off the given folders (others on); returns those among the folders shown. */

@@ -115,6 +115,7 @@ export class ExplorerPanel extends Disposable {
           void showRunEncodings(this.session);
           void this.postRuns();
         } else if (c.kind === 'points') this.post(this.pointsMessage(c.encoding));
+        else if (c.kind === 'terms') this.post({ type: 'pointTerms', folder: c.encoding.folder, terms: c.encoding.terms! });
         else if (c.kind === 'training') this.post(c.message);
         else if (c.kind === 'series') {
           this.post(this.session.series.replay());

@@ -16,6 +16,7 @@ import { backendText } from '../protocol/backendText';
 export type SessionChange =
   | { kind: 'model' }
   | { kind: 'points'; encoding: Encoding }
+  | { kind: 'terms'; encoding: Encoding }
   | { kind: 'training'; message: StepMessage | EpochMessage | StatusMessage }
   /** The whole series changed (a new training, a loaded run): replay it. */
   | { kind: 'series' }
@@ -197,6 +198,14 @@ export class Session extends Disposable {
     this.lastShown = encoding;
     void this.context.workspaceState.update(SHOWN_FOLDER_KEY, encoding.folder);
     this.changes.fire({ kind: 'points', encoding });
+  }
+
+  /** The same folder's encoding with its ELBO terms, after its points were shown: only the figures change. */
+  showTerms(encoding: Encoding): void {
+    if (this.shown.get(encoding.folder)?.runDir !== encoding.runDir || !encoding.terms) return this.showEncoding(encoding);
+    this.shown.set(encoding.folder, encoding);
+    if (this.lastShown?.folder === encoding.folder) this.lastShown = encoding;
+    this.changes.fire({ kind: 'terms', encoding });
   }
 
   beginTraining(t: RunningTraining, epochs: number): void {

@@ -67,6 +67,11 @@ export interface EncodeFolderRequest {
   folder: string;
   /** Re-use encodings of files whose size and mtime did not change (default true). */
   incremental?: boolean;
+  /**
+   * false: posterior means and log-variances only, without each image's ELBO terms (the decoder's
+   * forward pass); their figures stay empty until an encode with terms. Default true.
+   */
+  terms?: boolean;
 }
 
 export interface DecodeRequest {
@@ -529,6 +534,17 @@ export interface StatusEvent {
   total?: number;
 }
 
+/**
+ * encodeFolder's points before each image's ELBO terms: every file's posterior is known and stored
+ * (new files' terms NaN), so the map can be drawn while the decoder computes the terms; the reply
+ * is the same encoding with them. Sent only when terms are still to be computed.
+ */
+export interface EncodedPointsEvent {
+  type: 'encodedPoints';
+  requestId: number;
+  encoding: Encoding;
+}
+
 /** A projection's layout so far (UMAP converging), n × 2 in point order; the reply holds the final one. */
 export interface LayoutEvent {
   type: 'layout';
@@ -599,7 +615,8 @@ export interface FailureMessage {
   fatal?: true;
 }
 
-export type EngineEvent = ProgressEvent | EpochEvent | StatusEvent | WarningEvent | LayoutEvent | MapSubsetEvent | MapFrameEvent;
+export type EngineEvent =
+  ProgressEvent | EpochEvent | StatusEvent | WarningEvent | LayoutEvent | MapSubsetEvent | MapFrameEvent | EncodedPointsEvent;
 export type WorkerMessage = ReadyEvent | EngineEvent | ReplyMessage | FailureMessage;
 
 /** Options the owner passes to the worker at start (argv JSON). */

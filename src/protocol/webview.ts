@@ -80,6 +80,16 @@ export interface PointsMessage {
   meanSigma?: Float32Array;
 }
 
+/**
+ * A shown folder's ELBO terms, computed after its points were sent (the map is drawn first; the
+ * decoder's pass for the terms follows): they fill in its points' figures, in point order.
+ */
+export interface PointTermsMessage {
+  type: 'pointTerms';
+  folder: string;
+  terms: PointTerms;
+}
+
 /** Nats per image, one value per point: −ELBO = reconstruction + KL. */
 export interface PointTerms {
   /** −log p(x|z) at one draw of z ~ q(z|x). */
@@ -258,6 +268,7 @@ export interface ErrorMessage {
 export type ToWebviewMessage =
   | InitMessage
   | PointsMessage
+  | PointTermsMessage
   | SeriesMessage
   | StepMessage
   | EpochMessage

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import sharp from 'sharp';
 import type { EngineClient } from '../../src/client/engineClient';
-import { readEncoding } from '../../src/engine/runStore/encodings';
+import { readEncoding, writeEncoding, type StoredEncoding } from '../../src/engine/runStore/encodings';
+import type { Encoding } from '../../src/protocol/engine';
 import { SMALL_TRAINING, client, demoFolder, tempDir, trainBody } from './worker-fixtures';
 
 let root: string;
@@ -67,4 +68,48 @@ test('the terms of a file are the same each time it is encoded (its own noise), 
     first.terms!.reconstruction[at(first, 'circle/zz-noise.png')],
   );
   await fs.rm(join(images, 'square', 'zz-noise-copy.png'));
+});
+
+test('the points come first: sent and stored before the decoder computes the terms, which then fill them in', async () => {
+  let sent: Encoding | undefined;
+  let storedThen: Promise<StoredEncoding | null> | undefined;
+  const { result } = engine.begin<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images, incremental: false }, (e) => {
+    if (e.type !== 'encodedPoints') return;
+    sent = e.encoding;
+    storedThen = readEncoding(runDir, images);
+  });
+  const done = await result;
+  assert.ok(sent, 'an encodedPoints event came before the reply');
+  assert.deepEqual(sent.mu, done.mu);
+  assert.deepEqual(sent.files, done.files);
+  assert.ok(sent.terms!.reconstruction.every(Number.isNaN), 'no terms yet when the points are sent');
+  assert.ok(done.terms!.reconstruction.every(Number.isFinite) && done.terms!.kl.every(Number.isFinite));
+  const stored = await storedThen!;
+  assert.deepEqual(stored?.mu, sent.mu, 'the points were stored before the terms');
+  assert.deepEqual((await readEncoding(runDir, images))?.terms, done.terms);
+});
+
+test('an encoding stored without some terms (cancelled, or encoded without them) gets them at the next encode', async () => {
+  const full = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+  const stored = (await readEncoding(runDir, images))!;
+  // As a cancel between the points and the terms leaves it: three files without terms.
+  for (const i of [0, 5, 9]) stored.terms!.reconstruction[i] = stored.terms!.kl[i] = Number.NaN;
+  await writeEncoding(runDir, stored);
+  let events = 0;
+  const { result } = engine.begin<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images }, (e) => {
+    if (e.type === 'encodedPoints') events++;
+  });
+  const filled = await result;
+  assert.equal(filled.encoded, 3);
+  assert.equal(events, 1);
+  assert.deepEqual(filled.terms, full.terms, 'the same figures (each file has its own noise)');
+
+  // Without terms: no decoder pass, no points event; their figures stay empty, and the next
+  // encode with terms encodes those files again.
+  const bare = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images, incremental: false, terms: false });
+  assert.ok(bare.terms!.reconstruction.every(Number.isNaN));
+  assert.deepEqual(bare.mu, full.mu);
+  const again = await engine.request<'encodeFolder'>({ type: 'encodeFolder', runDir, folder: images });
+  assert.equal(again.encoded, again.files.length);
+  assert.deepEqual(again.terms, full.terms);
 });

@@ -149,6 +149,40 @@ test('points without per-image terms offer only labels', async () => {
   assert.match((await page.locator('.worst-note').textContent()) ?? '', /no reconstruction term/);
 });
 
+test('terms that arrive after the points fill in the figures: the −ELBO colouring, hover figures and the worst list', async () => {
+  const points = pointsMessage(50, origin());
+  const terms = points.terms!;
+  // As the host sends a folder first: its points, with each image's terms still to come.
+  const n = terms.reconstruction.length;
+  await open({ ...points, terms: { reconstruction: new Float32Array(n).fill(NaN), kl: new Float32Array(n).fill(NaN) } });
+  assert.equal(await page.locator('.worst-list .thumb-item').count(), 0);
+  const [kx, ky] = await clientPositionFromAxes(page, KNOWN.x, KNOWN.y);
+  await page.mouse.move(kx, ky);
+  await page.locator('.tooltip').waitFor({ state: 'visible' });
+  assert.doesNotMatch((await page.locator('.tooltip').textContent()) ?? '', /rec\. 300\.0/);
+  await page.selectOption('select.colour-by', 'negElbo');
+
+  await postToWebview(page, { type: 'pointTerms', folder: points.folder, terms });
+  await page.locator('.worst-list .thumb-item').first().waitFor();
+  assert.equal(await page.locator('.worst-list .thumb-item').first().getAttribute('data-name'), KNOWN.name);
+  await frameDrawn(page);
+  // The known cat's −ELBO is the highest: the top of viridis, as when the terms come with the points.
+  assert.deepEqual(await pointsPixel(page, kx, ky), [253, 231, 37, 255]);
+  assert.equal(await page.locator('.colour-bar-max').isVisible(), true);
+  await page.mouse.move(kx + 40, ky + 40);
+  await page.mouse.move(kx, ky);
+  await page.locator('.tooltip-figures', { hasText: '−ELBO 310.0 = rec. 300.0 + KL 10.00 nats' }).waitFor();
+  // Terms for a folder not shown, or of another length, change nothing.
+  await postToWebview(page, { type: 'pointTerms', folder: '/elsewhere', terms });
+  await postToWebview(page, {
+    type: 'pointTerms',
+    folder: points.folder,
+    terms: { reconstruction: new Float32Array(3), kl: new Float32Array(3) },
+  });
+  await frameDrawn(page);
+  assert.deepEqual(await pointsPixel(page, kx, ky), [253, 231, 37, 255]);
+});
+
 test('the worst reconstructed images are listed largest term first; picking one pins it and shows its reconstruction', async () => {
   const points = pointsMessage(50, origin());
   await open(points);

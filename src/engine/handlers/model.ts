@@ -8,6 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { Encoding, FileProblem, ImageBatch, SampleResult } from '../../protocol/engine';
 import { loadDataset, loadFiles, scanFolder, writePngs } from '../data';
 import { writeImageSet } from '../data/imageSet';
+import type { LoadedImages } from '../data/types';
 import { runSplit, subset, type ImageSet } from '../model/batches';
 import { estimateLogPx } from '../model/trainer';
 import {
@@ -30,6 +31,8 @@ import { EngineError } from '../../protocol/errors';
 
 /** Images encoded between two cancel checks / status events. */
 const ENCODE_CHUNK = 512;
+/** Images loaded for the posterior pass that are kept for the ELBO terms' pass rather than loaded again. */
+const KEEP_FOR_TERMS_BYTES = 256 * 2 ** 20;
 
 function imageBatch(codec: Codec, pixels: Uint8Array, count: number): ImageBatch {
   return { count, width: codec.pre.width, height: codec.pre.height, channels: codec.pre.channels, pixels };
@@ -72,11 +75,15 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       previous.files.forEach((file, index) => reusable.set(file.path, { index, file }));
     }
     const labelOf = (f: { label: string | null }) => classFolder ?? f.label;
+    const withTerms = codec.givesTerms && req.terms !== false;
     // A conditional encoder's point depends on the file's label too, so a file whose label
-    // changed (its folder was renamed, or it is now encoded as a class folder) is encoded again.
+    // changed (its folder was renamed, or it is now encoded as a class folder) is encoded again;
+    // so is one whose terms are missing (an encode without them, or cancelled before them).
     const unchanged = (f: { path: string; size: number; mtimeMs: number; label: string | null }) => {
-      const old = reusable.get(f.path)?.file;
+      const reuse = reusable.get(f.path);
+      const old = reuse?.file;
       if (!old || old.size !== f.size || old.mtimeMs !== f.mtimeMs) return false;
+      if (withTerms && !Number.isFinite(previous!.terms?.reconstruction[reuse.index] ?? Number.NaN)) return false;
       return !manifest.model.conditional || (old.label >= 0 ? previous!.labelNames[old.label] : null) === labelOf(f);
     };
     const toEncode = scan.files.filter((f) => !unchanged(f));
@@ -85,60 +92,60 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array; reconstruction: number; kl: number }>();
     const skipped: FileProblem[] = [...scan.problems];
     warnAll(ctx, scan.problems);
+    const load = (chunk: string[], onProblem: (p: FileProblem) => void) =>
+      loadFiles(chunk, manifest.preprocessing, {
+        labelNames: manifest.labels,
+        labelRoot: classFolder ? dirname(folder) : folder,
+        signal: ctx.signal,
+        onProblem,
+      });
+    // First every file's posterior (the map needs nothing else), then, with the decoder, each
+    // image's ELBO terms. Chunks loaded for the first pass are kept for the second up to a budget;
+    // past it they are loaded again.
+    const kept: LoadedImages[] = [];
+    let keptBytes = 0;
+    let keeping = true;
     for (let start = 0; start < toEncode.length; start += ENCODE_CHUNK) {
       throwIfCancelled(ctx, `Encoding ${folder}`);
       const chunk = toEncode.slice(start, start + ENCODE_CHUNK);
       ctx.emit({ type: 'status', requestId: ctx.id, message: `Encoding ${folder}`, done: start, total: toEncode.length });
-      const loaded = await loadFiles(
+      const loaded = await load(
         chunk.map((f) => f.path),
-        manifest.preprocessing,
-        {
-          labelNames: manifest.labels,
-          labelRoot: classFolder ? dirname(folder) : folder,
-          signal: ctx.signal,
-          onProblem: (p) => warnAll(ctx, [p]),
-        },
+        (p) => warnAll(ctx, [p]),
       );
       skipped.push(...loaded.skipped);
-      // Each file's own noise for its one-draw ELBO terms: the same file gets the same figures.
-      const eps = new Float32Array(loaded.count * dims);
-      loaded.files.forEach((file, i) => eps.set(standardNormals(dims, pathSeed(resolve(file))), i * dims));
-      const { mu, logVar, terms } = await codec.encodeWithTerms(loaded.images, loaded.count, loaded.labels, eps);
+      const { mu, logVar } = await codec.encode(loaded.images, loaded.count, loaded.labels);
       loaded.files.forEach((file, i) => {
         fresh.set(resolve(file), {
           mu: mu.slice(i * dims, (i + 1) * dims),
           logVar: logVar.slice(i * dims, (i + 1) * dims),
-          reconstruction: terms ? terms.reconstruction[i]! : Number.NaN,
-          kl: terms ? terms.kl[i]! : Number.NaN,
+          reconstruction: Number.NaN,
+          kl: Number.NaN,
         });
       });
+      // Only a leading run of chunks is kept, so the kept ones are the first files of the second pass.
+      keeping &&= withTerms && keptBytes + loaded.images.byteLength <= KEEP_FOR_TERMS_BYTES;
+      if (keeping) {
+        kept.push(loaded);
+        keptBytes += loaded.images.byteLength;
+      }
       await yieldToEventLoop();
     }
     // Points in scan order; files that vanished are dropped, broken ones are in `skipped`.
     const labelIndex = new Map(labelNames.map((n, i) => [n, i]));
-    const files: EncodedFile[] = [];
-    const mus: Float32Array[] = [];
-    const logVars: Float32Array[] = [];
-    const recs: number[] = [];
-    const kls: number[] = [];
     let reused = 0;
+    const files: EncodedFile[] = [];
+    const sources: { fresh?: ReturnType<typeof fresh.get>; old?: number }[] = [];
     for (const f of scan.files) {
       const name = labelOf(f);
       const label = name === null ? -1 : (labelIndex.get(name) ?? -1);
       const now = fresh.get(f.path);
-      if (now) {
-        mus.push(now.mu);
-        logVars.push(now.logVar);
-        recs.push(now.reconstruction);
-        kls.push(now.kl);
-      } else {
+      if (now) sources.push({ fresh: now });
+      else {
         // Not encoded now: re-used when unchanged; a file that needed encoding but failed is skipped.
         const old = reusable.get(f.path);
         if (!old || encodeNow.has(f.path)) continue;
-        mus.push(previous!.mu.subarray(old.index * dims, (old.index + 1) * dims));
-        logVars.push(previous!.logVar.subarray(old.index * dims, (old.index + 1) * dims));
-        recs.push(previous!.terms?.reconstruction[old.index] ?? Number.NaN);
-        kls.push(previous!.terms?.kl[old.index] ?? Number.NaN);
+        sources.push({ old: old.index });
         reused++;
       }
       files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
@@ -151,20 +158,10 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     }
     const mu = new Float32Array(files.length * dims);
     const logVar = new Float32Array(files.length * dims);
-    mus.forEach((m, i) => mu.set(m, i * dims));
-    logVars.forEach((v, i) => logVar.set(v, i * dims));
-    const terms = codec.givesTerms ? { reconstruction: Float32Array.from(recs), kl: Float32Array.from(kls) } : null;
-    await writeEncoding(runDir, {
-      folder,
-      checkpoint: manifest.checkpoint ?? '',
-      dims,
-      labelNames,
-      files,
-      mu,
-      logVar,
-      terms,
-      skipped,
-      updatedAt: new Date().toISOString(),
+    sources.forEach((src, i) => {
+      const at = src.old! * dims;
+      mu.set(src.fresh ? src.fresh.mu : previous!.mu.subarray(at, at + dims), i * dims);
+      logVar.set(src.fresh ? src.fresh.logVar : previous!.logVar.subarray(at, at + dims), i * dims);
     });
     const meanSigma = new Float32Array(files.length);
     for (let p = 0; p < files.length; p++) {
@@ -172,21 +169,71 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       for (let d = 0; d < dims; d++) s += Math.exp(0.5 * logVar[p * dims + d]!);
       meanSigma[p] = s / dims;
     }
-    const result: Encoding = {
-      runDir,
-      folder,
-      files: files.map((f) => f.path),
-      labels: Int32Array.from(files.map((f) => f.label)),
-      labelNames,
-      dims,
-      mu,
-      terms,
-      meanSigma,
-      skipped,
-      encoded: files.length - reused,
-      reused,
+    /** The encoding as the figures stand: stored atomically, so a cancel while the terms are computed keeps the points. */
+    const commit = async (): Promise<Encoding> => {
+      const terms = codec.givesTerms
+        ? {
+            reconstruction: Float32Array.from(sources, (s) =>
+              s.fresh ? s.fresh.reconstruction : previous!.terms!.reconstruction[s.old!]!,
+            ),
+            kl: Float32Array.from(sources, (s) => (s.fresh ? s.fresh.kl : previous!.terms!.kl[s.old!]!)),
+          }
+        : null;
+      await writeEncoding(runDir, {
+        folder,
+        checkpoint: manifest.checkpoint ?? '',
+        dims,
+        labelNames,
+        files,
+        mu,
+        logVar,
+        terms,
+        skipped,
+        updatedAt: new Date().toISOString(),
+      });
+      return {
+        runDir,
+        folder,
+        files: files.map((f) => f.path),
+        labels: Int32Array.from(files.map((f) => f.label)),
+        labelNames,
+        dims,
+        mu,
+        terms,
+        meanSigma,
+        skipped,
+        encoded: files.length - reused,
+        reused,
+      };
     };
-    return result;
+    const points = await commit();
+    if (!withTerms || fresh.size === 0) return points;
+    ctx.emit({ type: 'encodedPoints', requestId: ctx.id, encoding: points });
+    // The files of the first pass, in the order they were loaded (the kept chunks come first).
+    const pending = [...fresh.keys()];
+    for (let done = 0; done < pending.length;) {
+      throwIfCancelled(ctx, `The ELBO terms of ${folder}`);
+      ctx.emit({ type: 'status', requestId: ctx.id, message: `ELBO terms of ${folder}`, done, total: pending.length });
+      // A kept chunk holds the next files of `pending` (the loaded ones of a first-pass chunk).
+      const keptChunk = kept.shift();
+      const chunk = keptChunk ?? (await load(pending.slice(done, done + ENCODE_CHUNK), () => {}));
+      done += keptChunk ? keptChunk.count : Math.min(ENCODE_CHUNK, pending.length - done);
+      // Each file's own noise for its one-draw ELBO terms: the same file gets the same figures.
+      const eps = new Float32Array(chunk.count * dims);
+      chunk.files.forEach((file, i) => eps.set(standardNormals(dims, pathSeed(resolve(file))), i * dims));
+      const { terms } = await codec.encodeWithTerms(chunk.images, chunk.count, chunk.labels, eps);
+      chunk.files.forEach((file, i) => {
+        const entry = fresh.get(resolve(file));
+        if (entry && terms) {
+          entry.reconstruction = terms.reconstruction[i]!;
+          entry.kl = terms.kl[i]!;
+        }
+      });
+      await yieldToEventLoop();
+    }
+    // Cancelled while the last terms were computed: the points stay stored, without those terms.
+    throwIfCancelled(ctx, `The ELBO terms of ${folder}`);
+    return commit();
   });
 
 type DecodeQuery = Pick<RequestOf<'decode' | 'writeDecoded'>, 'runDir' | 'latents' | 'labels' | 'type'>;

@@ -50,6 +50,7 @@ async function encodeShown(
   progress: Progress,
   token: vscode.CancellationToken,
   failed: (e: unknown) => void,
+  onPoints?: () => void,
 ): Promise<Encoding | undefined> {
   const { log } = session;
   const engine = session.engine();
@@ -61,12 +62,22 @@ async function encodeShown(
     log.warn(file ? `Skipped ${file}: ${reason}` : reason);
   };
   let lastPercent = 0;
+  // The posteriors take the first 40 % of the bar when each image's ELBO terms follow them (the
+  // decoder's pass), all of it otherwise.
+  let points: Encoding | undefined;
   const onEvent = (e: EngineEvent) => {
     if (e.type === 'warning') logSkipped(e.file, e.reason);
-    else if (e.type === 'status') {
-      const percent = e.total ? ((e.done ?? 0) / e.total) * 100 : lastPercent;
+    else if (e.type === 'encodedPoints') {
+      // The map first; the figures fill in when the terms come.
+      points = e.encoding;
+      session.showEncoding(e.encoding);
+      onPoints?.();
+    } else if (e.type === 'status') {
+      const share = points ? [40, 60] : [0, 100];
+      const percent = e.total ? share[0]! + ((e.done ?? 0) / e.total) * share[1]! : lastPercent;
       // The title names the folder already; a counted line says how far it is.
-      const message = e.total ? `${(e.done ?? 0).toLocaleString('en-US')} / ${e.total.toLocaleString('en-US')} images` : e.message;
+      const count = e.total ? `${(e.done ?? 0).toLocaleString('en-US')} / ${e.total.toLocaleString('en-US')} images` : '';
+      const message = !count ? e.message : points ? `each image's ELBO terms: ${count}` : count;
       progress.report({ message, increment: Math.max(0, percent - lastPercent) });
       lastPercent = Math.max(lastPercent, percent);
     }
@@ -84,7 +95,11 @@ async function encodeShown(
   log.info(
     `Encoded ${folder}: ${encoding.files.length} images (${encoding.encoded} encoded now, ${encoding.reused} re-used), ${encoding.skipped.length} skipped.`,
   );
-  session.showEncoding(encoding);
+  if (points) session.showTerms(encoding);
+  else {
+    session.showEncoding(encoding);
+    onPoints?.();
+  }
   return encoding;
 }
 
@@ -101,11 +116,19 @@ export async function encodeFolder(host: CommandHost, folder: string, quiet = fa
       title: `Encoding ${folderLabel(folder)} with "${model.manifest.name}"`,
       cancellable: true,
     },
-    (progress, token) => encodeShown(session, model, folder, progress, token, (e) => void showEngineError(e, log, `Encoding ${folder}`)),
+    (progress, token) =>
+      encodeShown(
+        session,
+        model,
+        folder,
+        progress,
+        token,
+        (e) => void showEngineError(e, log, `Encoding ${folder}`),
+        () => host.showExplorer(true),
+      ),
   );
   const encoding = await session.trackEncoding(folder, run);
   if (!encoding) return undefined;
-  host.showExplorer(true);
   if (!quiet) {
     const count = encoding.files.length;
     const skippedNote = encoding.skipped.length
