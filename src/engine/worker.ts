@@ -53,8 +53,12 @@ onDeviceLost((message) => {
   failAllAndExit('device-lost', message, 4);
 });
 
+/** Settles when the last message sent has been written (IPC writes them in order). */
+let lastWritten: Promise<void> = Promise.resolve();
+
 function send(msg: WorkerMessage): void {
-  if (process.connected) process.send!(msg);
+  if (!process.connected) return;
+  lastWritten = new Promise((resolve) => process.send!(msg, undefined, {}, () => resolve()));
 }
 
 const handlers: Handlers = {
@@ -103,6 +107,7 @@ async function dispatch(req: EngineRequest): Promise<void> {
     id: req.id,
     signal: controller.signal,
     emit: (event: EngineEvent) => send(event),
+    sent: () => lastWritten,
   };
   try {
     const handler = handlers[req.type] as Handler<typeof req.type> | undefined;

@@ -48,7 +48,7 @@ async function call<T extends EngineRequest['type']>(
   onEvent: EngineEvent[] | ((e: EngineEvent) => void) = [],
 ): Promise<EngineResults[T]> {
   const emit = Array.isArray(onEvent) ? (e: EngineEvent) => void onEvent.push(e) : onEvent;
-  const ctx: RequestContext = { id: nextId++, signal: new AbortController().signal, emit };
+  const ctx: RequestContext = { id: nextId++, signal: new AbortController().signal, emit, sent: async () => {} };
   return handler({ ...body, id: ctx.id } as Extract<EngineRequest, { type: T }>, ctx);
 }
 

@@ -127,7 +127,7 @@ test('a whole folder exported with a map: PCA over its posterior means, the late
     enc.mu = Float32Array.from(names.flatMap((_, i) => [0, 1, 2].map((j) => 5 + t[i]! * u[j]! + (i % 2 ? 0.5 : -0.5) * v[j]!)));
     await writeEncoding(dir, enc);
     const signal = new AbortController().signal;
-    const ctx = { id: 1, signal, emit: () => {} };
+    const ctx = { id: 1, signal, emit: () => {}, sent: async () => {} };
     const path = join(dir, 'out.csv');
     const r = await handleExportCsv({ type: 'exportCsv', id: 1, runDir: dir, parts: [{ folder: '/ws/train' }], path, map: 'pca' }, ctx);
     assert.equal(r.rows, 40);

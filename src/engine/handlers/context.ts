@@ -10,6 +10,12 @@ export interface RequestContext {
   /** Aborted by a `cancel` request naming this one. */
   signal: AbortSignal;
   emit(event: EngineEvent): void;
+  /**
+   * Resolves once every event emitted so far has left the worker. A large event (an encoding's
+   * points) is otherwise written to the pipe piece by piece whenever the event loop turns, which
+   * compute that follows it delays.
+   */
+  sent(): Promise<void>;
 }
 
 /** Facts about this worker, set once the backend is up. */

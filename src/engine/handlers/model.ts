@@ -209,6 +209,7 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const points = await commit();
     if (!withTerms || fresh.size === 0) return points;
     ctx.emit({ type: 'encodedPoints', requestId: ctx.id, encoding: points });
+    await ctx.sent();
     // The files of the first pass, in the order they were loaded (the kept chunks come first).
     const pending = [...fresh.keys()];
     for (let done = 0; done < pending.length;) {
