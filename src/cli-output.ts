@@ -61,6 +61,9 @@ export class ProgressView {
       case 'mapFrame':
         // The map's film, stored in the run folder: for a terminal, nothing to print.
         break;
+      case 'encodedPoints':
+        // The points before their ELBO terms, for a map; the reply prints the encoding.
+        break;
     }
   };
 
