@@ -1,4 +1,4 @@
-// The UMAP of the scatter: its exact neighbour graph against brute force, and layouts that keep
+// The UMAP of the scatter: its exact neighbour graph against brute force, NN-descent's against the exact one, and layouts that keep
 // clusters apart and neighbourhoods together (trustworthiness), the same for the same seed,
 // reported slice by slice, and stopped when asked.
 
@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRng } from '../../src/engine/rng';
 import { knnGraph } from '../../src/engine/umap/knn';
+import { nnDescent } from '../../src/engine/umap/nnDescent';
 import { layoutQuality } from '../../src/engine/umap/quality';
 import { umapLayout } from '../../src/engine/umap/umap';
 
@@ -42,6 +43,35 @@ test('the neighbour graph is the exact k nearest of every point, nearest first, 
       brute.forEach((b, r) => assert.ok(Math.abs(g.distance[q * 12 + r]! - b.d) < 1e-4));
     }
   }
+});
+
+test('NN-descent (the neighbour graph above 20k points) finds nearly all the exact neighbours, with their true distances', async () => {
+  for (const dims of [2, 8, 32]) {
+    const { points } = blobs(6_000, dims, 10, 100 + dims);
+    const k = 15;
+    const [approx, exact] = [await nnDescent(points, dims, k, { seed: 7 }), await knnGraph(points, dims, k)];
+    let found = 0;
+    for (let q = 0; q < 6_000; q++) {
+      const row = Array.from(approx.index.subarray(q * k, (q + 1) * k));
+      assert.ok(!row.includes(q) && new Set(row).size === k, `${dims}-D, point ${q}: ${row}`);
+      const dist = approx.distance.subarray(q * k, (q + 1) * k);
+      row.forEach((p, r) => {
+        let s = 0;
+        for (let d = 0; d < dims; d++) s += (points[p * dims + d]! - points[q * dims + d]!) ** 2;
+        assert.ok(Math.abs(dist[r]! - Math.sqrt(s)) < 1e-4, 'the distance of the point listed');
+        if (r > 0) assert.ok(dist[r]! >= dist[r - 1]!, 'nearest first');
+      });
+      const truth = new Set(exact.index.subarray(q * k, (q + 1) * k));
+      found += row.filter((p) => truth.has(p)).length;
+    }
+    assert.ok(found / (6_000 * k) > 0.97, `${dims}-D: recall ${found / (6_000 * k)}`);
+  }
+  // Many equal points (one leaf the tree cannot split) and a few others: each gets k neighbours.
+  const same = new Float32Array(2 * 2_100);
+  for (let i = 2_000; i < 2_100; i++) same.set([i, -i], 2 * i);
+  const g = await nnDescent(same, 2, 10);
+  assert.equal(g.distance[0], 0);
+  assert.ok(g.index.every((p) => p >= 0));
 });
 
 test('clusters in the latent space stay apart in the layout, neighbourhoods are kept, a seed gives the same layout', async () => {

@@ -79,6 +79,18 @@ function buildTree(points: Float32Array, n: number, dims: number): Tree {
   return t;
 }
 
+/** The points of each leaf of a k-d tree over the points (at most 16 each): groups of near points. */
+export function kdLeaves(points: Float32Array, n: number, dims: number): Int32Array[] {
+  const tree = buildTree(points, n, dims);
+  const leaves: Int32Array[] = [];
+  for (let node = 0; node < tree.start.length; node++) {
+    const s = tree.start[node]!;
+    const e = tree.end[node]!;
+    if (tree.dim[node] === -1 && e > s) leaves.push(tree.order.subarray(s, e));
+  }
+  return leaves;
+}
+
 /** Quickselect: puts the k-th smallest (by dimension d) of order[lo..hi] at k. */
 function select(points: Float32Array, dims: number, order: Int32Array, lo: number, hi: number, k: number, d: number): void {
   while (hi > lo) {
