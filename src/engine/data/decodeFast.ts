@@ -15,10 +15,12 @@ export interface NeedsSharp {
 export type FastFileOutcome =
   | { pixels: Uint8Array; size: number; mtimeMs: number }
   | { ok: false; reason: string; cacheable: boolean; size?: number; mtimeMs?: number }
-  | NeedsSharp;
+  | NeedsSharp
+  /** Larger than the caller reads synchronously: nothing was read. */
+  | 'async';
 
 /** A decode thread's outcome for one file; the pixels of decoded files travel in ThreadReply.pixels. */
-export type ThreadOutcome = { ok: true; size: number; mtimeMs: number } | Exclude<FastFileOutcome, { pixels: Uint8Array }>;
+export type ThreadOutcome = { ok: true; size: number; mtimeMs: number } | Exclude<FastFileOutcome, { pixels: Uint8Array } | 'async'>;
 
 export interface ThreadJob {
   id: number;
@@ -33,8 +35,12 @@ export interface ThreadReply {
   pixels: Uint8Array;
 }
 
-export function decodeFileFast(path: string, pre: Preprocessing): FastFileOutcome {
-  const read = readGuardedSync(path);
+/** One file, read synchronously when it is at most `syncLimit` bytes (else 'async', nothing read). */
+export function decodeFileFast(path: string, pre: Preprocessing): Exclude<FastFileOutcome, 'async'>;
+export function decodeFileFast(path: string, pre: Preprocessing, syncLimit: number): FastFileOutcome;
+export function decodeFileFast(path: string, pre: Preprocessing, syncLimit = Infinity): FastFileOutcome {
+  const read = readGuardedSync(path, syncLimit);
+  if (read === 'async') return read;
   if (!('buf' in read)) return { ok: false, ...read };
   const { buf, size, mtimeMs } = read;
   const format = sniffFormat(buf);

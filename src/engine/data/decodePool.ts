@@ -42,6 +42,14 @@ class DecodePool {
 
   constructor(readonly size: number) {}
 
+  /** Starts every thread now (each takes tens of milliseconds to start): they start while the caller works. */
+  start(): void {
+    if (this.broken) return;
+    clearTimeout(this.idleTimer);
+    while (this.threads.length < this.size) this.spawn().worker.unref();
+    this.scheduleStop();
+  }
+
   /** Decodes one batch of files on the least busy thread. */
   decode(paths: string[], pre: Preprocessing): Promise<ThreadReply> {
     if (this.broken) return Promise.reject(new Error('decode threads cannot be started here'));

@@ -1,7 +1,7 @@
 // Loading images into one uint8 array: from the cache where the file did not change, decoded in
 // parallel otherwise; every unusable file reported and the rest kept.
 import { createHash } from 'node:crypto';
-import { Stats, promises as fs } from 'node:fs';
+import { Stats, promises as fs, stat } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
@@ -9,9 +9,9 @@ import type { Preprocessing } from '../../protocol/model';
 import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeChoice, type CacheEntry } from './cache';
 import { openPack, savePack } from './packStore';
 import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
-import type { ThreadOutcome } from './decodeFast';
+import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './decodeFast';
 import { decodePool } from './decodePool';
-import { choosePreprocessing, validatePreprocessing } from './preprocessing';
+import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
 import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 import { EngineError } from '../../protocol/errors';
@@ -21,6 +21,7 @@ interface LoadItem {
   path: string;
   rel: string;
   label: number;
+  /** NaN until read: a folder's scan leaves them to the decoding, or to the cache check. */
   size: number;
   mtimeMs: number;
 }
@@ -30,6 +31,10 @@ const PROGRESS_INTERVAL_MS = 100;
 const THREAD_MIN_FILES = 200;
 /** Files per message to a decode thread: few enough to balance, many enough to amortise a message. */
 const THREAD_BATCH = 64;
+/** The main thread decodes for this long at a time, then lets other events in. */
+const MAIN_SLICE_MS = 4;
+/** Files up to this size are read synchronously on the main thread; larger ones asynchronously. */
+const MAIN_SYNC_BYTES = 1 << 20;
 
 /** About the core count, and at least 4 so file reads overlap decoding on small machines. */
 export function decodeConcurrency(): number {
@@ -46,7 +51,9 @@ export async function loadFolderWithFingerprint(
   opts: LoadOptions = {},
 ): Promise<{ loaded: LoadedImages; fingerprint: string }> {
   const absRoot = resolve(root);
-  const scan = await scanFolder(absRoot, { signal: opts.signal });
+  // Sizes and times are read where each file is opened (or, when the cache holds the folder, all
+  // together before it is checked): one system call per image less on a cold load.
+  const scan = await scanFolder(absRoot, { signal: opts.signal, stat: false });
   for (const p of scan.problems) opts.onProblem?.(p);
   if (scan.files.length === 0) throw noImagesError(absRoot, scan, []);
 
@@ -54,7 +61,7 @@ export async function loadFolderWithFingerprint(
   const labelIndex = new Map(labelNames.map((name, i) => [name, i]));
   const items: LoadItem[] = scan.files.map((f) => ({
     path: f.path,
-    rel: relative(absRoot, f.path),
+    rel: f.rel,
     label: f.label === null ? -1 : (labelIndex.get(f.label) ?? -1),
     size: f.size,
     mtimeMs: f.mtimeMs,
@@ -124,18 +131,43 @@ async function resolvePreprocessing(root: string, items: LoadItem[], opts: LoadO
     return validatePreprocessing(g as Preprocessing);
   }
   const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
-  const listing = createHash('sha256').update(JSON.stringify(g));
-  for (const i of items) listing.update(`${i.rel}\t${i.size}\t${i.mtimeMs}\n`);
+  // The choice depends on the listing and on the sampled files alone: those are its key.
+  const sample = probeSample(items);
+  await statItems(sample);
+  const listing = createHash('sha256').update(JSON.stringify(['v2', g]));
+  for (const i of items) listing.update(`${i.rel}\n`);
+  for (const i of sample) listing.update(`${i.rel}\t${i.size}\t${i.mtimeMs}\n`);
   const listingKey = listing.digest('hex');
   const remembered = cacheDir === null ? null : await readChoice(cacheDir, root, listingKey);
   if (remembered) return validatePreprocessing(remembered);
   const pre = await choosePreprocessing(
-    items.map((i) => i.path),
+    sample.map((i) => i.path),
     g,
     decodeConcurrency(),
   );
   if (cacheDir !== null) await writeChoice(cacheDir, root, listingKey, pre);
   return pre;
+}
+
+/** Reads the sizes and times of items that lack them (NaN where a file cannot be read). */
+async function statItems(items: LoadItem[]): Promise<Map<LoadItem, NodeJS.ErrnoException>> {
+  const failed = new Map<LoadItem, NodeJS.ErrnoException>();
+  // The callback form: fs.promises.stat costs ~3× more per file.
+  await Promise.all(
+    items
+      .filter((item) => Number.isNaN(item.size))
+      .map(
+        (item) =>
+          new Promise<void>((done) =>
+            stat(item.path, (err, st) => {
+              if (err) failed.set(item, err);
+              else [item.size, item.mtimeMs] = [st.size, st.mtimeMs];
+              done();
+            }),
+          ),
+      ),
+  );
+  return failed;
 }
 
 function commonFolder(paths: string[]): string {
@@ -184,7 +216,15 @@ async function loadItems(
   };
 
   let fromCache = 0;
+  // A cold load (nothing cached) needs no sizes and times before decoding: each is read then.
+  const unreadable = cached.size > 0 ? await statItems(items) : new Map<LoadItem, NodeJS.ErrnoException>();
   items.forEach((item, i) => {
+    const err = unreadable.get(item);
+    if (err) {
+      fail(i, `cannot be read (${describeFsError(err)})`);
+      done++;
+      return;
+    }
     const hit = cached.get(item.rel);
     if (hit && hit.size === item.size && hit.mtimeMs === item.mtimeMs) {
       fresh.set(item.rel, hit);
@@ -215,6 +255,7 @@ async function loadItems(
   };
   const record = (i: number, out: DecodeOutcome) => {
     const item = items[i];
+    if (out.size !== undefined && out.mtimeMs !== undefined) [item.size, item.mtimeMs] = [out.size, out.mtimeMs];
     if (out.ok) {
       staging.set(out.pixels, i * pixelBytes);
       ok[i] = 1;
@@ -231,52 +272,69 @@ async function loadItems(
     done++;
     progress();
   };
-  const threads = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
-  try {
-    if (threads) {
-      // Batches to the decode threads, two per thread in flight so none waits for the next.
-      await Promise.all(
-        Array.from({ length: 2 * threads.size }, async () => {
-          while (next < toDecode.length) {
-            opts.signal?.throwIfAborted();
-            const batch = toDecode.slice(next, next + THREAD_BATCH);
-            next += batch.length;
-            let reply;
-            try {
-              reply = await threads.decode(
-                batch.map((i) => items[i].path),
-                pre,
-              );
-            } catch {
-              // The thread died: these files are decoded here instead.
-              for (const i of batch) record(i, await decodeImage(items[i].path, pre));
-              continue;
-            }
-            for (let k = 0; k < batch.length; k++) {
-              const out: ThreadOutcome = reply.outcomes[k];
-              if ('bytes' in out) {
-                const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
-                record(batch[k], await decodeBuffer(bytes, out.size, out.mtimeMs, pre, true));
-              } else if (out.ok) {
-                record(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
-              } else {
-                record(batch[k], out);
-              }
-            }
-          }
-        }),
-      );
+  // Files sharp decodes (everything the fast path does not take), a few at a time: sharp runs them
+  // on libuv's threads. Whoever holds such a file's bytes waits for room before reading more.
+  const sharpJobs = new JobLimit(decodeConcurrency());
+  const take = (i: number, out: FastFileOutcome) => {
+    if (out === 'async') {
+      sharpJobs.run(async () => record(i, await decodeImage(items[i].path, pre)));
+    } else if ('bytes' in out) {
+      const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
+      sharpJobs.run(async () => record(i, await decodeBuffer(bytes, out.size, out.mtimeMs, pre, true)));
+    } else if ('pixels' in out) {
+      record(i, { ok: true, ...out });
     } else {
-      await Promise.all(
-        Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
-          while (next < toDecode.length) {
-            opts.signal?.throwIfAborted();
-            const i = toDecode[next++];
-            record(i, await decodeImage(items[i].path, pre));
-          }
-        }),
-      );
+      record(i, out);
     }
+  };
+  // The main thread decodes too, in slices between other events: from the start, while the
+  // threads start (tens of milliseconds each), and alone when there are none.
+  const onMainThread = async () => {
+    while (next < toDecode.length) {
+      opts.signal?.throwIfAborted();
+      await sharpJobs.room();
+      const until = performance.now() + MAIN_SLICE_MS;
+      do {
+        const i = toDecode[next++];
+        take(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+      } while (next < toDecode.length && performance.now() < until && !sharpJobs.full());
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const threads = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
+  threads?.start();
+  const onThreads = async () => {
+    if (!threads) return;
+    while (next < toDecode.length) {
+      opts.signal?.throwIfAborted();
+      await sharpJobs.room();
+      // Smaller batches towards the end, so no one is left holding a long one.
+      const left = toDecode.length - next;
+      const size = Math.max(8, Math.min(THREAD_BATCH, Math.ceil(left / (4 * (threads.size + 1)))));
+      const batch = toDecode.slice(next, next + size);
+      next += batch.length;
+      let reply;
+      try {
+        reply = await threads.decode(
+          batch.map((i) => items[i].path),
+          pre,
+        );
+      } catch {
+        // The thread died: these files are decoded here instead.
+        for (const i of batch) take(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        continue;
+      }
+      for (let k = 0; k < batch.length; k++) {
+        const out: ThreadOutcome = reply.outcomes[k];
+        if ('ok' in out && out.ok) take(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
+        else take(batch[k], out);
+      }
+    }
+  };
+  try {
+    // Two batches in flight per thread, so none waits for its next.
+    await Promise.all([onMainThread(), ...Array.from({ length: 2 * (threads?.size ?? 0) }, onThreads)]);
+    await sharpJobs.idle();
     opts.signal?.throwIfAborted();
   } catch (err) {
     // Cancelled: what was decoded so far is kept, so the next load starts where this one stopped.
@@ -309,6 +367,61 @@ async function loadItems(
     decoded,
     fromCache,
   };
+}
+
+/** At most `limit` jobs running at once; `room` waits while as many more are queued. */
+class JobLimit {
+  private running = 0;
+  private readonly queue: (() => Promise<void>)[] = [];
+  private waiters: (() => void)[] = [];
+  private failure: unknown;
+
+  constructor(private readonly limit: number) {}
+
+  run(job: () => Promise<void>): void {
+    this.queue.push(job);
+    this.pump();
+  }
+
+  full(): boolean {
+    return this.queue.length >= this.limit;
+  }
+
+  /** Resolves when fewer than `limit` jobs wait; rejects with the first job's failure. */
+  async room(): Promise<void> {
+    while (this.full() && this.failure === undefined) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Resolves when every job has finished. */
+  async idle(): Promise<void> {
+    while ((this.running > 0 || this.queue.length > 0) && this.failure === undefined) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      job().then(
+        () => this.finished(),
+        (err: unknown) => {
+          this.failure ??= err;
+          this.finished();
+        },
+      );
+    }
+  }
+
+  private finished(): void {
+    this.running--;
+    this.pump();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
 }
 
 function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): EngineError {

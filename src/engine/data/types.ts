@@ -6,8 +6,11 @@ import type { FileProblem } from '../../protocol/engine';
 export interface ImageFile {
   /** Absolute path. */
   path: string;
+  /** The path relative to the scanned root. */
+  rel: string;
   /** First-level sub-folder under the scanned root, or null for images directly in the root. */
   label: string | null;
+  /** NaN when the scan was asked not to read them. */
   size: number;
   mtimeMs: number;
 }
