@@ -21,6 +21,15 @@ export function decodeThreadCount(): number {
 interface Thread {
   worker: Worker;
   pending: Map<number, { resolve(r: ThreadReply): void; reject(e: Error): void }>;
+  /** True once the thread runs; false if it failed first. */
+  online: Promise<boolean>;
+}
+
+/** One decode thread, for a caller that feeds it batches once it runs. */
+export interface DecodeThread {
+  /** Resolves true once the thread can take work (at once for a running thread), false if it never will. */
+  online: Promise<boolean>;
+  decode(paths: string[], pre: Preprocessing): Promise<ThreadReply>;
 }
 
 function startWorker(): Worker {
@@ -42,19 +51,27 @@ class DecodePool {
 
   constructor(readonly size: number) {}
 
-  /** Starts every thread now (each takes tens of milliseconds to start): they start while the caller works. */
-  start(): void {
-    if (this.broken) return;
+  /**
+   * Every thread, started now if it is not running (each takes tens of milliseconds to start, so
+   * the caller works meanwhile and feeds a thread once it is online).
+   */
+  start(): DecodeThread[] {
+    if (this.broken) return [];
     clearTimeout(this.idleTimer);
     while (this.threads.length < this.size) this.spawn().worker.unref();
     this.scheduleStop();
+    return this.threads.map((thread) => ({ online: thread.online, decode: (paths, pre) => this.decodeOn(thread, paths, pre) }));
   }
 
   /** Decodes one batch of files on the least busy thread. */
   decode(paths: string[], pre: Preprocessing): Promise<ThreadReply> {
     if (this.broken) return Promise.reject(new Error('decode threads cannot be started here'));
+    return this.decodeOn(this.pick(), paths, pre);
+  }
+
+  private decodeOn(thread: Thread, paths: string[], pre: Preprocessing): Promise<ThreadReply> {
+    if (!this.threads.includes(thread)) return Promise.reject(new Error('the decode thread stopped'));
     clearTimeout(this.idleTimer);
-    const thread = this.pick();
     const id = this.nextId++;
     return new Promise<ThreadReply>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
@@ -72,7 +89,16 @@ class DecodePool {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    const worker = startWorker();
+    const thread: Thread = {
+      worker,
+      pending: new Map(),
+      online: new Promise<boolean>((resolve) => {
+        worker.once('online', () => resolve(true));
+        worker.once('error', () => resolve(false));
+        worker.once('exit', () => resolve(false));
+      }),
+    };
     this.threads.push(thread);
     let answered = false;
     const fail = (err: Error) => {

@@ -15,7 +15,7 @@ const DIST_EXTRA = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 
 /** The order in which a dynamic block lists the code-length code's lengths. */
 const CLEN_ORDER = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
 
-/** Codes up to this many bits are found in one table look-up; longer ones bit by bit. */
+/** The most bits a look-up table is indexed by (codes longer than a table's bits are decoded bit by bit). */
 const FAST_BITS = 9;
 
 /** REVERSED[v]: v's FAST_BITS bits in the opposite order. */
@@ -26,15 +26,22 @@ for (let v = 0; v < 1 << FAST_BITS; v++) {
 
 /** A canonical Huffman code: a look-up table for short codes, counts and sorted symbols for the rest. */
 class Huffman {
-  /** Indexed by the next FAST_BITS input bits: symbol << 4 | code length, or 0 for a longer code. */
-  readonly fast = new Int32Array(1 << FAST_BITS);
+  /** Indexed by the next `bits` input bits: symbol << 4 | code length, or 0 for a longer code. */
+  readonly fast: Int32Array;
+  readonly mask: number;
   readonly count = new Uint16Array(16);
   readonly symbols: Uint16Array;
   /** No symbol at all (allowed for distances when a block has none). */
   empty = false;
 
-  constructor(maxSymbols: number) {
+  /** `bits`: the table's size (at most FAST_BITS); a small table is quicker to build for every block. */
+  constructor(
+    maxSymbols: number,
+    readonly bits: number,
+  ) {
     this.symbols = new Uint16Array(maxSymbols);
+    this.fast = new Int32Array(1 << bits);
+    this.mask = (1 << bits) - 1;
   }
 
   /**
@@ -43,7 +50,7 @@ class Huffman {
    * none may), as in zlib's inflate_table.
    */
   build(lengths: Uint8Array, n: number, allowIncomplete: boolean): boolean {
-    const { count, symbols, fast } = this;
+    const { count, symbols, fast, bits } = this;
     count.fill(0);
     for (let s = 0; s < n; s++) count[lengths[s]]++;
     count[0] = 0;
@@ -56,7 +63,8 @@ class Huffman {
     }
     this.empty = max === 0;
     if (left > 0 && !(allowIncomplete && max <= 1)) return false;
-    const offset = new Uint16Array(16);
+    const offset = OFFSET;
+    offset[1] = 0;
     for (let len = 1; len < 15; len++) offset[len + 1] = offset[len] + count[len];
     for (let s = 0; s < n; s++) if (lengths[s] !== 0) symbols[offset[lengths[s]]++] = s;
     fast.fill(0);
@@ -64,11 +72,11 @@ class Huffman {
     // read from the least significant bit) and repeated over the table bits it leaves free.
     let code = 0;
     let k = 0;
-    for (let len = 1; len <= FAST_BITS; len++) {
+    for (let len = 1; len <= bits; len++) {
       for (let i = 0; i < count[len]; i++, k++) {
         const reversed = REVERSED[code << (FAST_BITS - len)];
         const entry = (symbols[k] << 4) | len;
-        for (let j = reversed; j < 1 << FAST_BITS; j += 1 << len) fast[j] = entry;
+        for (let j = reversed; j < 1 << bits; j += 1 << len) fast[j] = entry;
         code++;
       }
       code <<= 1;
@@ -77,12 +85,14 @@ class Huffman {
   }
 }
 
-const litLen = new Huffman(288);
-const dist = new Huffman(32);
-const codeLengths = new Huffman(19);
+const OFFSET = new Uint16Array(16);
+const litLen = new Huffman(288, 9);
+const dist = new Huffman(32, 8);
+const codeLengths = new Huffman(19, 7); // its codes are at most 7 bits: never the slow path
+const codeLengthLengths = new Uint8Array(19);
 const lengths = new Uint8Array(288 + 32);
-const fixedLitLen = new Huffman(288);
-const fixedDist = new Huffman(32);
+const fixedLitLen = new Huffman(288, 9);
+const fixedDist = new Huffman(32, 5);
 {
   const l = new Uint8Array(288);
   l.fill(8, 0, 144);
@@ -125,7 +135,7 @@ class Bits {
   /** The next symbol of code h, or −1 for a bit pattern that is no code. */
   decode(h: Huffman): number {
     if (this.n < 15) this.fill();
-    const entry = h.fast[this.buf & ((1 << FAST_BITS) - 1)];
+    const entry = h.fast[this.buf & h.mask];
     if (entry !== 0) {
       const len = entry & 15;
       this.buf >>= len;
@@ -220,7 +230,8 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
   const end = src.length;
   const litFast = lit.fast;
   const distFast = dst.fast;
-  const mask = (1 << FAST_BITS) - 1;
+  const litMask = lit.mask;
+  const distMask = dst.mask;
   let buf = bits.buf;
   let n = bits.n;
   let pos = bits.pos;
@@ -233,7 +244,7 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
       n += 8;
     }
     if (pos * 8 - n > end * 8) return false;
-    let entry = litFast[buf & mask];
+    let entry = litFast[buf & litMask];
     let sym: number;
     if (entry !== 0) {
       sym = entry >> 4;
@@ -266,7 +277,7 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
       n += 8;
     }
     if (dst.empty) return false;
-    entry = distFast[buf & mask];
+    entry = distFast[buf & distMask];
     let di: number;
     if (entry !== 0) {
       di = entry >> 4;
@@ -308,7 +319,7 @@ function readDynamic(bits: Bits): boolean {
   const nDist = bits.take(5) + 1;
   const nCode = bits.take(4) + 4;
   if (nLit > 286 || nDist > 30) return false;
-  const clen = new Uint8Array(19);
+  const clen = codeLengthLengths.fill(0);
   for (let i = 0; i < nCode; i++) clen[CLEN_ORDER[i]] = bits.take(3);
   if (!codeLengths.build(clen, 19, false)) return false;
   const total = nLit + nDist;

@@ -10,7 +10,7 @@ import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeCh
 import { openPack, savePack } from './packStore';
 import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
 import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './decodeFast';
-import { decodePool } from './decodePool';
+import { decodePool, type DecodeThread } from './decodePool';
 import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
 import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
@@ -287,56 +287,83 @@ async function loadItems(
       record(i, out);
     }
   };
+  // Files handed to a thread and not answered yet. At the end the main thread decodes those
+  // itself, from the back, so a thread that is slow (starved on a busy machine, still starting)
+  // never holds the load up; its late answers for them are dropped.
+  const settled = new Uint8Array(items.length);
+  const outstanding = new Set<number[]>();
+  let finished = false; // a thread's answer after the load ended (or was cancelled) is dropped
+  const settle = (i: number, out: FastFileOutcome) => {
+    if (settled[i] || finished) return;
+    settled[i] = 1;
+    take(i, out);
+  };
+  const nextForMain = (): number | undefined => {
+    if (next < toDecode.length) return toDecode[next++];
+    for (const batch of outstanding) {
+      for (let k = batch.length - 1; k >= 0; k--) if (!settled[batch[k]]) return batch[k];
+    }
+    return undefined;
+  };
   // The main thread decodes too, in slices between other events: from the start, while the
   // threads start (tens of milliseconds each), and alone when there are none.
   const onMainThread = async () => {
-    while (next < toDecode.length) {
+    for (;;) {
       opts.signal?.throwIfAborted();
       await sharpJobs.room();
       const until = performance.now() + MAIN_SLICE_MS;
-      do {
-        const i = toDecode[next++];
-        take(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
-      } while (next < toDecode.length && performance.now() < until && !sharpJobs.full());
+      let i: number | undefined;
+      while ((i = nextForMain()) !== undefined) {
+        settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        if (performance.now() >= until || sharpJobs.full()) break;
+      }
+      if (i === undefined) return;
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
-  const threads = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
-  threads?.start();
-  const onThreads = async () => {
-    if (!threads) return;
+  const pool = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
+  const threads = pool?.start() ?? [];
+  const onThread = async (thread: DecodeThread) => {
+    if (!(await thread.online)) return;
     while (next < toDecode.length) {
       opts.signal?.throwIfAborted();
       await sharpJobs.room();
       // Smaller batches towards the end, so no one is left holding a long one.
       const left = toDecode.length - next;
-      const size = Math.max(8, Math.min(THREAD_BATCH, Math.ceil(left / (4 * (threads.size + 1)))));
+      const size = Math.max(4, Math.min(THREAD_BATCH, Math.ceil(left / (4 * (threads.length + 1)))));
       const batch = toDecode.slice(next, next + size);
       next += batch.length;
+      outstanding.add(batch);
       let reply;
       try {
-        reply = await threads.decode(
+        reply = await thread.decode(
           batch.map((i) => items[i].path),
           pre,
         );
       } catch {
-        // The thread died: these files are decoded here instead.
-        for (const i of batch) take(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        // The thread died: the main thread decodes these files.
+        for (const i of batch) settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
         continue;
+      } finally {
+        outstanding.delete(batch);
       }
       for (let k = 0; k < batch.length; k++) {
         const out: ThreadOutcome = reply.outcomes[k];
-        if ('ok' in out && out.ok) take(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
-        else take(batch[k], out);
+        if ('ok' in out && out.ok) settle(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
+        else settle(batch[k], out);
       }
     }
   };
   try {
-    // Two batches in flight per thread, so none waits for its next.
-    await Promise.all([onMainThread(), ...Array.from({ length: 2 * (threads?.size ?? 0) }, onThreads)]);
+    // Two batches in flight per thread, so none waits for its next. Done when the main thread
+    // finds nothing left: every file is decoded, here or by a thread.
+    for (const thread of threads) for (let k = 0; k < 2; k++) void onThread(thread).catch(() => undefined);
+    await onMainThread();
     await sharpJobs.idle();
+    finished = true;
     opts.signal?.throwIfAborted();
   } catch (err) {
+    finished = true;
     // Cancelled: what was decoded so far is kept, so the next load starts where this one stopped.
     await saveCache(false);
     throw err;
