@@ -9,7 +9,8 @@ import { PNG } from 'pngjs';
 import type { Preprocessing } from '../../src/protocol/model';
 import { FASHION_MNIST_CLASSES, loadFolder, readFashionMnist, writeFashionMnistPngs } from '../../src/engine/data';
 import { decodeBuffer } from '../../src/engine/data/decode';
-import { stopDecodeThreads } from '../../src/engine/data/decodePool';
+import { decodeFileFast } from '../../src/engine/data/decodeFast';
+import { decodePool, stopDecodeThreads } from '../../src/engine/data/decodePool';
 import { decodePngFast } from '../../src/engine/data/pngFast';
 import { tempDir } from '../fixtures/images';
 
@@ -42,6 +43,37 @@ describe('Fashion-MNIST PNGs: the fast path against the IDX file, sharp and pngj
       assert.deepEqual(viaSharp.pixels, expected(i), `${fileOf(i)}: sharp`);
       const viaPngjs = PNG.sync.read(buf).data.filter((_, k) => k % 4 === 0);
       assert.deepEqual(new Uint8Array(viaPngjs), expected(i), `${fileOf(i)}: pngjs`);
+    }
+  });
+
+  test('a decode thread answers as the main thread does, file by file', async () => {
+    const paths = Array.from({ length: 100 }, (_, i) => fileOf(i));
+    const broken = tempDir();
+    await fs.writeFile(join(broken.dir, 'cut.png'), (await fs.readFile(fileOf(0))).subarray(0, 80));
+    await fs.writeFile(join(broken.dir, 'text.png'), 'not a picture');
+    paths.push(join(broken.dir, 'cut.png'), join(broken.dir, 'text.png'), join(broken.dir, 'missing.png'));
+    process.env.LATENT_ATLAS_DECODE_THREADS = '1';
+    try {
+      const [thread] = decodePool()!.start();
+      const reply = await thread.decode(paths, PRE);
+      assert.ok(await thread.online);
+      paths.forEach((path, k) => {
+        const here = decodeFileFast(path, PRE);
+        const there = reply.outcomes[k];
+        if ('pixels' in here) {
+          assert.deepEqual(there, { ok: true, size: here.size, mtimeMs: here.mtimeMs }, path);
+          assert.deepEqual(reply.pixels.subarray(k * 784, (k + 1) * 784), here.pixels, path);
+        } else if ('bytes' in here) {
+          assert.ok('bytes' in there, path);
+          assert.deepEqual(Buffer.from(there.bytes), Buffer.from(here.bytes), path);
+        } else {
+          assert.deepEqual(there, here, path);
+        }
+      });
+    } finally {
+      delete process.env.LATENT_ATLAS_DECODE_THREADS;
+      await stopDecodeThreads();
+      broken.remove();
     }
   });
 

@@ -11,11 +11,16 @@ import type { ThreadJob, ThreadReply } from './decodeFast';
 
 const IDLE_STOP_MS = 30_000;
 
-/** Threads to decode with: one per core (LATENT_ATLAS_DECODE_THREADS overrides; 0 turns them off). */
-export function decodeThreadCount(): number {
+/** The thread count LATENT_ATLAS_DECODE_THREADS sets (0 turns threads off), or undefined. */
+export function decodeThreadsGiven(): number | undefined {
   const given = process.env.LATENT_ATLAS_DECODE_THREADS;
   if (given !== undefined && given !== '' && Number.isInteger(Number(given))) return Math.max(0, Math.min(16, Number(given)));
-  return Math.min(8, availableParallelism());
+  return undefined;
+}
+
+/** At most this many threads: one per core, or as LATENT_ATLAS_DECODE_THREADS says. */
+export function decodeThreadCount(): number {
+  return decodeThreadsGiven() ?? Math.min(8, availableParallelism());
 }
 
 interface Thread {
@@ -55,11 +60,16 @@ class DecodePool {
    * Every thread, started now if it is not running (each takes tens of milliseconds to start, so
    * the caller works meanwhile and feeds a thread once it is online).
    */
-  start(): DecodeThread[] {
+  start(count = this.size): DecodeThread[] {
     if (this.broken) return [];
     clearTimeout(this.idleTimer);
-    while (this.threads.length < this.size) this.spawn().worker.unref();
+    while (this.threads.length < Math.min(count, this.size)) this.spawn().worker.unref();
     this.scheduleStop();
+    return this.running();
+  }
+
+  /** The threads started so far (by an earlier load: warm, and free to use at once). */
+  running(): DecodeThread[] {
     return this.threads.map((thread) => ({ online: thread.online, decode: (paths, pre) => this.decodeOn(thread, paths, pre) }));
   }
 

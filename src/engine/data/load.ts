@@ -2,7 +2,7 @@
 // parallel otherwise; every unusable file reported and the rest kept.
 import { createHash } from 'node:crypto';
 import { Stats, promises as fs, stat } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
 import type { Preprocessing } from '../../protocol/model';
@@ -10,7 +10,7 @@ import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeCh
 import { openPack, savePack } from './packStore';
 import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
 import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './decodeFast';
-import { decodePool, type DecodeThread } from './decodePool';
+import { decodePool, decodeThreadsGiven, type DecodeThread } from './decodePool';
 import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
 import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
@@ -35,6 +35,25 @@ const THREAD_BATCH = 64;
 const MAIN_SLICE_MS = 4;
 /** Files up to this size are read synchronously on the main thread; larger ones asynchronously. */
 const MAIN_SYNC_BYTES = 1 << 20;
+/** The main thread decodes this long before deciding whether threads are worth starting. */
+const THREAD_DECISION_MS = 40; // os.cpus() counts in 10 ms ticks
+/** Threads are started when the main thread alone would need longer than this for the rest. */
+const THREAD_WORTH_MS = 150;
+
+/** Idle time of all cores since `before` (os.cpus() then), in cores: 1.0 is one core idle throughout. */
+function idleCores(before: ReturnType<typeof cpus>): number {
+  const after = cpus();
+  let idle = 0;
+  let total = 0;
+  after.forEach((cpu, k) => {
+    const was = before[k]?.times;
+    if (!was) return;
+    const t = cpu.times;
+    idle += t.idle - was.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq - (was.user + was.nice + was.sys + was.idle + was.irq);
+  });
+  return total > 0 ? (idle / total) * after.length : 0;
+}
 
 /** About the core count, and at least 4 so file reads overlap decoding on small machines. */
 export function decodeConcurrency(): number {
@@ -318,11 +337,12 @@ async function loadItems(
         if (performance.now() >= until || sharpJobs.full()) break;
       }
       if (i === undefined) return;
+      decideThreads?.();
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
   const pool = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
-  const threads = pool?.start() ?? [];
+  const threads: DecodeThread[] = [];
   const onThread = async (thread: DecodeThread) => {
     if (!(await thread.online)) return;
     while (next < toDecode.length) {
@@ -354,10 +374,35 @@ async function loadItems(
       }
     }
   };
+  // Two batches in flight per thread, so none waits for its next.
+  const feed = (started: DecodeThread[]) => {
+    for (const thread of started.slice(threads.length)) {
+      threads.push(thread);
+      for (let k = 0; k < 2; k++) void onThread(thread).catch(() => undefined);
+    }
+  };
+  // Threads cost tens of milliseconds to start and more to warm up, and only help where a core
+  // is idle: LATENT_ATLAS_DECODE_THREADS starts them at once; otherwise threads still running
+  // from an earlier load are used at once, and new ones start once the main thread has decoded
+  // for a moment, when the rest would take it a while and cores sat idle meanwhile.
+  let decideThreads: (() => void) | undefined;
+  if (pool && (decodeThreadsGiven() !== undefined || pool.running().length > 0)) {
+    feed(decodeThreadsGiven() === undefined ? pool.running() : pool.start());
+  } else if (pool) {
+    const cpusBefore = cpus();
+    const started = performance.now();
+    const nextBefore = next;
+    decideThreads = () => {
+      const elapsed = performance.now() - started;
+      if (elapsed < THREAD_DECISION_MS) return;
+      decideThreads = undefined;
+      const rest = ((toDecode.length - next) * elapsed) / Math.max(1, next - nextBefore);
+      const idle = Math.floor(idleCores(cpusBefore) + 0.25);
+      if (rest > THREAD_WORTH_MS && idle > 0) feed(pool.start(idle));
+    };
+  }
   try {
-    // Two batches in flight per thread, so none waits for its next. Done when the main thread
-    // finds nothing left: every file is decoded, here or by a thread.
-    for (const thread of threads) for (let k = 0; k < 2; k++) void onThread(thread).catch(() => undefined);
+    // Done when the main thread finds nothing left: every file is decoded, here or by a thread.
     await onMainThread();
     await sharpJobs.idle();
     finished = true;
