@@ -39,15 +39,26 @@ export interface ThreadReply {
 export function decodeFileFast(path: string, pre: Preprocessing): Exclude<FastFileOutcome, 'async'>;
 export function decodeFileFast(path: string, pre: Preprocessing, syncLimit: number): FastFileOutcome;
 export function decodeFileFast(path: string, pre: Preprocessing, syncLimit = Infinity): FastFileOutcome {
-  const read = readGuardedSync(path, syncLimit);
+  const read = readGuardedSync(path, syncLimit, readBuffer);
   if (read === 'async') return read;
   if (!('buf' in read)) return { ok: false, ...read };
   const { buf, size, mtimeMs } = read;
+  // Bytes that leave here are the file's own copy (a decode thread transfers them), never readBuffer.
+  const own = () => (buf.buffer === readBuffer.buffer ? copy(buf) : buf);
   const format = sniffFormat(buf);
   if (!format) return { ok: false, reason: notAnImageReason(buf), cacheable: true, size, mtimeMs };
-  if (format !== 'png') return { bytes: buf, size, mtimeMs };
+  if (format !== 'png') return { bytes: own(), size, mtimeMs };
   const fast = decodePngFast(buf, pre);
   if ('pixels' in fast) return { pixels: fast.pixels, size, mtimeMs };
   if ('reason' in fast) return { ok: false, reason: fast.reason, cacheable: true, size, mtimeMs };
-  return { bytes: buf, size, mtimeMs };
+  return { bytes: own(), size, mtimeMs };
+}
+
+/** Small files are read into this buffer: no allocation (and later collection) per file. */
+const readBuffer = Buffer.allocUnsafeSlow(1 << 16);
+
+function copy(view: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(view.length);
+  out.set(view);
+  return out;
 }

@@ -169,10 +169,10 @@ class Bits {
 }
 
 /**
- * Inflates the zlib stream `src` into `out`, which it must fill exactly. False when the stream is
- * damaged, inflates to another size, or is one zlib might treat otherwise.
+ * Inflates the zlib stream `src` into `out`, whose first `size` bytes it must fill exactly. False
+ * when the stream is damaged, inflates to another size, or is one zlib might treat otherwise.
  */
-export function inflateInto(src: Uint8Array, out: Uint8Array): boolean {
+export function inflateInto(src: Uint8Array, out: Uint8Array, size = out.length): boolean {
   if (src.length < 6) return false;
   const cmf = src[0];
   const flg = src[1];
@@ -188,7 +188,7 @@ export function inflateInto(src: Uint8Array, out: Uint8Array): boolean {
       const s = bits.src;
       if (at + 4 > s.length) return false;
       const len = s[at] | (s[at + 1] << 8);
-      if ((s[at + 2] | (s[at + 3] << 8)) !== (~len & 0xffff) || at + 4 + len > s.length || o + len > out.length) return false;
+      if ((s[at + 2] | (s[at + 3] << 8)) !== (~len & 0xffff) || at + 4 + len > s.length || o + len > size) return false;
       out.set(s.subarray(at + 4, at + 4 + len), o);
       o += len;
       bits.pos = at + 4 + len;
@@ -204,18 +204,18 @@ export function inflateInto(src: Uint8Array, out: Uint8Array): boolean {
         lit = litLen;
         dst = dist;
       }
-      if (!inflateBlock(bits, lit, dst, out, o, window)) return false;
+      if (!inflateBlock(bits, lit, dst, out, o, window, size)) return false;
       o = blockEnd;
     }
     if (bits.overrun) return false;
     if (last) break;
   }
-  if (o !== out.length) return false;
+  if (o !== size) return false;
   const at = bits.align() + 2;
   // The Adler-32 checksum ends the stream; nothing may follow it.
   if (at + 4 !== src.length) return false;
   const want = ((src[at] << 24) | (src[at + 1] << 16) | (src[at + 2] << 8) | src[at + 3]) >>> 0;
-  return adler32(out) === want;
+  return adler32(out, size) === want;
 }
 
 /** Where the last inflateBlock left the output. */
@@ -225,7 +225,7 @@ let blockEnd = 0;
  * One Huffman-coded block from output position `o`, to its end-of-block code; the bit reader's
  * state lives in locals here (the hot loop of the whole decoder).
  */
-function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o: number, window: number): boolean {
+function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o: number, window: number, size: number): boolean {
   const src = bits.src;
   const end = src.length;
   const litFast = lit.fast;
@@ -260,7 +260,7 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
       if (sym < 0) return false;
     }
     if (sym < 256) {
-      if (o >= out.length) return false;
+      if (o >= size) return false;
       out[o++] = sym;
       continue;
     }
@@ -304,7 +304,7 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
     const d = DIST_BASE[di] + (buf & ((1 << dextra) - 1));
     buf >>= dextra;
     n -= dextra;
-    if (d > o || d > window || o + length > out.length) return false;
+    if (d > o || d > window || o + length > size) return false;
     for (let i = 0; i < length; i++, o++) out[o] = out[o - d];
   }
   bits.buf = buf;
@@ -350,11 +350,11 @@ function readDynamic(bits: Bits): boolean {
   return litLen.build(lengths, nLit, true) && dist.build(lengths.subarray(nLit), nDist, true);
 }
 
-export function adler32(data: Uint8Array): number {
+export function adler32(data: Uint8Array, size = data.length): number {
   let a = 1;
   let b = 0;
-  for (let i = 0; i < data.length;) {
-    const end = Math.min(data.length, i + 5552);
+  for (let i = 0; i < size;) {
+    const end = Math.min(size, i + 5552);
     for (; i < end; i++) {
       a += data[i];
       b += a;

@@ -274,7 +274,10 @@ async function loadItems(
   };
   const record = (i: number, out: DecodeOutcome) => {
     const item = items[i];
-    if (out.size !== undefined && out.mtimeMs !== undefined) [item.size, item.mtimeMs] = [out.size, out.mtimeMs];
+    if (out.size !== undefined && out.mtimeMs !== undefined) {
+      item.size = out.size;
+      item.mtimeMs = out.mtimeMs;
+    }
     if (out.ok) {
       staging.set(out.pixels, i * pixelBytes);
       ok[i] = 1;

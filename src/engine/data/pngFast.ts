@@ -155,6 +155,8 @@ export function decodePngFast(buf: Uint8Array, pre: Preprocessing): FastPngOutco
 }
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const SCRATCH_MAX_BYTES = 1 << 20;
+let scratch = new Uint8Array(1 << 16);
 
 /**
  * The common case without pngjs: an 8-bit, non-interlaced PNG is inflated (inflate.ts, or zlib for
@@ -171,16 +173,20 @@ function decodeSimple(h: PngHeader, wantGrey: boolean): { data: Uint8Array; alph
   const bpp = CHANNELS[colourType];
   const stride = width * bpp;
   const idat = h.idat.length === 1 ? h.idat[0] : Buffer.concat(h.idat);
-  let raw: Uint8Array = new Uint8Array((stride + 1) * height);
-  if (!inflateInto(idat, raw)) {
+  const rawBytes = (stride + 1) * height;
+  // The inflated rows only live until they are unfiltered: small images share one buffer.
+  if (scratch.length < rawBytes && rawBytes <= SCRATCH_MAX_BYTES) scratch = new Uint8Array(rawBytes);
+  const into = scratch.length >= rawBytes ? scratch : new Uint8Array(rawBytes);
+  let raw: Uint8Array = into;
+  if (!inflateInto(idat, into, rawBytes)) {
     try {
       // Never more than one byte past the image's rows: that already says the stream is wrong.
-      raw = inflateSync(idat, { maxOutputLength: raw.length + 1 });
+      raw = inflateSync(idat, { maxOutputLength: rawBytes + 1 });
     } catch {
       return null;
     }
+    if (raw.length !== rawBytes) return null;
   }
-  if (raw.length !== (stride + 1) * height) return null;
   const px = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const src = y * (stride + 1) + 1;
@@ -188,7 +194,8 @@ function decodeSimple(h: PngHeader, wantGrey: boolean): { data: Uint8Array; alph
     const up = row - stride;
     switch (raw[src - 1]) {
       case 0:
-        px.set(raw.subarray(src, src + stride), row);
+        // A loop, not set(subarray()): rows are short, and a view per row costs more than the copy.
+        for (let i = 0; i < stride; i++) px[row + i] = raw[src + i];
         break;
       case 1:
         for (let i = 0; i < stride; i++) px[row + i] = raw[src + i] + (i >= bpp ? px[row + i - bpp] : 0);
