@@ -13,7 +13,7 @@ import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './deco
 import { decodePool, decodeThreadsGiven, type DecodeThread } from './decodePool';
 import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
-import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+import { compareCodeUnits, sortByCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 import { EngineError } from '../../protocol/errors';
 
 /** One file to load: where it is, its key in the cache pack, its label index. */
@@ -92,7 +92,7 @@ export async function loadFolderWithFingerprint(
   if (loaded.count === 0) throw noImagesError(absRoot, scan, loaded.skipped);
   const used = new Set(loaded.files);
   const rows = items.filter((i) => used.has(i.path)).map((i) => `${i.rel}\t${i.size}\t${Math.round(i.mtimeMs)}`);
-  rows.sort(compareCodeUnits);
+  sortByCodeUnits(rows, (r) => r);
   return { loaded, fingerprint: createHash('sha256').update(rows.join('\n')).digest('hex') };
 }
 

@@ -4,7 +4,7 @@ import { Stats, promises as fs, stat } from 'node:fs';
 import type { Dirent } from 'node:fs';
 import { extname, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
-import { IMAGE_EXTENSIONS, compareCodeUnits, type ImageFile, type ScanResult } from './types';
+import { IMAGE_EXTENSIONS, compareCodeUnits, sortByCodeUnits, type ImageFile, type ScanResult } from './types';
 import { EngineError } from '../../protocol/errors';
 
 const imageExtensions = new Set<string>(IMAGE_EXTENSIONS);
@@ -139,7 +139,7 @@ export async function scanFolder(root: string, opts: ScanOptions = {}): Promise<
   }
 
   await walk(absRoot, '');
-  const files = found.sort((a, b) => compareCodeUnits(a.rel, b.rel));
+  const files = sortByCodeUnits(found, (f) => f.rel);
   const labelNames = [...new Set(files.map((f) => f.label).filter((l): l is string => l !== null))].sort(compareCodeUnits);
   return {
     files,

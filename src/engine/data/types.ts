@@ -73,3 +73,11 @@ export { IMAGE_EXTENSIONS } from '../../protocol/limits';
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** Sorts in place by `key` in code-unit order; one pass when already sorted (a folder walk nearly always is). */
+export function sortByCodeUnits<T>(list: T[], key: (t: T) => string): T[] {
+  for (let i = 1; i < list.length; i++) {
+    if (key(list[i - 1]) > key(list[i])) return list.sort((a, b) => compareCodeUnits(key(a), key(b)));
+  }
+  return list;
+}
