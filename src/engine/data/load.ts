@@ -37,8 +37,12 @@ const MAIN_SLICE_MS = 4;
 const MAIN_SYNC_BYTES = 1 << 20;
 /** The main thread decodes this long before deciding whether threads are worth starting. */
 const THREAD_DECISION_MS = 40; // os.cpus() counts in 10 ms ticks
-/** Threads are started when the main thread alone would need longer than this for the rest. */
-const THREAD_WORTH_MS = 150;
+/**
+ * Threads are started when the main thread alone would need longer than this for the rest. A
+ * fresh thread needs ~60 ms to start and ~100 ms more before its code is compiled (its first
+ * files cost 5–10× a warm thread's) on the 2-core test machine: below this, it only competes.
+ */
+const THREAD_WORTH_MS = 600;
 
 /** Idle time of all cores since `before` (os.cpus() then), in cores: 1.0 is one core idle throughout. */
 function idleCores(before: ReturnType<typeof cpus>): number {
