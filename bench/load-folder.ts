@@ -124,7 +124,7 @@ export async function run(): Promise<string> {
     `${IMAGES.toLocaleString('en-US')} Fashion-MNIST test images as 28×28 PNG files (${pngKind(FOLDER)}, one sub-folder per class). ` +
       '"Cold": the uint8 cache does not exist yet (a fresh cache folder each time); the page cache is warm (the files were read moments before). ' +
       'Ours: `loadFolder` with nothing given, bundled as it ships — scan, choose the preprocessing (size, grey), decode and convert, write the cache pack; fresh decode threads each time, their start-up included. ' +
-      'As it ships, the main thread decodes from the start and, after 40 ms, starts as many threads as cores sat idle meanwhile (none on a busy machine). ' +
+      'As it ships, the main thread decodes from the start and, after 40 ms, starts as many threads as cores sat idle meanwhile if the rest would take it over 0.6 s (so none here: the whole load takes about that). ' +
       `PIL ${pilVersion} in /usr/bin/python3, one thread, the same files and the same 28×28 grey result (its os.walk took ${(pilWalk * 1000).toFixed(0)} ms of its time). ` +
       `Median of ${ROUNDS} rounds, contenders interleaved. Machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, load average ${load.toFixed(1)} when it started and ${loadAtEnd.toFixed(1)} at the end (the machine may be shared).`,
     '',
