@@ -217,6 +217,14 @@ async function loadItems(
   const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
   const pack = cacheDir === null ? null : packPath(cacheDir, packRoot, pre);
   const maxBytes = opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+  // Where a pack exists, the files' sizes and times (to check it against) are read while it is.
+  const packOnDisk =
+    pack !== null &&
+    (await fs.access(pack).then(
+      () => true,
+      () => false,
+    ));
+  const statting = packOnDisk ? statItems(items) : undefined;
   const cached = pack === null ? new Map<string, CacheEntry>() : await openPack(pack, packRoot, pre, maxBytes);
 
   const staging = new Uint8Array(items.length * pixelBytes);
@@ -240,7 +248,7 @@ async function loadItems(
 
   let fromCache = 0;
   // A cold load (nothing cached) needs no sizes and times before decoding: each is read then.
-  const unreadable = cached.size > 0 ? await statItems(items) : new Map<LoadItem, NodeJS.ErrnoException>();
+  const unreadable = cached.size > 0 ? await (statting ?? statItems(items)) : new Map<LoadItem, NodeJS.ErrnoException>();
   items.forEach((item, i) => {
     const err = unreadable.get(item);
     if (err) {
