@@ -37,6 +37,8 @@ const MAIN_SLICE_MS = 4;
 const MAIN_SYNC_BYTES = 1 << 20;
 /** The main thread decodes this long before deciding whether threads are worth starting. */
 const THREAD_DECISION_MS = 40; // os.cpus() counts in 10 ms ticks
+/** While no threads run on a long load, how often cores are looked at again. */
+const THREAD_RECHECK_MS = 500;
 /**
  * Threads are started when the main thread alone would need longer than this for the rest. A
  * fresh thread needs ~60 ms to start and ~100 ms more before its code is compiled (its first
@@ -404,18 +406,28 @@ async function loadItems(
   if (pool && (decodeThreadsGiven() !== undefined || pool.running().length > 0)) {
     feed(decodeThreadsGiven() === undefined ? pool.running() : pool.start());
   } else if (pool) {
-    const cpusBefore = cpus();
-    const started = performance.now();
-    const nextBefore = next;
+    // Looked at again every few hundred milliseconds while none run: a long load starts threads
+    // once cores free up.
+    let cpusBefore = cpus();
+    let since = performance.now();
+    let nextBefore = next;
+    let wait = THREAD_DECISION_MS;
     decideThreads = () => {
-      const elapsed = performance.now() - started;
-      if (elapsed < THREAD_DECISION_MS) return;
-      decideThreads = undefined;
+      const elapsed = performance.now() - since;
+      if (elapsed < wait) return;
       const rest = ((toDecode.length - next) * elapsed) / Math.max(1, next - nextBefore);
       const idle = Math.floor(idleCores(cpusBefore) + 0.25);
-      if (rest > THREAD_WORTH_MS && idle > 0) feed(pool.start(idle));
+      if (rest > THREAD_WORTH_MS && idle > 0) {
+        decideThreads = undefined;
+        feed(pool.start(idle));
+      } else if (rest <= THREAD_WORTH_MS) {
+        decideThreads = undefined;
+      } else {
+        [cpusBefore, since, nextBefore, wait] = [cpus(), performance.now(), next, THREAD_RECHECK_MS];
+      }
     };
   }
+
   try {
     // Done when the main thread finds nothing left: every file is decoded, here or by a thread.
     await onMainThread();
