@@ -1,7 +1,8 @@
-// A small pool of decode threads (decodeThread.ts) so every core decodes when a folder has many
-// files. Started on first use, idle threads do not keep the process alive, and the pool stops
-// itself after a while without work. Any failure to start or a thread that dies fails only the
-// batches it held; the loader then decodes those files on the main thread.
+// A small pool of decode threads (decodeThread.ts) so idle cores decode when a load is long (the
+// loader, load.ts, decides when; a thread costs tens of milliseconds to start and more to warm
+// up). Idle threads do not keep the process alive, and the pool stops itself after a while without
+// work. Any failure to start or a thread that dies fails only the batches it held; the loader then
+// decodes those files on the main thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
