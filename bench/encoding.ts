@@ -49,7 +49,7 @@ export async function run(): Promise<string> {
       '## Image loading (decode + preprocess)',
       '',
       `Fashion-MNIST test set written as ${n.toLocaleString('en-US')} PNG files (28×28 grey, one sub-folder per class), loaded with \`loadFolder\`.`,
-      `Machine: ${cpu}, ${cpus().length} cores, load average ${loadAverage.toFixed(1)} when it started; Node ${process.version}; sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}; ${decodeConcurrency()} files decoded at a time.`,
+      `Machine: ${cpu}, ${cpus().length} cores, load average ${loadAverage.toFixed(1)} when it started; Node ${process.version}; sharp ${sharp.versions.sharp} / libvips ${sharp.versions.vips}; PNGs decoded on the main thread (threads only for long loads), files for sharp ${decodeConcurrency()} at a time.`,
       '',
       '| load | images | seconds | images/s | CPU ms per image |',
       '|---|---:|---:|---:|---:|',

@@ -3,7 +3,7 @@
 // cannot be used.
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import type { Preprocessing } from '../../protocol/model';
-import { notAnImageReason, readGuarded, sniffFormat, type ImageFormat } from './fileRead';
+import { notAnImageReason, readGuarded, readGuardedSync, sniffFormat, type ImageFormat } from './fileRead';
 import { decodePngFast, readPngHeader, tooManyPixelsReason } from './pngFast';
 import { MAX_INPUT_PIXELS } from './types';
 
@@ -105,8 +105,12 @@ export interface ImageProbe {
   grey: boolean;
 }
 
+/** Files up to this size are read for a probe without a round trip through the event loop per call. */
+const PROBE_SYNC_BYTES = 1 << 20;
+
 export async function probeImage(path: string): Promise<ImageProbe | null> {
-  const read = await readGuarded(path);
+  const quick = readGuardedSync(path, PROBE_SYNC_BYTES);
+  const read = quick === 'async' ? await readGuarded(path) : quick;
   if (!('buf' in read)) return null;
   // A well-formed PNG's size and colour type are in its IHDR: no sharp call unless it is in colour.
   const png = sniffFormat(read.buf) === 'png' ? readPngHeader(read.buf) : null;

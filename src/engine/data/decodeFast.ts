@@ -15,10 +15,12 @@ export interface NeedsSharp {
 export type FastFileOutcome =
   | { pixels: Uint8Array; size: number; mtimeMs: number }
   | { ok: false; reason: string; cacheable: boolean; size?: number; mtimeMs?: number }
-  | NeedsSharp;
+  | NeedsSharp
+  /** Larger than the caller reads synchronously: nothing was read. */
+  | 'async';
 
 /** A decode thread's outcome for one file; the pixels of decoded files travel in ThreadReply.pixels. */
-export type ThreadOutcome = { ok: true; size: number; mtimeMs: number } | Exclude<FastFileOutcome, { pixels: Uint8Array }>;
+export type ThreadOutcome = { ok: true; size: number; mtimeMs: number } | Exclude<FastFileOutcome, { pixels: Uint8Array } | 'async'>;
 
 export interface ThreadJob {
   id: number;
@@ -33,15 +35,30 @@ export interface ThreadReply {
   pixels: Uint8Array;
 }
 
-export function decodeFileFast(path: string, pre: Preprocessing): FastFileOutcome {
-  const read = readGuardedSync(path);
+/** One file, read synchronously when it is at most `syncLimit` bytes (else 'async', nothing read). */
+export function decodeFileFast(path: string, pre: Preprocessing): Exclude<FastFileOutcome, 'async'>;
+export function decodeFileFast(path: string, pre: Preprocessing, syncLimit: number): FastFileOutcome;
+export function decodeFileFast(path: string, pre: Preprocessing, syncLimit = Infinity): FastFileOutcome {
+  const read = readGuardedSync(path, syncLimit, readBuffer);
+  if (read === 'async') return read;
   if (!('buf' in read)) return { ok: false, ...read };
   const { buf, size, mtimeMs } = read;
+  // Bytes that leave here are the file's own copy (a decode thread transfers them), never readBuffer.
+  const own = () => (buf.buffer === readBuffer.buffer ? copy(buf) : buf);
   const format = sniffFormat(buf);
   if (!format) return { ok: false, reason: notAnImageReason(buf), cacheable: true, size, mtimeMs };
-  if (format !== 'png') return { bytes: buf, size, mtimeMs };
+  if (format !== 'png') return { bytes: own(), size, mtimeMs };
   const fast = decodePngFast(buf, pre);
   if ('pixels' in fast) return { pixels: fast.pixels, size, mtimeMs };
   if ('reason' in fast) return { ok: false, reason: fast.reason, cacheable: true, size, mtimeMs };
-  return { bytes: buf, size, mtimeMs };
+  return { bytes: own(), size, mtimeMs };
+}
+
+/** Small files are read into this buffer: no allocation (and later collection) per file. */
+const readBuffer = Buffer.allocUnsafeSlow(1 << 16);
+
+function copy(view: Buffer): Buffer {
+  const out = Buffer.allocUnsafeSlow(view.length);
+  out.set(view);
+  return out;
 }

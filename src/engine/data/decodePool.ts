@@ -1,7 +1,8 @@
-// A small pool of decode threads (decodeThread.ts) so every core decodes when a folder has many
-// files. Started on first use, idle threads do not keep the process alive, and the pool stops
-// itself after a while without work. Any failure to start or a thread that dies fails only the
-// batches it held; the loader then decodes those files on the main thread.
+// A small pool of decode threads (decodeThread.ts) so idle cores decode when a load is long (the
+// loader, load.ts, decides when; a thread costs tens of milliseconds to start and more to warm
+// up). Idle threads do not keep the process alive, and the pool stops itself after a while without
+// work. Any failure to start or a thread that dies fails only the batches it held; the loader then
+// decodes those files on the main thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -11,16 +12,30 @@ import type { ThreadJob, ThreadReply } from './decodeFast';
 
 const IDLE_STOP_MS = 30_000;
 
-/** Threads to decode with: one per core (LATENT_ATLAS_DECODE_THREADS overrides; 0 turns them off). */
-export function decodeThreadCount(): number {
+/** The thread count LATENT_ATLAS_DECODE_THREADS sets (0 turns threads off), or undefined. */
+export function decodeThreadsGiven(): number | undefined {
   const given = process.env.LATENT_ATLAS_DECODE_THREADS;
   if (given !== undefined && given !== '' && Number.isInteger(Number(given))) return Math.max(0, Math.min(16, Number(given)));
-  return Math.min(8, availableParallelism());
+  return undefined;
+}
+
+/** At most this many threads: one per core, or as LATENT_ATLAS_DECODE_THREADS says. */
+export function decodeThreadCount(): number {
+  return decodeThreadsGiven() ?? Math.min(8, availableParallelism());
 }
 
 interface Thread {
   worker: Worker;
   pending: Map<number, { resolve(r: ThreadReply): void; reject(e: Error): void }>;
+  /** True once the thread runs; false if it failed first. */
+  online: Promise<boolean>;
+}
+
+/** One decode thread, for a caller that feeds it batches once it runs. */
+export interface DecodeThread {
+  /** Resolves true once the thread can take work (at once for a running thread), false if it never will. */
+  online: Promise<boolean>;
+  decode(paths: string[], pre: Preprocessing): Promise<ThreadReply>;
 }
 
 function startWorker(): Worker {
@@ -42,11 +57,32 @@ class DecodePool {
 
   constructor(readonly size: number) {}
 
+  /**
+   * Every thread, started now if it is not running (each takes tens of milliseconds to start, so
+   * the caller works meanwhile and feeds a thread once it is online).
+   */
+  start(count = this.size): DecodeThread[] {
+    if (this.broken) return [];
+    clearTimeout(this.idleTimer);
+    while (this.threads.length < Math.min(count, this.size)) this.spawn().worker.unref();
+    this.scheduleStop();
+    return this.running();
+  }
+
+  /** The threads started so far (by an earlier load: warm, and free to use at once). */
+  running(): DecodeThread[] {
+    return this.threads.map((thread) => ({ online: thread.online, decode: (paths, pre) => this.decodeOn(thread, paths, pre) }));
+  }
+
   /** Decodes one batch of files on the least busy thread. */
   decode(paths: string[], pre: Preprocessing): Promise<ThreadReply> {
     if (this.broken) return Promise.reject(new Error('decode threads cannot be started here'));
+    return this.decodeOn(this.pick(), paths, pre);
+  }
+
+  private decodeOn(thread: Thread, paths: string[], pre: Preprocessing): Promise<ThreadReply> {
+    if (!this.threads.includes(thread)) return Promise.reject(new Error('the decode thread stopped'));
     clearTimeout(this.idleTimer);
-    const thread = this.pick();
     const id = this.nextId++;
     return new Promise<ThreadReply>((resolve, reject) => {
       thread.pending.set(id, { resolve, reject });
@@ -64,7 +100,16 @@ class DecodePool {
   }
 
   private spawn(): Thread {
-    const thread: Thread = { worker: startWorker(), pending: new Map() };
+    const worker = startWorker();
+    const thread: Thread = {
+      worker,
+      pending: new Map(),
+      online: new Promise<boolean>((resolve) => {
+        worker.once('online', () => resolve(true));
+        worker.once('error', () => resolve(false));
+        worker.once('exit', () => resolve(false));
+      }),
+    };
     this.threads.push(thread);
     let answered = false;
     const fail = (err: Error) => {

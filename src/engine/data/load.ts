@@ -1,19 +1,19 @@
 // Loading images into one uint8 array: from the cache where the file did not change, decoded in
 // parallel otherwise; every unusable file reported and the rest kept.
 import { createHash } from 'node:crypto';
-import { Stats, promises as fs } from 'node:fs';
-import { availableParallelism } from 'node:os';
+import { Stats, promises as fs, stat } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
 import type { Preprocessing } from '../../protocol/model';
 import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeChoice, type CacheEntry } from './cache';
 import { openPack, savePack } from './packStore';
 import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
-import type { ThreadOutcome } from './decodeFast';
-import { decodePool } from './decodePool';
-import { choosePreprocessing, validatePreprocessing } from './preprocessing';
+import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './decodeFast';
+import { decodePool, decodeThreadsGiven, type DecodeThread } from './decodePool';
+import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
-import { compareCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
+import { compareCodeUnits, sortByCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
 import { EngineError } from '../../protocol/errors';
 
 /** One file to load: where it is, its key in the cache pack, its label index. */
@@ -21,6 +21,7 @@ interface LoadItem {
   path: string;
   rel: string;
   label: number;
+  /** NaN until read: a folder's scan leaves them to the decoding, or to the cache check. */
   size: number;
   mtimeMs: number;
 }
@@ -30,6 +31,35 @@ const PROGRESS_INTERVAL_MS = 100;
 const THREAD_MIN_FILES = 200;
 /** Files per message to a decode thread: few enough to balance, many enough to amortise a message. */
 const THREAD_BATCH = 64;
+/** The main thread decodes for this long at a time, then lets other events in. */
+const MAIN_SLICE_MS = 4;
+/** Files up to this size are read synchronously on the main thread; larger ones asynchronously. */
+const MAIN_SYNC_BYTES = 1 << 20;
+/** The main thread decodes this long before deciding whether threads are worth starting. */
+const THREAD_DECISION_MS = 40; // os.cpus() counts in 10 ms ticks
+/** While no threads run on a long load, how often cores are looked at again. */
+const THREAD_RECHECK_MS = 500;
+/**
+ * Threads are started when the main thread alone would need longer than this for the rest. A
+ * fresh thread needs ~60 ms to start and ~100 ms more before its code is compiled (its first
+ * files cost 5–10× a warm thread's) on the 2-core test machine: below this, it only competes.
+ */
+const THREAD_WORTH_MS = 600;
+
+/** Idle time of all cores since `before` (os.cpus() then), in cores: 1.0 is one core idle throughout. */
+function idleCores(before: ReturnType<typeof cpus>): number {
+  const after = cpus();
+  let idle = 0;
+  let total = 0;
+  after.forEach((cpu, k) => {
+    const was = before[k]?.times;
+    if (!was) return;
+    const t = cpu.times;
+    idle += t.idle - was.idle;
+    total += t.user + t.nice + t.sys + t.idle + t.irq - (was.user + was.nice + was.sys + was.idle + was.irq);
+  });
+  return total > 0 ? (idle / total) * after.length : 0;
+}
 
 /** About the core count, and at least 4 so file reads overlap decoding on small machines. */
 export function decodeConcurrency(): number {
@@ -46,7 +76,9 @@ export async function loadFolderWithFingerprint(
   opts: LoadOptions = {},
 ): Promise<{ loaded: LoadedImages; fingerprint: string }> {
   const absRoot = resolve(root);
-  const scan = await scanFolder(absRoot, { signal: opts.signal });
+  // Sizes and times are read where each file is opened (or, when the cache holds the folder, all
+  // together before it is checked): one system call per image less on a cold load.
+  const scan = await scanFolder(absRoot, { signal: opts.signal, stat: false });
   for (const p of scan.problems) opts.onProblem?.(p);
   if (scan.files.length === 0) throw noImagesError(absRoot, scan, []);
 
@@ -54,7 +86,7 @@ export async function loadFolderWithFingerprint(
   const labelIndex = new Map(labelNames.map((name, i) => [name, i]));
   const items: LoadItem[] = scan.files.map((f) => ({
     path: f.path,
-    rel: relative(absRoot, f.path),
+    rel: f.rel,
     label: f.label === null ? -1 : (labelIndex.get(f.label) ?? -1),
     size: f.size,
     mtimeMs: f.mtimeMs,
@@ -66,7 +98,7 @@ export async function loadFolderWithFingerprint(
   if (loaded.count === 0) throw noImagesError(absRoot, scan, loaded.skipped);
   const used = new Set(loaded.files);
   const rows = items.filter((i) => used.has(i.path)).map((i) => `${i.rel}\t${i.size}\t${Math.round(i.mtimeMs)}`);
-  rows.sort(compareCodeUnits);
+  sortByCodeUnits(rows, (r) => r);
   return { loaded, fingerprint: createHash('sha256').update(rows.join('\n')).digest('hex') };
 }
 
@@ -124,18 +156,43 @@ async function resolvePreprocessing(root: string, items: LoadItem[], opts: LoadO
     return validatePreprocessing(g as Preprocessing);
   }
   const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
-  const listing = createHash('sha256').update(JSON.stringify(g));
-  for (const i of items) listing.update(`${i.rel}\t${i.size}\t${i.mtimeMs}\n`);
+  // The choice depends on the listing and on the sampled files alone: those are its key.
+  const sample = probeSample(items);
+  await statItems(sample);
+  const listing = createHash('sha256').update(JSON.stringify(['v2', g]));
+  for (const i of items) listing.update(`${i.rel}\n`);
+  for (const i of sample) listing.update(`${i.rel}\t${i.size}\t${i.mtimeMs}\n`);
   const listingKey = listing.digest('hex');
   const remembered = cacheDir === null ? null : await readChoice(cacheDir, root, listingKey);
   if (remembered) return validatePreprocessing(remembered);
   const pre = await choosePreprocessing(
-    items.map((i) => i.path),
+    sample.map((i) => i.path),
     g,
     decodeConcurrency(),
   );
   if (cacheDir !== null) await writeChoice(cacheDir, root, listingKey, pre);
   return pre;
+}
+
+/** Reads the sizes and times of items that lack them (NaN where a file cannot be read). */
+async function statItems(items: LoadItem[]): Promise<Map<LoadItem, NodeJS.ErrnoException>> {
+  const failed = new Map<LoadItem, NodeJS.ErrnoException>();
+  // The callback form: fs.promises.stat costs ~3× more per file.
+  await Promise.all(
+    items
+      .filter((item) => Number.isNaN(item.size))
+      .map(
+        (item) =>
+          new Promise<void>((done) =>
+            stat(item.path, (err, st) => {
+              if (err) failed.set(item, err);
+              else [item.size, item.mtimeMs] = [st.size, st.mtimeMs];
+              done();
+            }),
+          ),
+      ),
+  );
+  return failed;
 }
 
 function commonFolder(paths: string[]): string {
@@ -162,6 +219,14 @@ async function loadItems(
   const cacheDir = opts.cacheDir === false ? null : (opts.cacheDir ?? defaultCacheDir());
   const pack = cacheDir === null ? null : packPath(cacheDir, packRoot, pre);
   const maxBytes = opts.cacheMaxBytes ?? DEFAULT_CACHE_MAX_BYTES;
+  // Where a pack exists, the files' sizes and times (to check it against) are read while it is.
+  const packOnDisk =
+    pack !== null &&
+    (await fs.access(pack).then(
+      () => true,
+      () => false,
+    ));
+  const statting = packOnDisk ? statItems(items) : undefined;
   const cached = pack === null ? new Map<string, CacheEntry>() : await openPack(pack, packRoot, pre, maxBytes);
 
   const staging = new Uint8Array(items.length * pixelBytes);
@@ -184,7 +249,15 @@ async function loadItems(
   };
 
   let fromCache = 0;
+  // A cold load (nothing cached) needs no sizes and times before decoding: each is read then.
+  const unreadable = cached.size > 0 ? await (statting ?? statItems(items)) : new Map<LoadItem, NodeJS.ErrnoException>();
   items.forEach((item, i) => {
+    const err = unreadable.get(item);
+    if (err) {
+      fail(i, `cannot be read (${describeFsError(err)})`);
+      done++;
+      return;
+    }
     const hit = cached.get(item.rel);
     if (hit && hit.size === item.size && hit.mtimeMs === item.mtimeMs) {
       fresh.set(item.rel, hit);
@@ -215,6 +288,10 @@ async function loadItems(
   };
   const record = (i: number, out: DecodeOutcome) => {
     const item = items[i];
+    if (out.size !== undefined && out.mtimeMs !== undefined) {
+      item.size = out.size;
+      item.mtimeMs = out.mtimeMs;
+    }
     if (out.ok) {
       staging.set(out.pixels, i * pixelBytes);
       ok[i] = 1;
@@ -231,54 +308,134 @@ async function loadItems(
     done++;
     progress();
   };
-  const threads = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
-  try {
-    if (threads) {
-      // Batches to the decode threads, two per thread in flight so none waits for the next.
-      await Promise.all(
-        Array.from({ length: 2 * threads.size }, async () => {
-          while (next < toDecode.length) {
-            opts.signal?.throwIfAborted();
-            const batch = toDecode.slice(next, next + THREAD_BATCH);
-            next += batch.length;
-            let reply;
-            try {
-              reply = await threads.decode(
-                batch.map((i) => items[i].path),
-                pre,
-              );
-            } catch {
-              // The thread died: these files are decoded here instead.
-              for (const i of batch) record(i, await decodeImage(items[i].path, pre));
-              continue;
-            }
-            for (let k = 0; k < batch.length; k++) {
-              const out: ThreadOutcome = reply.outcomes[k];
-              if ('bytes' in out) {
-                const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
-                record(batch[k], await decodeBuffer(bytes, out.size, out.mtimeMs, pre, true));
-              } else if (out.ok) {
-                record(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
-              } else {
-                record(batch[k], out);
-              }
-            }
-          }
-        }),
-      );
+  // Files sharp decodes (everything the fast path does not take), a few at a time: sharp runs them
+  // on libuv's threads. Whoever holds such a file's bytes waits for room before reading more.
+  const sharpJobs = new JobLimit(decodeConcurrency());
+  const take = (i: number, out: FastFileOutcome) => {
+    if (out === 'async') {
+      sharpJobs.run(async () => record(i, await decodeImage(items[i].path, pre)));
+    } else if ('bytes' in out) {
+      const bytes = Buffer.from(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
+      sharpJobs.run(async () => record(i, await decodeBuffer(bytes, out.size, out.mtimeMs, pre, true)));
+    } else if ('pixels' in out) {
+      record(i, { ok: true, ...out });
     } else {
-      await Promise.all(
-        Array.from({ length: Math.min(decodeConcurrency(), toDecode.length) }, async () => {
-          while (next < toDecode.length) {
-            opts.signal?.throwIfAborted();
-            const i = toDecode[next++];
-            record(i, await decodeImage(items[i].path, pre));
-          }
-        }),
-      );
+      record(i, out);
     }
+  };
+  // Files handed to a thread and not answered yet. At the end the main thread decodes those
+  // itself, from the back, so a thread that is slow (starved on a busy machine, still starting)
+  // never holds the load up; its late answers for them are dropped.
+  const settled = new Uint8Array(items.length);
+  const outstanding = new Set<number[]>();
+  let finished = false; // a thread's answer after the load ended (or was cancelled) is dropped
+  const settle = (i: number, out: FastFileOutcome) => {
+    if (settled[i] || finished) return;
+    settled[i] = 1;
+    take(i, out);
+  };
+  const nextForMain = (): number | undefined => {
+    if (next < toDecode.length) return toDecode[next++];
+    for (const batch of outstanding) {
+      for (let k = batch.length - 1; k >= 0; k--) if (!settled[batch[k]]) return batch[k];
+    }
+    return undefined;
+  };
+  // The main thread decodes too, in slices between other events: from the start, while the
+  // threads start (tens of milliseconds each), and alone when there are none.
+  const onMainThread = async () => {
+    for (;;) {
+      opts.signal?.throwIfAborted();
+      await sharpJobs.room();
+      const until = performance.now() + MAIN_SLICE_MS;
+      let i: number | undefined;
+      while ((i = nextForMain()) !== undefined) {
+        settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        if (performance.now() >= until || sharpJobs.full()) break;
+      }
+      if (i === undefined) return;
+      decideThreads?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  };
+  const pool = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
+  const threads: DecodeThread[] = [];
+  const onThread = async (thread: DecodeThread) => {
+    if (!(await thread.online)) return;
+    while (next < toDecode.length) {
+      opts.signal?.throwIfAborted();
+      await sharpJobs.room();
+      // Smaller batches towards the end, so no one is left holding a long one.
+      const left = toDecode.length - next;
+      const size = Math.max(4, Math.min(THREAD_BATCH, Math.ceil(left / (4 * (threads.length + 1)))));
+      const batch = toDecode.slice(next, next + size);
+      next += batch.length;
+      outstanding.add(batch);
+      let reply;
+      try {
+        reply = await thread.decode(
+          batch.map((i) => items[i].path),
+          pre,
+        );
+      } catch {
+        // The thread died: the main thread decodes these files.
+        for (const i of batch) settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        continue;
+      } finally {
+        outstanding.delete(batch);
+      }
+      for (let k = 0; k < batch.length; k++) {
+        const out: ThreadOutcome = reply.outcomes[k];
+        if ('ok' in out && out.ok) settle(batch[k], { ...out, pixels: reply.pixels.subarray(k * pixelBytes, (k + 1) * pixelBytes) });
+        else settle(batch[k], out);
+      }
+    }
+  };
+  // Two batches in flight per thread, so none waits for its next.
+  const feed = (started: DecodeThread[]) => {
+    for (const thread of started.slice(threads.length)) {
+      threads.push(thread);
+      for (let k = 0; k < 2; k++) void onThread(thread).catch(() => undefined);
+    }
+  };
+  // Threads cost tens of milliseconds to start and more to warm up, and only help where a core
+  // is idle: LATENT_ATLAS_DECODE_THREADS starts them at once; otherwise threads still running
+  // from an earlier load are used at once, and new ones start once the main thread has decoded
+  // for a moment, when the rest would take it a while and cores sat idle meanwhile.
+  let decideThreads: (() => void) | undefined;
+  if (pool && (decodeThreadsGiven() !== undefined || pool.running().length > 0)) {
+    feed(decodeThreadsGiven() === undefined ? pool.running() : pool.start());
+  } else if (pool) {
+    // Looked at again every few hundred milliseconds while none run: a long load starts threads
+    // once cores free up.
+    let cpusBefore = cpus();
+    let since = performance.now();
+    let nextBefore = next;
+    let wait = THREAD_DECISION_MS;
+    decideThreads = () => {
+      const elapsed = performance.now() - since;
+      if (elapsed < wait) return;
+      const rest = ((toDecode.length - next) * elapsed) / Math.max(1, next - nextBefore);
+      const idle = Math.floor(idleCores(cpusBefore) + 0.25);
+      if (rest > THREAD_WORTH_MS && idle > 0) {
+        decideThreads = undefined;
+        feed(pool.start(idle));
+      } else if (rest <= THREAD_WORTH_MS) {
+        decideThreads = undefined;
+      } else {
+        [cpusBefore, since, nextBefore, wait] = [cpus(), performance.now(), next, THREAD_RECHECK_MS];
+      }
+    };
+  }
+
+  try {
+    // Done when the main thread finds nothing left: every file is decoded, here or by a thread.
+    await onMainThread();
+    await sharpJobs.idle();
+    finished = true;
     opts.signal?.throwIfAborted();
   } catch (err) {
+    finished = true;
     // Cancelled: what was decoded so far is kept, so the next load starts where this one stopped.
     await saveCache(false);
     throw err;
@@ -309,6 +466,61 @@ async function loadItems(
     decoded,
     fromCache,
   };
+}
+
+/** At most `limit` jobs running at once; `room` waits while as many more are queued. */
+class JobLimit {
+  private running = 0;
+  private readonly queue: (() => Promise<void>)[] = [];
+  private waiters: (() => void)[] = [];
+  private failure: unknown;
+
+  constructor(private readonly limit: number) {}
+
+  run(job: () => Promise<void>): void {
+    this.queue.push(job);
+    this.pump();
+  }
+
+  full(): boolean {
+    return this.queue.length >= this.limit;
+  }
+
+  /** Resolves when fewer than `limit` jobs wait; rejects with the first job's failure. */
+  async room(): Promise<void> {
+    while (this.full() && this.failure === undefined) await new Promise<void>((resolve) => this.waiters.push(resolve));
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  /** Resolves when every job has finished. */
+  async idle(): Promise<void> {
+    while ((this.running > 0 || this.queue.length > 0) && this.failure === undefined) {
+      await new Promise<void>((resolve) => this.waiters.push(resolve));
+    }
+    if (this.failure !== undefined) throw this.failure;
+  }
+
+  private pump(): void {
+    while (this.running < this.limit && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      this.running++;
+      job().then(
+        () => this.finished(),
+        (err: unknown) => {
+          this.failure ??= err;
+          this.finished();
+        },
+      );
+    }
+  }
+
+  private finished(): void {
+    this.running--;
+    this.pump();
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const w of waiters) w();
+  }
 }
 
 function noImagesError(root: string, scan: ScanResult, skipped: FileProblem[]): EngineError {

@@ -4,6 +4,7 @@
 import { PNG } from 'pngjs';
 import { crc32, inflateSync } from 'node:zlib';
 import type { Preprocessing } from '../../protocol/model';
+import { inflateInto } from './inflate';
 import { MAX_INPUT_PIXELS } from './types';
 
 /** What the chunk walk learnt from a well-formed PNG. */
@@ -107,7 +108,8 @@ export function decodePngFast(buf: Uint8Array, pre: Preprocessing): FastPngOutco
   if (width !== pre.width || height !== pre.height) return { sharp: 'needs resizing' };
   if (bitDepth === 16 && pre.channels === 1) return { sharp: '16-bit to grey' };
 
-  let png: { data: Uint8Array | Uint16Array; alpha: boolean } | null = decodeSimple(header);
+  let png: { data: Uint8Array | Uint16Array; alpha: boolean; grey?: Uint8Array } | null = decodeSimple(header, pre.channels === 1);
+  if (png?.grey) return { pixels: png.grey };
   if (!png) {
     try {
       const b = Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -153,27 +155,38 @@ export function decodePngFast(buf: Uint8Array, pre: Preprocessing): FastPngOutco
 }
 
 const CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+const SCRATCH_MAX_BYTES = 1 << 20;
+let scratch = new Uint8Array(1 << 16);
 
 /**
- * The common case without pngjs: an 8-bit, non-interlaced PNG is one native inflate and the
- * scanline filters undone here, into RGBA as pngjs returns it (alpha 255 where the file has none).
- * Null hands the file to pngjs: another depth, interlacing, a tRNS colour key, a palette index past
- * the palette, a stream that does not inflate to exactly the image's rows.
+ * The common case without pngjs: an 8-bit, non-interlaced PNG is inflated (inflate.ts, or zlib for
+ * a stream that one leaves alone) and the scanline filters undone here, into RGBA as pngjs returns
+ * it (alpha 255 where the file has none) — or, for a grey file wanted grey (`grey`), the samples
+ * themselves. Null hands the file to pngjs: another depth, interlacing, a tRNS colour key, a palette
+ * index past the palette, a stream that does not inflate to exactly the image's rows.
  */
-function decodeSimple(h: PngHeader): { data: Uint8Array; alpha: boolean } | null {
+function decodeSimple(h: PngHeader, wantGrey: boolean): { data: Uint8Array; alpha: boolean; grey?: Uint8Array } | null {
   const { width, height, colourType } = h;
   if (h.bitDepth !== 8 || h.interlace !== 0) return null;
   if ((colourType === 0 || colourType === 2) && h.trns) return null;
   if (colourType === 3 && !h.plte) return null;
   const bpp = CHANNELS[colourType];
   const stride = width * bpp;
-  let raw: Buffer;
-  try {
-    raw = inflateSync(h.idat.length === 1 ? h.idat[0] : Buffer.concat(h.idat));
-  } catch {
-    return null;
+  const idat = h.idat.length === 1 ? h.idat[0] : Buffer.concat(h.idat);
+  const rawBytes = (stride + 1) * height;
+  // The inflated rows only live until they are unfiltered: small images share one buffer.
+  if (scratch.length < rawBytes && rawBytes <= SCRATCH_MAX_BYTES) scratch = new Uint8Array(rawBytes);
+  const into = scratch.length >= rawBytes ? scratch : new Uint8Array(rawBytes);
+  let raw: Uint8Array = into;
+  if (!inflateInto(idat, into, rawBytes)) {
+    try {
+      // Never more than one byte past the image's rows: that already says the stream is wrong.
+      raw = inflateSync(idat, { maxOutputLength: rawBytes + 1 });
+    } catch {
+      return null;
+    }
+    if (raw.length !== rawBytes) return null;
   }
-  if (raw.length !== (stride + 1) * height) return null;
   const px = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const src = y * (stride + 1) + 1;
@@ -181,7 +194,8 @@ function decodeSimple(h: PngHeader): { data: Uint8Array; alpha: boolean } | null
     const up = row - stride;
     switch (raw[src - 1]) {
       case 0:
-        px.set(raw.subarray(src, src + stride), row);
+        // A loop, not set(subarray()): rows are short, and a view per row costs more than the copy.
+        for (let i = 0; i < stride; i++) px[row + i] = raw[src + i];
         break;
       case 1:
         for (let i = 0; i < stride; i++) px[row + i] = raw[src + i] + (i >= bpp ? px[row + i - bpp] : 0);
@@ -212,6 +226,7 @@ function decodeSimple(h: PngHeader): { data: Uint8Array; alpha: boolean } | null
         return null;
     }
   }
+  if (colourType === 0 && wantGrey) return { data: px, alpha: false, grey: px };
   const n = width * height;
   const rgba = new Uint8Array(n * 4);
   switch (colourType) {

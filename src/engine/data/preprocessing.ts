@@ -29,6 +29,11 @@ function spread<T>(items: T[], n: number): T[] {
   return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]);
 }
 
+/** The files choosePreprocessing looks at, out of a folder's sorted list: its choice depends on these alone. */
+export function probeSample<T>(items: T[]): T[] {
+  return spread(items, SAMPLE_SIZE);
+}
+
 async function probeAll(paths: string[], concurrency: number): Promise<ImageProbe[]> {
   const out: (ImageProbe | null)[] = new Array(paths.length).fill(null);
   let next = 0;

@@ -6,8 +6,11 @@ import type { FileProblem } from '../../protocol/engine';
 export interface ImageFile {
   /** Absolute path. */
   path: string;
+  /** The path relative to the scanned root. */
+  rel: string;
   /** First-level sub-folder under the scanned root, or null for images directly in the root. */
   label: string | null;
+  /** NaN when the scan was asked not to read them. */
   size: number;
   mtimeMs: number;
 }
@@ -69,4 +72,12 @@ export { IMAGE_EXTENSIONS } from '../../protocol/limits';
 /** Byte-wise (not locale) order, so every machine sorts the same way. */
 export function compareCodeUnits(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Sorts in place by `key` in code-unit order; one pass when already sorted (a folder walk nearly always is). */
+export function sortByCodeUnits<T>(list: T[], key: (t: T) => string): T[] {
+  for (let i = 1; i < list.length; i++) {
+    if (key(list[i - 1]) > key(list[i])) return list.sort((a, b) => compareCodeUnits(key(a), key(b)));
+  }
+  return list;
 }
