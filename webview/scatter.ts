@@ -1,4 +1,5 @@
-// The latent scatter: points on a canvas painted pixel by pixel (fast enough for a million),
+// The latent scatter: points drawn with WebGL2 (pointsGl.ts, density-aware, for millions) or, where
+// WebGL2 is missing or its context is lost, on a canvas painted pixel by pixel (pointsLayer.ts);
 // a decoded-manifold canvas beneath, axes and overlays in SVG above, d3-zoom on top.
 
 import { axisBottom, axisLeft } from 'd3-axis';
@@ -16,6 +17,7 @@ import { drawDensity, type DensityShapes } from './densityLayer';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
 import { ThumbsLayer } from './thumbsLayer';
 import { drawMarks, type Marks } from './scatterMarks';
+import { PointsGl } from './pointsGl';
 import { paintPoints } from './pointsLayer';
 import { attachPointer } from './scatterPointer';
 
@@ -37,6 +39,9 @@ export class Scatter {
   readonly root: HTMLDivElement;
   private readonly manifoldCanvas: HTMLCanvasElement;
   private readonly pointsCanvas: HTMLCanvasElement;
+  /** The WebGL2 points, on their own canvas (a canvas that gave a WebGL context cannot give a 2-D one). */
+  private readonly glCanvas: HTMLCanvasElement;
+  private gl: PointsGl | null = null;
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly zoomBehavior: ZoomBehavior<SVGSVGElement, unknown>;
   private width = 1;
@@ -69,6 +74,7 @@ export class Scatter {
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
     this.pointsCanvas = el('canvas', { class: 'layer points-layer', 'aria-hidden': 'true' });
+    this.glCanvas = el('canvas', { class: 'layer points-gl-layer', 'aria-hidden': 'true' });
     const svgNode = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svgNode.setAttribute('class', 'layer overlay-layer');
     svgNode.setAttribute('tabindex', '0');
@@ -86,6 +92,7 @@ export class Scatter {
       { class: 'scatter' },
       this.manifoldCanvas,
       this.pointsCanvas,
+      this.glCanvas,
       this.thumbs.canvas,
       svgNode as unknown as Node,
       reset,
@@ -134,7 +141,34 @@ export class Scatter {
       resetView: () => this.resetView(),
       settled: () => this.events.settled(),
     });
+    this.startGl();
     new ResizeObserver(() => this.resize()).observe(this.root);
+  }
+
+  /**
+   * WebGL2 unless it is unavailable or the page was opened with `?renderer=canvas` (how the browser
+   * tests and the bench choose the fallback; a VS Code webview's address never carries it). A lost
+   * context falls back to the canvas for good: the canvas path draws the same points, one pass per frame.
+   */
+  private startGl(): void {
+    const forced = new URLSearchParams(location.search).get('renderer');
+    this.gl = forced === 'canvas' ? null : PointsGl.create(this.glCanvas);
+    this.glCanvas.addEventListener('webglcontextlost', () => this.useCanvas());
+    if (!this.gl) this.useCanvas();
+    else this.showRenderer();
+  }
+
+  private useCanvas(): void {
+    this.gl = null;
+    this.buffer = null;
+    this.showRenderer();
+    this.requestDraw();
+  }
+
+  private showRenderer(): void {
+    this.glCanvas.hidden = this.gl === null;
+    this.pointsCanvas.hidden = this.gl !== null;
+    this.root.dataset.renderer = this.gl ? 'webgl' : 'canvas';
   }
 
   // ---------------------------------------------------------------- data and looks
@@ -270,9 +304,7 @@ export class Scatter {
   }
 
   private drawPoints(): void {
-    const ctx = this.pointsCanvas.getContext('2d');
-    if (!ctx) return;
-    this.buffer = paintPoints(ctx, this.buffer, {
+    const paint = {
       coords: this.coords,
       colourIndex: this.colourIndex,
       drawClass: this.drawClass,
@@ -284,7 +316,14 @@ export class Scatter {
       width: this.width,
       height: this.height,
       dpr: this.dpr,
-    });
+    };
+    if (this.gl && !this.gl.isLost()) {
+      this.gl.draw(paint);
+      return;
+    }
+    const ctx = this.pointsCanvas.getContext('2d');
+    if (!ctx) return;
+    this.buffer = paintPoints(ctx, this.buffer, paint);
   }
 
   private drawThumbs(): void {
@@ -374,7 +413,7 @@ export class Scatter {
     this.width = w;
     this.height = h;
     this.dpr = dpr;
-    for (const c of [this.manifoldCanvas, this.pointsCanvas, this.thumbs.canvas]) {
+    for (const c of [this.manifoldCanvas, this.pointsCanvas, this.glCanvas, this.thumbs.canvas]) {
       c.width = Math.round(w * dpr);
       c.height = Math.round(h * dpr);
       c.style.width = `${w}px`;
