@@ -418,6 +418,25 @@ export async function pointsPixel(page: Page, clientX: number, clientY: number):
   );
 }
 
+/** Every colour (r,g,b) drawn on the points layer, whichever renderer draws it. */
+export async function pointsColours(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const shown = document.querySelector<HTMLCanvasElement>('canvas.points-layer:not([hidden]), canvas.points-gl-layer:not([hidden])')!;
+    let ctx = shown.getContext('2d');
+    if (!ctx) {
+      const copy = document.createElement('canvas');
+      copy.width = shown.width;
+      copy.height = shown.height;
+      ctx = copy.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(shown, 0, 0);
+    }
+    const d = ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height).data;
+    const seen = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return [...seen];
+  });
+}
+
 /** Which renderer draws the points now. */
 export async function pointsRenderer(page: Page): Promise<Renderer> {
   return (await page.locator('.scatter').getAttribute('data-renderer')) as Renderer;
