@@ -10,6 +10,7 @@
 // pointsLayer.ts instead (see Scatter).
 
 import { DIM, FULL } from './core/drawClass';
+import { drawPlan, type Tiles } from './core/tiles';
 import { pointRadius, type PointsPaint } from './pointsLayer';
 
 const POINT_VS = `#version 300 es
@@ -51,11 +52,12 @@ const POINT_FS = `#version 300 es
 precision highp float;
 in vec3 v_colour;
 uniform float u_disc; // squared radius in gl_PointCoord units, 0 for a square
+uniform float u_weight; // how many points each drawn point stands for (level of detail)
 out vec4 o;
 void main() {
   vec2 d = gl_PointCoord - 0.5;
   if (u_disc > 0.0 && dot(d, d) > u_disc) discard;
-  o = vec4(v_colour, 1.0);
+  o = vec4(v_colour, 1.0) * u_weight;
 }`;
 
 const RESOLVE_VS = `#version 300 es
@@ -81,6 +83,19 @@ void main() {
 /** Least opacity of a lone point among many, so outliers stay visible at ten million. */
 const LONE_FLOOR = 0.25;
 
+/**
+ * Points one frame draws at most: on a GPU, every point up to sixteen million; on a software
+ * renderer (SwiftShader, as in the headless tests, or llvmpipe), which sets up about one to two
+ * million points a second on two cores (docs/BENCHMARKS.md), as many as fit in about 50 ms.
+ * Beyond it a frame draws a stratified sample from the tiles in view (core/tiles.ts), each point
+ * weighted by the points it stands for; zoomed in until the points in view fit, all of them.
+ * Until the tiles are built, every s-th point (a systematic sample over the point order).
+ */
+export const FRAME_BUDGET = { gpu: 16_000_000, software: 60_000 };
+
+/** Vertex strides are at most 255 bytes in WebGL: every 31st point of 8-byte coordinates. */
+const MAX_STRIDE = 31;
+
 export class PointsGl {
   private readonly gl: WebGL2RenderingContext;
   private readonly pointProgram: WebGLProgram;
@@ -96,7 +111,14 @@ export class PointsGl {
   private readonly sumFormat: number;
   private readonly u: Record<string, WebGLUniformLocation | null> = {};
   private sumSize = [0, 0];
+  /** Points a frame draws at most, by the renderer (FRAME_BUDGET). */
+  readonly budget: number;
+  private readonly stridedVao: WebGLVertexArrayObject;
+  private stride = 0;
   private count = 0;
+  /** The level-of-detail tiles, for the points they were built for; in the element buffer once `uploaded`. */
+  private tiles: { coords: Float32Array; tiles: Tiles; uploaded: boolean } | null = null;
+  private readonly orderBuffer: WebGLBuffer;
   private uploaded: { coords?: Float32Array; colourIndex?: Uint8Array; drawClass?: Uint8Array; full?: Uint32Array; dim?: Uint32Array } = {};
 
   /** A renderer on `canvas`, or null when this browser cannot give one (the canvas path is used then). */
@@ -124,7 +146,7 @@ export class PointsGl {
     this.sumFormat = gl.getExtension('EXT_float_blend') ? gl.RGBA32F : gl.RGBA16F;
     this.pointProgram = program(gl, POINT_VS, POINT_FS);
     this.resolveProgram = program(gl, RESOLVE_VS, RESOLVE_FS);
-    for (const name of ['u_centre', 'u_view', 'u_target', 'u_radius', 'u_pass', 'u_size', 'u_palette', 'u_disc'])
+    for (const name of ['u_centre', 'u_view', 'u_target', 'u_radius', 'u_pass', 'u_size', 'u_palette', 'u_disc', 'u_weight'])
       this.u[name] = gl.getUniformLocation(this.pointProgram, name);
     for (const name of ['u_sum', 'u_logSat', 'u_floor']) this.u[name] = gl.getUniformLocation(this.resolveProgram, name);
     this.vao = gl.createVertexArray()!;
@@ -142,6 +164,8 @@ export class PointsGl {
     gl.bindBuffer(gl.ARRAY_BUFFER, this.classBuffer);
     gl.enableVertexAttribArray(2);
     gl.vertexAttribIPointer(2, 1, gl.UNSIGNED_BYTE, 0, 0);
+    this.orderBuffer = gl.createBuffer()!;
+    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, this.orderBuffer);
     gl.bindVertexArray(null);
     this.palette = gl.createTexture()!;
     gl.bindTexture(gl.TEXTURE_2D, this.palette);
@@ -151,6 +175,10 @@ export class PointsGl {
     gl.bindTexture(gl.TEXTURE_2D, this.sumTexture);
     nearest(gl);
     this.sumFramebuffer = gl.createFramebuffer()!;
+    this.stridedVao = gl.createVertexArray()!;
+    const info = gl.getExtension('WEBGL_debug_renderer_info');
+    const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    this.budget = /swiftshader|llvmpipe|software/i.test(name) ? FRAME_BUDGET.software : FRAME_BUDGET.gpu;
   }
 
   /** Uploads what changed since the last draw (by identity: the scatter replaces arrays, it never edits them) and draws. */
@@ -177,6 +205,20 @@ export class PointsGl {
     // drawn at full opacity, so a lone point among many is faint and a crowd is solid.
     const area = r <= 1 ? 4 : Math.PI * r * r;
     const crowd = (n * area) / (w * h * t.k * t.k);
+    // The data rectangle in view, one point wider on every side.
+    const margin = size / Math.abs(ax);
+    const tiles = this.tiles?.coords === p.coords ? this.tiles.tiles : null;
+    const plan = tiles
+      ? drawPlan(
+          tiles,
+          { x0: -bx / ax - margin, x1: (w - bx) / ax + margin, y0: (h - by) / ay - margin, y1: -by / ay + margin },
+          this.budget,
+        )
+      : null;
+    const stride = plan || n <= this.budget ? 1 : Math.min(MAX_STRIDE, Math.ceil(n / this.budget));
+    if (stride > 1) this.useStride(stride);
+    const strided = Math.ceil(n / stride);
+    this.lastPlan = plan ? { drawn: plan.drawn, inView: plan.inView } : { drawn: strided, inView: n };
 
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, w, h);
@@ -200,7 +242,19 @@ export class PointsGl {
       gl.bindTexture(gl.TEXTURE_2D, this.palette);
       gl.uniform1i(this.u.u_palette, 0);
       gl.bindVertexArray(this.vao);
-      gl.drawArrays(gl.POINTS, 0, n);
+      if (plan) {
+        for (let k = 0; k < plan.first.length; k++) {
+          gl.uniform1f(this.u.u_weight, plan.weight[k]);
+          gl.drawElements(gl.POINTS, plan.count[k], gl.UNSIGNED_INT, plan.first[k] * 4);
+        }
+      } else if (stride > 1) {
+        gl.bindVertexArray(this.stridedVao);
+        gl.uniform1f(this.u.u_weight, n / strided);
+        gl.drawArrays(gl.POINTS, 0, strided);
+      } else {
+        gl.uniform1f(this.u.u_weight, 1);
+        gl.drawArrays(gl.POINTS, 0, n);
+      }
 
       gl.bindFramebuffer(gl.FRAMEBUFFER, null);
       gl.blendFunc(gl.ONE, gl.ONE_MINUS_SRC_ALPHA);
@@ -215,6 +269,40 @@ export class PointsGl {
     gl.bindVertexArray(null);
     gl.disable(gl.BLEND);
   }
+
+  /** Whether `n` points need the level-of-detail tiles to keep a frame within its budget. */
+  wantsTiles(n: number): boolean {
+    return n > this.budget;
+  }
+
+  /** The vertex arrays of `stridedVao` read every s-th point. */
+  private useStride(s: number): void {
+    if (this.stride === s) return;
+    const gl = this.gl;
+    gl.bindVertexArray(this.stridedVao);
+    const attribs: [WebGLBuffer, number, number][] = [
+      [this.posBuffer, 0, 8 * s],
+      [this.colourBuffer, 1, s],
+      [this.classBuffer, 2, s],
+    ];
+    for (const [buffer, loc, bytes] of attribs) {
+      gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
+      gl.enableVertexAttribArray(loc);
+      if (loc === 0) gl.vertexAttribPointer(0, 2, gl.FLOAT, false, bytes, 0);
+      else gl.vertexAttribIPointer(loc, 1, gl.UNSIGNED_BYTE, bytes, 0);
+    }
+    gl.bindVertexArray(null);
+    gl.bindBuffer(gl.ARRAY_BUFFER, null);
+    this.stride = s;
+  }
+
+  /** The tiles of `coords`, used while those are the points drawn. */
+  setTiles(coords: Float32Array, tiles: Tiles): void {
+    this.tiles = { coords, tiles, uploaded: false };
+  }
+
+  /** Points the last frame drew, and points in the tiles in view (all points without tiles). */
+  lastPlan = { drawn: 0, inView: 0 };
 
   isLost(): boolean {
     return this.gl.isContextLost();
@@ -245,6 +333,12 @@ export class PointsGl {
       gl.texSubImage2D(gl.TEXTURE_2D, 0, 0, 0, 256, 2, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(rows.buffer));
     }
     gl.bindBuffer(gl.ARRAY_BUFFER, null);
+    if (this.tiles && this.tiles.coords === p.coords && !this.tiles.uploaded) {
+      gl.bindVertexArray(this.vao);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, this.tiles.tiles.order, gl.STATIC_DRAW);
+      gl.bindVertexArray(null);
+      this.tiles.uploaded = true;
+    }
     this.uploaded = { coords: p.coords, colourIndex: p.colourIndex, drawClass: p.drawClass, full: p.fullColours, dim: p.dimColours };
   }
 
