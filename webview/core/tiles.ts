@@ -1,5 +1,6 @@
 // Level of detail for the WebGL points: the points sorted into a coarse grid of tiles over their
-// range, and inside a tile in an order whose every prefix is an even sample of the tile (the
+// range (16 × 16 by default: each tile is a draw call of its own, and a software renderer spends
+// some 40 µs on a draw call before its first point), and inside a tile in an order whose every prefix is an even sample of the tile (the
 // indices visited by golden-ratio steps, so a prefix spreads over the whole index range, over
 // every folder and label, not over the first ones). A frame that would draw more points than its
 // budget draws from every tile in view the same fraction of its points, at least one, each point
@@ -31,7 +32,7 @@ export interface DrawPlan {
 }
 
 /** Builds the tiles, pausing every `chunk` points (as GridIndex.buildInSteps) so millions do not block the page. */
-export function* buildTilesInSteps(coords: Float32Array, cols = 64, rows = 64, chunk = 65_536): Generator<void, Tiles, void> {
+export function* buildTilesInSteps(coords: Float32Array, cols = 16, rows = 16, chunk = 65_536): Generator<void, Tiles, void> {
   const n = coords.length >> 1;
   let [x0, x1, y0, y1] = [Infinity, -Infinity, Infinity, -Infinity];
   for (let from = 0; from < n; from += chunk) {
@@ -85,7 +86,7 @@ export function* buildTilesInSteps(coords: Float32Array, cols = 64, rows = 64, c
   return { x0, y0, sx, sy, cols, rows, order, start };
 }
 
-export function buildTiles(coords: Float32Array, cols = 64, rows = 64): Tiles {
+export function buildTiles(coords: Float32Array, cols = 16, rows = 16): Tiles {
   const steps = buildTilesInSteps(coords, cols, rows);
   for (;;) {
     const r = steps.next();
