@@ -13,7 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { packNames } from '../src/protocol/pointNames';
 import { GridIndex } from '../webview/core/gridIndex';
 import { FRAME_BUDGET } from '../webview/pointsGl';
-import { clientPositionFromAxes, startHarness, type Renderer } from '../test/webview/harness';
+import { join } from 'node:path';
+import { OUTPUT_DIR, clientPositionFromAxes, startHarness, type Renderer } from '../test/webview/harness';
 import { initMessage } from '../test/webview/fixtures';
 import { postToWebview } from '../test/webview/harness';
 
@@ -259,6 +260,8 @@ async function measure(browser: Browser, page: Page, count: number, renderer: Re
           .waitForFunction(() => performance.getEntriesByName('lod-tiles-build').pop()?.duration, undefined, { timeout: 120_000 })
           .then((h) => h.jsonValue() as Promise<number>)
       : NaN;
+  // What the points look like once settled, for a person to compare the renderers.
+  await page.screenshot({ path: join(OUTPUT_DIR, `bench-${renderer}-${count}.png`) });
   const zoom = await drive(page, 'zoom', 60);
   const pan = await drive(page, 'pan', 60);
   const h = await hover(page, count);
