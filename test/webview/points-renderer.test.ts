@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { KNOWN } from './fixtures';
+import { KNOWN, initMessage } from './fixtures';
 import {
   clientPositionFromAxes,
   frameDrawn,
@@ -20,10 +20,9 @@ import {
   type Harness,
   type Renderer,
   openExplorer,
+  postToWebview,
   waitForPosted,
 } from './harness';
-import { initMessage } from './fixtures';
-import { postToWebview } from './harness';
 
 let harness: Harness;
 let page: Page | null = null;
