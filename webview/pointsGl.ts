@@ -75,7 +75,7 @@ uniform float u_floor;  // the least opacity of a lone point
 out vec4 o;
 void main() {
   vec4 s = texelFetch(u_sum, ivec2(gl_FragCoord.xy), 0);
-  if (s.a < 0.5) discard;
+  if (s.a <= 0.0) discard;
   float alpha = u_logSat <= 1.0 ? 1.0 : clamp(log2(1.0 + s.a) / u_logSat, u_floor, 1.0);
   o = vec4(s.rgb / s.a * alpha, alpha); // premultiplied
 }`;
@@ -92,6 +92,12 @@ const LONE_FLOOR = 0.25;
  * Until the tiles are built, every s-th point (a systematic sample over the point order).
  */
 export const FRAME_BUDGET = { gpu: 16_000_000, software: 60_000 };
+
+/**
+ * On a software renderer the canvas path draws up to this many points faster than WebGL draws its
+ * budget (see Scatter#activeGl).
+ */
+export const SOFTWARE_GL_FROM = 4_000_000;
 
 /** Vertex strides are at most 255 bytes in WebGL: every 31st point of 8-byte coordinates. */
 const MAX_STRIDE = 31;
@@ -113,6 +119,8 @@ export class PointsGl {
   private sumSize = [0, 0];
   /** Points a frame draws at most, by the renderer (FRAME_BUDGET). */
   readonly budget: number;
+  /** Whether WebGL runs on the CPU (SwiftShader, llvmpipe). */
+  readonly software: boolean;
   private readonly stridedVao: WebGLVertexArrayObject;
   private stride = 0;
   private count = 0;
@@ -178,7 +186,8 @@ export class PointsGl {
     this.stridedVao = gl.createVertexArray()!;
     const info = gl.getExtension('WEBGL_debug_renderer_info');
     const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-    this.budget = /swiftshader|llvmpipe|software/i.test(name) ? FRAME_BUDGET.software : FRAME_BUDGET.gpu;
+    this.software = /swiftshader|llvmpipe|software/i.test(name);
+    this.budget = this.software ? FRAME_BUDGET.software : FRAME_BUDGET.gpu;
   }
 
   /** Uploads what changed since the last draw (by identity: the scatter replaces arrays, it never edits them) and draws. */
@@ -198,15 +207,13 @@ export class PointsGl {
     const centre = [(w / 2 - bx) / ax, (h / 2 - by) / ay];
     const view = [ax, centre[0] * ax + bx, ay, centre[1] * ay + by];
     const n = this.count;
-    const r = pointRadius(n, p.dpr);
-    const size = r <= 1 ? 2 : 2 * r + 1;
-    const disc = r <= 1 ? 0 : (r * r + r * 0.5) / (size * size);
+    const dot = pointRadius(n, p.dpr);
     // Points per device pixel where they are spread evenly over the plot at this zoom: the count
     // drawn at full opacity, so a lone point among many is faint and a crowd is solid.
-    const area = r <= 1 ? 4 : Math.PI * r * r;
+    const area = dot <= 1 ? 4 : Math.PI * dot * dot;
     const crowd = (n * area) / (w * h * t.k * t.k);
-    // The data rectangle in view, one point wider on every side.
-    const margin = size / Math.abs(ax);
+    // The data rectangle in view, a few points wider on every side.
+    const margin = (8 * dot + 2) / Math.abs(ax);
     const tiles = this.tiles?.coords === p.coords ? this.tiles.tiles : null;
     const plan = tiles
       ? drawPlan(
@@ -219,6 +226,14 @@ export class PointsGl {
     if (stride > 1) this.useStride(stride);
     const strided = Math.ceil(n / stride);
     this.lastPlan = plan ? { drawn: plan.drawn, inView: plan.inView } : { drawn: strided, inView: n };
+    // A sample of 1 in m points is drawn as wider, fainter discs (up to 4 × the radius, the same
+    // total weight): a smooth density estimate where the points it leaves out would have been,
+    // not a scatter of dots with gaps between them.
+    const fraction = this.lastPlan.inView > 0 ? this.lastPlan.drawn / this.lastPlan.inView : 1;
+    const r = fraction < 1 ? Math.max(dot, Math.round(Math.max(dot, 1.5) * Math.min(4, Math.sqrt(1 / fraction)))) : dot;
+    const size = r <= 1 ? 2 : 2 * r + 1;
+    const disc = r <= 1 ? 0 : (r * r + r * 0.5) / (size * size);
+    const spread = r === dot ? 1 : area / (Math.PI * (r * r + r * 0.5));
 
     gl.bindFramebuffer(gl.FRAMEBUFFER, null);
     gl.viewport(0, 0, w, h);
@@ -244,12 +259,12 @@ export class PointsGl {
       gl.bindVertexArray(this.vao);
       if (plan) {
         for (let k = 0; k < plan.first.length; k++) {
-          gl.uniform1f(this.u.u_weight, plan.weight[k]);
+          gl.uniform1f(this.u.u_weight, plan.weight[k] * spread);
           gl.drawElements(gl.POINTS, plan.count[k], gl.UNSIGNED_INT, plan.first[k] * 4);
         }
       } else if (stride > 1) {
         gl.bindVertexArray(this.stridedVao);
-        gl.uniform1f(this.u.u_weight, n / strided);
+        gl.uniform1f(this.u.u_weight, (n / strided) * spread);
         gl.drawArrays(gl.POINTS, 0, strided);
       } else {
         gl.uniform1f(this.u.u_weight, 1);

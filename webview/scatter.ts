@@ -18,7 +18,7 @@ import { drawDensity, type DensityShapes } from './densityLayer';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
 import { ThumbsLayer } from './thumbsLayer';
 import { drawMarks, type Marks } from './scatterMarks';
-import { PointsGl } from './pointsGl';
+import { PointsGl, SOFTWARE_GL_FROM } from './pointsGl';
 import { paintPoints } from './pointsLayer';
 import { attachPointer } from './scatterPointer';
 
@@ -43,6 +43,7 @@ export class Scatter {
   /** The WebGL2 points, on their own canvas (a canvas that gave a WebGL context cannot give a 2-D one). */
   private readonly glCanvas: HTMLCanvasElement;
   private gl: PointsGl | null = null;
+  private glForced = false;
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly zoomBehavior: ZoomBehavior<SVGSVGElement, unknown>;
   private width = 1;
@@ -148,11 +149,13 @@ export class Scatter {
 
   /**
    * WebGL2 unless it is unavailable or the page was opened with `?renderer=canvas` (how the browser
-   * tests and the bench choose the fallback; a VS Code webview's address never carries it). A lost
-   * context falls back to the canvas for good: the canvas path draws the same points, one pass per frame.
+   * tests and the bench choose the fallback, and `?renderer=webgl` WebGL on a software renderer; a
+   * VS Code webview's address never carries either). A lost context falls back to the canvas for
+   * good: the canvas path draws the same points, one pass per frame.
    */
   private startGl(): void {
     const forced = new URLSearchParams(location.search).get('renderer');
+    this.glForced = forced === 'webgl';
     this.gl = forced === 'canvas' ? null : PointsGl.create(this.glCanvas);
     this.glCanvas.addEventListener('webglcontextlost', () => this.useCanvas());
     if (!this.gl) this.useCanvas();
@@ -166,10 +169,23 @@ export class Scatter {
     this.requestDraw();
   }
 
+  /**
+   * The WebGL renderer if it draws these points. A software renderer (SwiftShader, llvmpipe: no
+   * GPU, or one the browser will not use) draws points far slower than the canvas path does on the
+   * same CPU (docs/BENCHMARKS.md: 60,000 points in about 100 ms against a million in 14 ms), so
+   * there WebGL takes over only where the canvas path is slower still, beyond SOFTWARE_GL_FROM points.
+   */
+  private activeGl(): PointsGl | null {
+    const gl = this.gl;
+    if (!gl || gl.isLost()) return null;
+    return this.glForced || !gl.software || this.coords.length >> 1 > SOFTWARE_GL_FROM ? gl : null;
+  }
+
   private showRenderer(): void {
-    this.glCanvas.hidden = this.gl === null;
-    this.pointsCanvas.hidden = this.gl !== null;
-    this.root.dataset.renderer = this.gl ? 'webgl' : 'canvas';
+    const gl = this.activeGl();
+    this.glCanvas.hidden = gl === null;
+    this.pointsCanvas.hidden = gl !== null;
+    this.root.dataset.renderer = gl ? 'webgl' : 'canvas';
   }
 
   // ---------------------------------------------------------------- data and looks
@@ -179,6 +195,7 @@ export class Scatter {
     this.colourIndex = colourIndex;
     this.drawClass = new Uint8Array(coords.length / 2).fill(FULL);
     this.classCounts = [0, 0, coords.length / 2];
+    this.showRenderer();
     this.index = null;
     this.hovered = null;
     this.refit();
@@ -286,7 +303,7 @@ export class Scatter {
     drawDensity(this.svg, this.density, this.zoomedX(), this.zoomedY());
     this.drawMarks();
     // The points this frame drew (fewer than shown when WebGL draws a level-of-detail sample), for the bench.
-    const drawn = this.gl?.lastPlan ?? { drawn: this.coords.length >> 1, inView: this.coords.length >> 1 };
+    const drawn = this.activeGl()?.lastPlan ?? { drawn: this.coords.length >> 1, inView: this.coords.length >> 1 };
     performance.measure('scatter-draw', { start: 'scatter-draw-start', detail: drawn });
   }
 
@@ -320,8 +337,9 @@ export class Scatter {
       height: this.height,
       dpr: this.dpr,
     };
-    if (this.gl && !this.gl.isLost()) {
-      this.gl.draw(paint);
+    const gl = this.activeGl();
+    if (gl) {
+      gl.draw(paint);
       return;
     }
     const ctx = this.pointsCanvas.getContext('2d');
@@ -459,7 +477,7 @@ export class Scatter {
     // The tiles first: until they are built a frame draws a coarser sample, while hovers until
     // the index is built scan every point (exact, tens of milliseconds at ten million).
     const build = function* (this: Scatter): Generator<void, void, void> {
-      if (this.gl?.wantsTiles(coords.length >> 1)) {
+      if (this.activeGl()?.wantsTiles(coords.length >> 1)) {
         const tiles = yield* buildTilesInSteps(coords);
         this.gl?.setTiles(coords, tiles);
         measure('lod-tiles-build');

@@ -244,7 +244,9 @@ export interface Harness {
   close(): Promise<void>;
   /**
    * `clock`: Playwright's fake clock, installed before the page loads (time still flows; tests may jump it).
-   * `renderer: 'canvas'`: the points are painted by the canvas fallback even though WebGL2 is there.
+   * `renderer`: 'canvas', the points are painted by the canvas fallback even though WebGL2 is there;
+   * 'webgl', by WebGL2 even on a software renderer (SwiftShader here, where the explorer would
+   * otherwise choose the canvas below four million points). Neither: what the explorer chooses.
    */
   newPage(opts?: { reducedMotion?: boolean; clock?: boolean; renderer?: Renderer }): Promise<Page>;
 }
@@ -294,7 +296,7 @@ export async function startHarness(): Promise<Harness> {
       });
       if (opts.clock) await context.clock.install();
       const page = await context.newPage();
-      await page.goto(opts.renderer === 'canvas' ? `${url}?renderer=canvas` : url);
+      await page.goto(opts.renderer ? `${url}?renderer=${opts.renderer}` : url);
       await page.waitForSelector('.toolbar');
       return page;
     },
