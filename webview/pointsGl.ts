@@ -226,11 +226,11 @@ export class PointsGl {
     if (stride > 1) this.useStride(stride);
     const strided = Math.ceil(n / stride);
     this.lastPlan = plan ? { drawn: plan.drawn, inView: plan.inView } : { drawn: strided, inView: n };
-    // A sample of 1 in m points is drawn as wider, fainter discs (up to 4 × the radius, the same
+    // A sample of 1 in m points is drawn as wider, fainter discs (up to 2 × the radius, the same
     // total weight): a smooth density estimate where the points it leaves out would have been,
     // not a scatter of dots with gaps between them.
     const fraction = this.lastPlan.inView > 0 ? this.lastPlan.drawn / this.lastPlan.inView : 1;
-    const r = fraction < 1 ? Math.max(dot, Math.round(Math.max(dot, 1.5) * Math.min(4, Math.sqrt(1 / fraction)))) : dot;
+    const r = fraction < 1 ? Math.max(dot, Math.round(Math.max(dot, 1.5) * Math.min(2, Math.sqrt(1 / fraction)))) : dot;
     const size = r <= 1 ? 2 : 2 * r + 1;
     const disc = r <= 1 ? 0 : (r * r + r * 0.5) / (size * size);
     const spread = r === dot ? 1 : area / (Math.PI * (r * r + r * 0.5));
