@@ -1,24 +1,35 @@
 // Latent Explorer benchmark: the built webview in headless Chromium (the browser-test harness),
-// with 100,000 and 1,000,000 points. Figures: time to first paint, median draw time per pan/zoom
-// frame (the webview's own `scatter-draw` performance measures), the frame interval, hover
-// latency (pointermove → tooltip shown, also for the very first hover right after the first
-// paint), and the hover index build, in the page and beside d3-quadtree in Node. Run
-// `node esbuild.mjs` first.
+// with 100,000, 1,000,000 and 10,000,000 points, drawn by WebGL2 (SwiftShader here) and by the
+// canvas fallback. Figures: time to first paint, median time per pan/zoom frame (the webview's own
+// `scatter-draw` performance measures; with WebGL up to the GPU having finished the frame), the
+// frame interval, hover latency (pointermove → tooltip shown, also for the very first hover right
+// after the first paint), the hover index build, in the page and beside d3-quadtree in Node, and
+// the memory the page and the GPU process hold. Run `node esbuild.mjs` first.
 
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { quadtree } from 'd3-quadtree';
-import type { Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { packNames } from '../src/protocol/pointNames';
 import { GridIndex } from '../webview/core/gridIndex';
-import { clientPositionFromAxes, startHarness } from '../test/webview/harness';
+import { FRAME_BUDGET } from '../webview/pointsGl';
+import { join } from 'node:path';
+import { OUTPUT_DIR, clientPositionFromAxes, startHarness, type Renderer } from '../test/webview/harness';
 import { initMessage } from '../test/webview/fixtures';
 import { postToWebview } from '../test/webview/harness';
 
 interface SizeResult {
   count: number;
+  renderer: Renderer;
+  /** JS heap in use and array buffers (CDP Runtime.getHeapUsage), the page's renderer process and the GPU process (resident set), MiB. */
+  memory: { heapMiB: number; buffersMiB: number; rendererMiB: number; gpuMiB: number };
   firstPaintMs: number;
   paintAfterArrivalMs: number;
   zoomDrawMs: number;
+  /** Points drawn per zoom/pan frame, median (WebGL draws a level-of-detail sample above its budget). */
+  drawnPerFrame: number;
+  /** Level-of-detail tiles ready after (ms), when built. */
+  tilesReadyMs: number;
   panDrawMs: number;
   frameIntervalMs: number;
   /** Hover index build: longest main-thread slice, main-thread total, and wall time to ready. */
@@ -69,7 +80,11 @@ async function postPoints(page: Page, count: number): Promise<number> {
         const draw = list.getEntriesByName('scatter-draw')[0];
         if (!draw) return;
         observer.disconnect();
-        const paintEnd = draw.startTime + draw.duration;
+        // WebGL returns before the GPU (SwiftShader here) has drawn: a one-pixel read waits for it.
+        const gl = document.querySelector<HTMLCanvasElement>('canvas.points-gl-layer:not([hidden])')?.getContext('webgl2');
+        gl?.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+        const paintEnd = gl ? performance.now() : draw.startTime + draw.duration;
+        (window as unknown as { __paintEnd: number }).__paintEnd = paintEnd;
         const ticks = (sel: string, horizontal: boolean) =>
           Array.from(document.querySelectorAll<SVGGElement>(`${sel} .tick`)).map((t) => {
             const r = t.querySelector('line')!.getBoundingClientRect();
@@ -105,15 +120,16 @@ async function postPoints(page: Page, count: number): Promise<number> {
 
 async function firstPaint(page: Page, t0: number): Promise<{ total: number; afterArrival: number }> {
   await page.waitForFunction((t) => performance.getEntriesByName('scatter-draw').some((e) => e.startTime > t), t0, { timeout: 60_000 });
+  await page.waitForFunction(() => (window as unknown as { __paintEnd?: number }).__paintEnd !== undefined, undefined, { timeout: 60_000 });
   return page.evaluate((t) => {
-    const e = performance.getEntriesByName('scatter-draw').find((m) => m.startTime > t)!;
+    const end = (window as unknown as { __paintEnd: number }).__paintEnd;
     const arrived = performance.getEntriesByName('points-received').pop()!.startTime;
-    return { total: e.startTime + e.duration - t, afterArrival: e.startTime + e.duration - arrived };
+    return { total: end - t, afterArrival: end - arrived };
   }, t0);
 }
 
 /** Drives `frames` zoom or pan steps, one per animation frame, and returns draw durations and frame intervals. */
-async function drive(page: Page, kind: 'zoom' | 'pan', frames: number): Promise<{ draws: number[]; intervals: number[] }> {
+async function drive(page: Page, kind: 'zoom' | 'pan', frames: number): Promise<{ draws: number[]; intervals: number[]; drawn: number[] }> {
   return page.evaluate(
     async ([k, n]) => {
       const svg = document.querySelector<SVGSVGElement>('svg.overlay-layer')!;
@@ -124,6 +140,12 @@ async function drive(page: Page, kind: 'zoom' | 'pan', frames: number): Promise<
       await nextFrame();
       performance.clearMeasures('scatter-draw');
       const stamps: number[] = [];
+      // With WebGL a frame is done when the GPU has drawn it: a one-pixel read right after the
+      // scatter's draw (queued before this frame callback) waits for that; the canvas path is done when its draw returns.
+      const gl = document.querySelector<HTMLCanvasElement>('canvas.points-gl-layer:not([hidden])')?.getContext('webgl2');
+      const pixel = new Uint8Array(4);
+      const frames: number[] = [];
+      const drawn: number[] = [];
       if (k === 'pan') svg.dispatchEvent(new MouseEvent('mousedown', { clientX: cx, clientY: cy, bubbles: true, view: window, button: 0 }));
       for (let i = 0; i < n; i++) {
         if (k === 'zoom') {
@@ -134,12 +156,19 @@ async function drive(page: Page, kind: 'zoom' | 'pan', frames: number): Promise<
           window.dispatchEvent(new MouseEvent('mousemove', { clientX: cx + dx, clientY: cy + dx / 2, bubbles: true, view: window }));
         }
         stamps.push(await nextFrame());
+        const draw = performance.getEntriesByName('scatter-draw').pop() as PerformanceMeasure | undefined;
+        if (draw) drawn.push((draw.detail as { drawn: number }).drawn);
+        if (draw && gl) {
+          gl.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, pixel);
+          frames.push(performance.now() - draw.startTime);
+        } else if (draw) frames.push(draw.duration);
+        performance.clearMeasures('scatter-draw');
       }
       if (k === 'pan') window.dispatchEvent(new MouseEvent('mouseup', { clientX: cx, clientY: cy, bubbles: true, view: window }));
       await nextFrame();
-      const draws = performance.getEntriesByName('scatter-draw').map((e) => e.duration);
+      const draws = frames;
       const intervals = stamps.slice(1).map((t, i) => t - stamps[i]);
-      return { draws, intervals };
+      return { draws, intervals, drawn };
     },
     [kind, frames] as const,
   );
@@ -181,24 +210,70 @@ async function hoverOnce(page: Page, i: number): Promise<{ sync: number; frame: 
   return r;
 }
 
-async function measure(page: Page, count: number): Promise<SizeResult> {
+/** Resident set of a process, MiB (0 when it cannot be read). */
+function rssMiB(pid: number): number {
+  try {
+    const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb ? Number(kb) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * What the page holds after a garbage collection: V8's heap and the array buffers (the points'
+ * typed arrays), and the resident sets of its renderer process (the largest renderer: the only page
+ * open holds the points) and of the GPU process, where SwiftShader keeps the vertex buffers that a
+ * GPU would keep in its own memory.
+ */
+async function memory(browser: Browser, page: Page): Promise<SizeResult['memory']> {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const heap = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number; backingStorageSize?: number };
+  await cdp.detach();
+  const system = await browser.newBrowserCDPSession();
+  const { processInfo } = (await system.send('SystemInfo.getProcessInfo')) as { processInfo: { type: string; id: number }[] };
+  await system.detach();
+  const of = (type: string) => Math.max(0, ...processInfo.filter((p) => p.type === type).map((p) => rssMiB(p.id)));
+  return {
+    heapMiB: heap.usedSize / 2 ** 20,
+    buffersMiB: (heap.backingStorageSize ?? NaN) / 2 ** 20,
+    rendererMiB: of('renderer'),
+    gpuMiB: of('GPU'),
+  };
+}
+
+async function measure(browser: Browser, page: Page, count: number, renderer: Renderer): Promise<SizeResult> {
   const t0 = await postPoints(page, count);
   const paint = await firstPaint(page, t0);
   const firstHoverMs = await page.evaluate(() => (window as unknown as { __firstHover: Promise<number> }).__firstHover);
-  await page.waitForFunction(() => performance.getEntriesByName('hover-index-build').length > 0, undefined, { timeout: 60_000 });
+  await page.waitForFunction(() => performance.getEntriesByName('hover-index-build').length > 0, undefined, { timeout: 300_000 });
   const index = await page.evaluate(() => {
     const m = performance.getEntriesByName('hover-index-build').pop() as PerformanceMeasure;
     const detail = m.detail as { busyMs: number; longestMs: number };
     return { ready: m.duration, busy: detail.busyMs, longest: detail.longestMs };
   });
+  // Above its frame budget the WebGL renderer builds level-of-detail tiles after the hover index.
+  const tilesReadyMs =
+    renderer === 'webgl' && count > FRAME_BUDGET.software
+      ? await page
+          .waitForFunction(() => performance.getEntriesByName('lod-tiles-build').pop()?.duration, undefined, { timeout: 120_000 })
+          .then((h) => h.jsonValue() as Promise<number>)
+      : NaN;
+  // What the points look like once settled, for a person to compare the renderers.
+  await page.screenshot({ path: join(OUTPUT_DIR, `bench-${renderer}-${count}.png`) });
   const zoom = await drive(page, 'zoom', 60);
   const pan = await drive(page, 'pan', 60);
   const h = await hover(page, count);
   return {
     count,
+    renderer,
+    memory: await memory(browser, page),
     firstPaintMs: paint.total,
     paintAfterArrivalMs: paint.afterArrival,
     zoomDrawMs: median(zoom.draws),
+    drawnPerFrame: median([...zoom.drawn, ...pan.drawn]),
+    tilesReadyMs,
     panDrawMs: median(pan.draws),
     frameIntervalMs: median([...zoom.intervals, ...pan.intervals]),
     indexLongestMs: index.longest,
@@ -252,53 +327,77 @@ function indexBuilds(n: number): { grid: number; quadtree: number } {
   const ids = Array.from({ length: n }, (_, i) => i);
   return {
     grid: time(() => GridIndex.build(c)),
-    quadtree: time(() =>
-      quadtree<number>()
-        .x((i) => c[2 * i])
-        .y((i) => c[2 * i + 1])
-        .addAll(ids),
-    ),
+    // Above a million points the quadtree takes gigabytes of nodes; it is left out.
+    quadtree:
+      n > 1_000_000
+        ? NaN
+        : time(() =>
+            quadtree<number>()
+              .x((i) => c[2 * i])
+              .y((i) => c[2 * i + 1])
+              .addAll(ids),
+          ),
   };
 }
 
 export async function run(): Promise<string> {
   const harness = await startHarness();
   const results: SizeResult[] = [];
+  const loadAtStart = loadavg()[0];
   let browserVersion = '';
   try {
     browserVersion = harness.browser.version();
-    for (const count of [100_000, 1_000_000]) {
-      const page = await harness.newPage();
+    const runs: [Renderer, number][] = [
+      ['canvas', 100_000],
+      ['webgl', 100_000],
+      ['canvas', 1_000_000],
+      ['webgl', 1_000_000],
+      ['canvas', 10_000_000],
+      ['webgl', 10_000_000],
+    ];
+    // BENCH_EXPLORER_RUNS=webgl:10000000,canvas:100000 measures only those.
+    const only = process.env.BENCH_EXPLORER_RUNS?.split(',').map((r) => r.trim());
+    for (const [renderer, count] of runs.filter(([r, c]) => !only || only.includes(`${r}:${c}`))) {
+      process.stderr.write(`bench: Latent Explorer, ${count.toLocaleString('en-US')} points, ${renderer}…\n`);
+      const page = await harness.newPage({ renderer });
       await postToWebview(page, initMessage());
-      results.push(await measure(page, count));
+      const shown = await page.locator('.scatter').getAttribute('data-renderer');
+      if (shown !== renderer) throw new Error(`bench/webview.ts: asked for ${renderer}, the explorer draws with ${shown}`);
+      results.push(await measure(harness.browser, page, count, renderer));
       await page.context().close();
     }
   } finally {
     await harness.close();
   }
-  const builds = results.map((r) => ({ count: r.count, ...indexBuilds(r.count) }));
-  const packs = results.map((r) => ({ count: r.count, ms: packTime(r.count) }));
+  const counts = [...new Set(results.map((r) => r.count))];
+  const builds = counts.map((count) => ({ count, ...indexBuilds(count) }));
+  const packs = counts.map((count) => ({ count, ms: packTime(count) }));
   const f = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : '–');
+  const m = (v: number) => (Number.isFinite(v) ? v.toFixed(0) : '–');
   const goal = (r: SizeResult) => (r.count <= 100_000 ? 16 : 50);
   const rows = results.map(
     (r) =>
-      `| ${r.count.toLocaleString('en-US')} | ${f(r.firstPaintMs)} (${f(r.paintAfterArrivalMs)}) | ${f(r.zoomDrawMs)} | ${f(r.panDrawMs)} | ${goal(r)} | ${Math.max(r.zoomDrawMs, r.panDrawMs) <= goal(r) ? 'met' : 'missed'} | ${f(r.frameIntervalMs)} | ${f(r.indexLongestMs)} / ${f(r.indexBusyMs)} / ${f(r.indexReadyMs)} | ${f(r.firstHoverMs)} | ${f(r.hoverSyncMs)} / ${f(r.hoverFrameMs)} |`,
+      `| ${r.count.toLocaleString('en-US')} | ${r.renderer} | ${f(r.firstPaintMs)} (${f(r.paintAfterArrivalMs)}) | ${f(r.zoomDrawMs)} | ${f(r.panDrawMs)} | ${goal(r)} | ${Math.max(r.zoomDrawMs, r.panDrawMs) <= goal(r) ? 'met' : 'missed'} | ${f(r.frameIntervalMs)} | ${r.drawnPerFrame.toLocaleString('en-US')}${Number.isFinite(r.tilesReadyMs) ? ` (tiles ready after ${f(r.tilesReadyMs)} ms)` : ''} | ${f(r.indexLongestMs)} / ${f(r.indexBusyMs)} / ${f(r.indexReadyMs)} | ${f(r.firstHoverMs)} | ${f(r.hoverSyncMs)} / ${f(r.hoverFrameMs)} | ${m(r.memory.heapMiB)} / ${m(r.memory.buffersMiB)} / ${m(r.memory.rendererMiB)} / ${m(r.memory.gpuMiB)} |`,
   );
   return [
     '## Latent Explorer webview',
     '',
-    `Headless Chromium ${browserVersion} (software rendering, \`--disable-gpu\`), 1200×800 page at device pixel ratio 1, ` +
-      `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; load average ${loadavg()[0].toFixed(1)} when the run started (other work shares these cores, so figures vary between runs). ` +
-      'Points are 2-D (8 labelled Gaussian clusters), drawn pixel by pixel into one ImageData per frame.',
+    `Headless Chromium ${browserVersion} (no GPU, \`--disable-gpu\`: WebGL2 runs on SwiftShader, ANGLE over its Vulkan, on the same CPU cores), 1200×800 page at device pixel ratio 1, ` +
+      `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}; load average ${loadAtStart.toFixed(1)} when the run started and ${loadavg()[0].toFixed(1)} when it ended (other work shares these cores, so figures vary between runs). ` +
+      'Points are 2-D (8 labelled Gaussian clusters), posted as a `points` message built in the page (the 10M message too: 80 MB of coordinates, 40 MB of labels, 190 MB of names), ' +
+      'drawn by WebGL2 (webview/pointsGl.ts: coordinates uploaded once, the view a uniform, density accumulated in a float target) or by the canvas fallback (webview/pointsLayer.ts: pixel by pixel into one ImageData per frame, `?renderer=canvas`).',
     '',
-    '| points | first paint (after arrival), ms | zoom draw, median (ms) | pan draw, median (ms) | goal (ms/frame) | goal | frame interval, median (ms) | hover index: longest slice / main-thread total / ready after (ms) | first hover after first paint (ms) | hover: handler / to next frame, median (ms) |',
-    '|---:|---:|---:|---:|---:|:---:|---:|---:|---:|---:|',
+    '| points | renderer | first paint (after arrival), ms | zoom frame, median (ms) | pan frame, median (ms) | goal (ms/frame) | goal | frame interval, median (ms) | points drawn per frame, median | hover index: longest slice / main-thread total / ready after (ms) | first hover after first paint (ms) | hover: handler / to next frame, median (ms) | memory: JS heap / array buffers / renderer process / GPU process (MiB) |',
+    '|---:|:---|---:|---:|---:|---:|:---:|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    'First paint: from posting the `points` message to the end of the first scatter draw; in brackets, from the moment the explorer starts handling it ' +
+    'First paint: from posting the `points` message to the end of the first scatter draw (WebGL: to the GPU having drawn it, waited for by a one-pixel `readPixels`); in brackets, from the moment the explorer starts handling it ' +
       "(the difference is the browser's structured clone of the message: the points' file names travel as UTF-8 bytes and offsets, two typed arrays, see src/protocol/pointNames.ts). " +
       `Packing the names is the host's work before posting, outside this time: ${packs.map((p) => `${f(p.ms)} ms at ${p.count.toLocaleString('en-US')}`).join(', ')} in Node (once per encoding; the host keeps them for replays). ` +
-      "Draw: the webview's own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each). " +
+      "Frame: the webview's own `scatter-draw` performance measure around manifold, points, axes and overlays, one wheel or drag step per animation frame (60 frames each); " +
+      'with WebGL, from the start of that measure to the end of a one-pixel `readPixels` right after it, which waits for SwiftShader to finish the frame (the GL calls return before). ' +
+      "Memory, after the pan, zoom and hovers and a forced garbage collection: V8's heap in use and the array buffers (the typed arrays: coordinates, labels, names, draw classes, the hover index; CDP `Runtime.getHeapUsage`), " +
+      "and the resident set (VmRSS) of the page's renderer process and of Chromium's GPU process, where SwiftShader holds the vertex buffers and the float target a GPU would hold in its own memory. " +
       'Frame interval: median time between animation frames while driving (headless Chromium paces frames at about 60 Hz when a frame fits). ' +
       'Hover uses a uniform grid index over data coordinates (one counting sort over typed arrays; queries scan the cells under the pick circle, so the nearest point is exact). ' +
       'It is built once per projection, starting 50 ms after the points arrive, in slices of about 8 ms between frames and events; until it is ready a hover scans every point (also exact). ' +

@@ -36,7 +36,7 @@ export function paintPoints(ctx: CanvasRenderingContext2D, buffer: ImageData | n
   const bx = (-frame.x0 * (width / (frame.x1 - frame.x0)) * k + tx) * d;
   const ay = (-height / (frame.y1 - frame.y0)) * k * d;
   const by = ((height + (frame.y0 * height) / (frame.y1 - frame.y0)) * k + ty) * d;
-  const r = Math.max(1, Math.round(d * (n <= 2000 ? 3 : n <= 20000 ? 2 : n <= 200000 ? 1.5 : 1)));
+  const r = pointRadius(n, d);
   const stamp = discOffsets(r, w);
   const coords = p.coords;
   const cls = p.drawClass;
@@ -65,6 +65,11 @@ export function paintPoints(ctx: CanvasRenderingContext2D, buffer: ImageData | n
   }
   ctx.putImageData(buffer, 0, 0);
   return buffer;
+}
+
+/** The disc radius in device pixels for n points (1 is a 2×2 square): smaller as they crowd. */
+export function pointRadius(n: number, dpr: number): number {
+  return Math.max(1, Math.round(dpr * (n <= 2000 ? 3 : n <= 20000 ? 2 : n <= 200000 ? 1.5 : 1)));
 }
 
 const stampCache = new Map<string, Int32Array>();

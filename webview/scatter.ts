@@ -1,4 +1,5 @@
-// The latent scatter: points on a canvas painted pixel by pixel (fast enough for a million),
+// The latent scatter: points drawn with WebGL2 (pointsGl.ts, density-aware, for millions) or, where
+// WebGL2 is missing or its context is lost, on a canvas painted pixel by pixel (pointsLayer.ts);
 // a decoded-manifold canvas beneath, axes and overlays in SVG above, d3-zoom on top.
 
 import { axisBottom, axisLeft } from 'd3-axis';
@@ -8,6 +9,7 @@ import { zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3-zo
 import { DIM, FULL, HIDDEN } from './core/drawClass';
 import { fitFrame, type Frame } from './core/geometry';
 import { GridIndex, nearestByScan } from './core/gridIndex';
+import { buildTilesInSteps } from './core/tiles';
 import type { Point2 } from './core/hitTest';
 import type { LatentRect } from './core/grid';
 import type { PointerMode } from './core/viewState';
@@ -16,6 +18,7 @@ import { drawDensity, type DensityShapes } from './densityLayer';
 import { drawManifoldTiles, type ManifoldTiles } from './manifoldLayer';
 import { ThumbsLayer } from './thumbsLayer';
 import { drawMarks, type Marks } from './scatterMarks';
+import { PointsGl, SOFTWARE_GL_FROM } from './pointsGl';
 import { paintPoints } from './pointsLayer';
 import { attachPointer } from './scatterPointer';
 
@@ -37,6 +40,10 @@ export class Scatter {
   readonly root: HTMLDivElement;
   private readonly manifoldCanvas: HTMLCanvasElement;
   private readonly pointsCanvas: HTMLCanvasElement;
+  /** The WebGL2 points, on their own canvas (a canvas that gave a WebGL context cannot give a 2-D one). */
+  private readonly glCanvas: HTMLCanvasElement;
+  private gl: PointsGl | null = null;
+  private glForced = false;
   private readonly svg: Selection<SVGSVGElement, unknown, null, undefined>;
   private readonly zoomBehavior: ZoomBehavior<SVGSVGElement, unknown>;
   private width = 1;
@@ -54,7 +61,7 @@ export class Scatter {
   private dimColours: Uint32Array = new Uint32Array(1);
   /** Hover index, built in short slices after the first paint; until then hovers scan every point. */
   private index: GridIndex | null = null;
-  private indexBuild: Generator<void, GridIndex, void> | null = null;
+  private indexBuild: Generator<void, void, void> | null = null;
   private indexTimer = 0;
   private buffer: ImageData | null = null;
   private frameRequested = false;
@@ -69,6 +76,7 @@ export class Scatter {
   constructor(private readonly events: ScatterEvents) {
     this.manifoldCanvas = el('canvas', { class: 'layer manifold-layer', 'aria-hidden': 'true' });
     this.pointsCanvas = el('canvas', { class: 'layer points-layer', 'aria-hidden': 'true' });
+    this.glCanvas = el('canvas', { class: 'layer points-gl-layer', 'aria-hidden': 'true' });
     const svgNode = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
     svgNode.setAttribute('class', 'layer overlay-layer');
     svgNode.setAttribute('tabindex', '0');
@@ -86,6 +94,7 @@ export class Scatter {
       { class: 'scatter' },
       this.manifoldCanvas,
       this.pointsCanvas,
+      this.glCanvas,
       this.thumbs.canvas,
       svgNode as unknown as Node,
       reset,
@@ -134,7 +143,49 @@ export class Scatter {
       resetView: () => this.resetView(),
       settled: () => this.events.settled(),
     });
+    this.startGl();
     new ResizeObserver(() => this.resize()).observe(this.root);
+  }
+
+  /**
+   * WebGL2 unless it is unavailable or the page was opened with `?renderer=canvas` (how the browser
+   * tests and the bench choose the fallback, and `?renderer=webgl` WebGL on a software renderer; a
+   * VS Code webview's address never carries either). A lost context falls back to the canvas for
+   * good: the canvas path draws the same points, one pass per frame.
+   */
+  private startGl(): void {
+    const forced = new URLSearchParams(location.search).get('renderer');
+    this.glForced = forced === 'webgl';
+    this.gl = forced === 'canvas' ? null : PointsGl.create(this.glCanvas);
+    this.glCanvas.addEventListener('webglcontextlost', () => this.useCanvas());
+    if (!this.gl) this.useCanvas();
+    else this.showRenderer();
+  }
+
+  private useCanvas(): void {
+    this.gl = null;
+    this.buffer = null;
+    this.showRenderer();
+    this.requestDraw();
+  }
+
+  /**
+   * The WebGL renderer if it draws these points. A software renderer (SwiftShader, llvmpipe: no
+   * GPU, or one the browser will not use) draws points far slower than the canvas path does on the
+   * same CPU (docs/BENCHMARKS.md: 60,000 points in about 100 ms against a million in 14 ms, and all
+   * of 10M in under 100 ms), so there the canvas path draws (SOFTWARE_GL_FROM) unless WebGL is asked for.
+   */
+  private activeGl(): PointsGl | null {
+    const gl = this.gl;
+    if (!gl || gl.isLost()) return null;
+    return this.glForced || !gl.software || this.coords.length >> 1 > SOFTWARE_GL_FROM ? gl : null;
+  }
+
+  private showRenderer(): void {
+    const gl = this.activeGl();
+    this.glCanvas.hidden = gl === null;
+    this.pointsCanvas.hidden = gl !== null;
+    this.root.dataset.renderer = gl ? 'webgl' : 'canvas';
   }
 
   // ---------------------------------------------------------------- data and looks
@@ -144,6 +195,7 @@ export class Scatter {
     this.colourIndex = colourIndex;
     this.drawClass = new Uint8Array(coords.length / 2).fill(FULL);
     this.classCounts = [0, 0, coords.length / 2];
+    this.showRenderer();
     this.index = null;
     this.hovered = null;
     this.refit();
@@ -250,7 +302,9 @@ export class Scatter {
     this.drawAxes();
     drawDensity(this.svg, this.density, this.zoomedX(), this.zoomedY());
     this.drawMarks();
-    performance.measure('scatter-draw', 'scatter-draw-start');
+    // The points this frame drew (fewer than shown when WebGL draws a level-of-detail sample), for the bench.
+    const drawn = this.activeGl()?.lastPlan ?? { drawn: this.coords.length >> 1, inView: this.coords.length >> 1 };
+    performance.measure('scatter-draw', { start: 'scatter-draw-start', detail: drawn });
   }
 
   private baseX(): ScaleLinear<number, number> {
@@ -270,9 +324,7 @@ export class Scatter {
   }
 
   private drawPoints(): void {
-    const ctx = this.pointsCanvas.getContext('2d');
-    if (!ctx) return;
-    this.buffer = paintPoints(ctx, this.buffer, {
+    const paint = {
       coords: this.coords,
       colourIndex: this.colourIndex,
       drawClass: this.drawClass,
@@ -284,7 +336,15 @@ export class Scatter {
       width: this.width,
       height: this.height,
       dpr: this.dpr,
-    });
+    };
+    const gl = this.activeGl();
+    if (gl) {
+      gl.draw(paint);
+      return;
+    }
+    const ctx = this.pointsCanvas.getContext('2d');
+    if (!ctx) return;
+    this.buffer = paintPoints(ctx, this.buffer, paint);
   }
 
   private drawThumbs(): void {
@@ -374,7 +434,7 @@ export class Scatter {
     this.width = w;
     this.height = h;
     this.dpr = dpr;
-    for (const c of [this.manifoldCanvas, this.pointsCanvas, this.thumbs.canvas]) {
+    for (const c of [this.manifoldCanvas, this.pointsCanvas, this.glCanvas, this.thumbs.canvas]) {
       c.width = Math.round(w * dpr);
       c.height = Math.round(h * dpr);
       c.style.width = `${w}px`;
@@ -399,29 +459,43 @@ export class Scatter {
   /**
    * Builds the hover index in slices of about 8 ms, starting after the first paint, so a million
    * points neither delay their first paint nor freeze the panel; a newer set of points supersedes it.
+   * With WebGL and more points than a frame's budget, the level-of-detail tiles are built the same way, first.
    */
   private startIndexBuild(): void {
     clearTimeout(this.indexTimer);
-    const steps = GridIndex.buildInSteps(this.coords);
-    this.indexBuild = steps;
+    const coords = this.coords;
     const started = performance.now();
     let busyMs = 0;
     let longestMs = 0;
-    const work = () => {
-      if (this.indexBuild !== steps) return;
-      const t0 = performance.now();
-      for (let r = steps.next(); ; r = steps.next()) {
-        if (r.done) {
-          this.index = r.value;
-          this.indexBuild = null;
-          break;
-        }
-        if (performance.now() - t0 > 8) break;
+    let sliceStart = 0;
+    // Figures up to now, this slice included: the longest the main thread was blocked, the total.
+    const measure = (name: string) => {
+      const now = performance.now();
+      const detail = { busyMs: busyMs + now - sliceStart, longestMs: Math.max(longestMs, now - sliceStart) };
+      performance.measure(name, { start: started, end: now, detail });
+    };
+    // The tiles first: until they are built a frame draws a coarser sample, while hovers until
+    // the index is built scan every point (exact, tens of milliseconds at ten million).
+    const build = function* (this: Scatter): Generator<void, void, void> {
+      if (this.activeGl()?.wantsTiles(coords.length >> 1)) {
+        const tiles = yield* buildTilesInSteps(coords);
+        this.gl?.setTiles(coords, tiles);
+        measure('lod-tiles-build');
+        this.requestDraw();
       }
+      this.index = yield* GridIndex.buildInSteps(coords);
+      measure('hover-index-build');
+    }.call(this);
+    this.indexBuild = build;
+    const work = () => {
+      if (this.indexBuild !== build) return;
+      const t0 = (sliceStart = performance.now());
+      let done = false;
+      while (!(done = !!build.next().done) && performance.now() - t0 <= 8);
       const slice = performance.now() - t0;
       busyMs += slice;
       longestMs = Math.max(longestMs, slice);
-      if (this.index) performance.measure('hover-index-build', { start: started, end: performance.now(), detail: { busyMs, longestMs } });
+      if (done) this.indexBuild = null;
       else this.indexTimer = window.setTimeout(work, 0);
     };
     this.indexTimer = window.setTimeout(work, 50);

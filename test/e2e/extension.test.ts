@@ -192,19 +192,27 @@ async function encodeTrouser(): Promise<number> {
 
 /** Clicks the drawn point nearest the plot's centre; returns the pinned file's path as the explorer shows it. */
 async function pinDrawnPoint(frame: FrameLocator): Promise<string> {
-  // The opaque pixel of the points layer nearest the plot's centre (CSS pixels).
-  const spot = await frame.locator('canvas.points-layer').evaluate((c: HTMLCanvasElement) => {
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const s = c.width / c.getBoundingClientRect().width;
-    let best: { x: number; y: number; d: number } | null = null;
-    for (let y = 0; y < c.height; y++)
-      for (let x = 0; x < c.width; x++) {
-        if (d[(y * c.width + x) * 4 + 3] < 200) continue;
-        const dist = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
-        if (!best || dist < best.d) best = { x, y, d: dist };
-      }
-    return best && { x: best.x / s, y: best.y / s };
-  });
+  // The opaque pixel of the points layer nearest the plot's centre (CSS pixels), read through a
+  // 2-D copy of whichever layer is shown (WebGL2, or the canvas fallback).
+  const spot = await frame
+    .locator('canvas.points-layer:not([hidden]), canvas.points-gl-layer:not([hidden])')
+    .evaluate((c: HTMLCanvasElement) => {
+      const copy = document.createElement('canvas');
+      copy.width = c.width;
+      copy.height = c.height;
+      const ctx = copy.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(c, 0, 0);
+      const d = ctx.getImageData(0, 0, c.width, c.height).data;
+      const s = c.width / c.getBoundingClientRect().width;
+      let best: { x: number; y: number; d: number } | null = null;
+      for (let y = 0; y < c.height; y++)
+        for (let x = 0; x < c.width; x++) {
+          if (d[(y * c.width + x) * 4 + 3] < 200) continue;
+          const dist = (x - c.width / 2) ** 2 + (y - c.height / 2) ** 2;
+          if (!best || dist < best.d) best = { x, y, d: dist };
+        }
+      return best && { x: best.x / s, y: best.y / s };
+    });
   assert.ok(spot, 'the explorer drew the encoded points');
   await frame.locator('svg.overlay-layer').click({ position: spot });
   const pinned = (await frame.locator('.pin-path').textContent({ timeout: 10_000 }))!;

@@ -11,6 +11,7 @@ import {
   clientPositionFromAxes,
   frameDrawn,
   pageProblems,
+  pointsColours,
   pointsPixel,
   postToWebview,
   postedMessages,
@@ -404,13 +405,7 @@ test('a theme switch changes the colours', async () => {
   assert.notEqual(darkBg, 'rgb(255, 255, 255)');
   // A bird point takes the light theme's --vscode-charts-blue (#1a85ff).
   await page.click('vscode-button.mode-brush');
-  const birds = await page.evaluate(() => {
-    const c = document.querySelector<HTMLCanvasElement>('canvas.points-layer')!;
-    const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set<string>();
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
-    return [...seen];
-  });
+  const birds = await pointsColours(page);
   assert.ok(birds.includes('26,133,255'), `light-theme blue not drawn; colours: ${birds.join(' ')}`);
   assert.ok(!birds.includes('55,148,255'), 'dark-theme blue still drawn');
   await screenshot(page, '08-light');

@@ -242,9 +242,17 @@ export interface Harness {
   url: string;
   browser: Browser;
   close(): Promise<void>;
-  /** `clock`: Playwright's fake clock, installed before the page loads (time still flows; tests may jump it). */
-  newPage(opts?: { reducedMotion?: boolean; clock?: boolean }): Promise<Page>;
+  /**
+   * `clock`: Playwright's fake clock, installed before the page loads (time still flows; tests may jump it).
+   * `renderer`: 'canvas', the points are painted by the canvas fallback even though WebGL2 is there;
+   * 'webgl', by WebGL2 even on a software renderer (SwiftShader here, where the explorer would
+   * otherwise always choose the canvas). Neither: what the explorer chooses.
+   */
+  newPage(opts?: { reducedMotion?: boolean; clock?: boolean; renderer?: Renderer }): Promise<Page>;
 }
+
+/** How the points are drawn: WebGL2 (the default where the browser has it) or the canvas fallback. */
+export type Renderer = 'webgl' | 'canvas';
 
 export async function startHarness(): Promise<Harness> {
   const bundle = join(ROOT, 'dist', 'webview.js');
@@ -288,7 +296,7 @@ export async function startHarness(): Promise<Harness> {
       });
       if (opts.clock) await context.clock.install();
       const page = await context.newPage();
-      await page.goto(url);
+      await page.goto(opts.renderer ? `${url}?renderer=${opts.renderer}` : url);
       await page.waitForSelector('.toolbar');
       return page;
     },
@@ -385,18 +393,55 @@ export async function setTheme(page: Page, theme: ThemeName): Promise<void> {
   await page.evaluate((t) => (window as unknown as { __harness: { theme(t: string): void } }).__harness.theme(t), theme);
 }
 
-/** RGBA of the points canvas at a client position (the canvas fills the scatter). */
+/**
+ * RGBA of the points at a client position, as shown: the WebGL2 canvas or the canvas fallback,
+ * whichever is visible (both fill the scatter). A WebGL canvas is read through a 2-D copy, which
+ * un-premultiplies its colours as the page composites them.
+ */
 export async function pointsPixel(page: Page, clientX: number, clientY: number): Promise<[number, number, number, number]> {
   return page.evaluate(
     ([x, y]) => {
-      const canvas = document.querySelector<HTMLCanvasElement>('canvas.points-layer')!;
+      const canvas = document.querySelector<HTMLCanvasElement>('canvas.points-layer:not([hidden]), canvas.points-gl-layer:not([hidden])')!;
       const box = canvas.getBoundingClientRect();
       const s = canvas.width / box.width;
-      const d = canvas.getContext('2d')!.getImageData(Math.round((x - box.left) * s), Math.round((y - box.top) * s), 1, 1).data;
+      const [px, py] = [Math.round((x - box.left) * s), Math.round((y - box.top) * s)];
+      let ctx = canvas.getContext('2d');
+      if (!ctx) {
+        const copy = document.createElement('canvas');
+        copy.width = 1;
+        copy.height = 1;
+        ctx = copy.getContext('2d', { willReadFrequently: true })!;
+        ctx.drawImage(canvas, px, py, 1, 1, 0, 0, 1, 1);
+      }
+      const d = ctx.getImageData(ctx.canvas === canvas ? px : 0, ctx.canvas === canvas ? py : 0, 1, 1).data;
       return [d[0], d[1], d[2], d[3]] as [number, number, number, number];
     },
     [clientX, clientY],
   );
+}
+
+/** Every colour (r,g,b) drawn on the points layer, whichever renderer draws it. */
+export async function pointsColours(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    const shown = document.querySelector<HTMLCanvasElement>('canvas.points-layer:not([hidden]), canvas.points-gl-layer:not([hidden])')!;
+    let ctx = shown.getContext('2d');
+    if (!ctx) {
+      const copy = document.createElement('canvas');
+      copy.width = shown.width;
+      copy.height = shown.height;
+      ctx = copy.getContext('2d', { willReadFrequently: true })!;
+      ctx.drawImage(shown, 0, 0);
+    }
+    const d = ctx.getImageData(0, 0, ctx.canvas.width, ctx.canvas.height).data;
+    const seen = new Set<string>();
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3]) seen.add(`${d[i]},${d[i + 1]},${d[i + 2]}`);
+    return [...seen];
+  });
+}
+
+/** Which renderer draws the points now. */
+export async function pointsRenderer(page: Page): Promise<Renderer> {
+  return (await page.locator('.scatter').getAttribute('data-renderer')) as Renderer;
 }
 
 /**
@@ -433,9 +478,9 @@ export async function screenshot(page: Page, name: string): Promise<void> {
  */
 export async function openExplorer(
   harness: Harness,
-  opts: { reducedMotion?: boolean; clock?: boolean; points?: PointsMessage; latentSize?: number } = {},
+  opts: { reducedMotion?: boolean; clock?: boolean; points?: PointsMessage; latentSize?: number; renderer?: Renderer } = {},
 ): Promise<Page> {
-  const page = await harness.newPage({ reducedMotion: opts.reducedMotion, clock: opts.clock });
+  const page = await harness.newPage({ reducedMotion: opts.reducedMotion, clock: opts.clock, renderer: opts.renderer });
   await waitForPosted(page, 'ready');
   await postToWebview(page, initMessage(opts.latentSize));
   const points = opts.points ?? pointsMessage(50, harness.url.replace(/\/$/, ''));
