@@ -19,6 +19,7 @@ const sections: [string, () => Promise<BenchModule>][] = [
   ['Per-image diagnostics and density contours', () => import('./diagnostics')],
   ["The map's film: a frame against an epoch", () => import('./film')],
   ['UMAP of the latent points', () => import('./umap')],
+  ['A million images end to end', () => import('./million')],
 ];
 
 function machine(): string {

@@ -282,9 +282,11 @@ async function loadItems(
     if (pack === null) return;
     const dropped = complete && !partial && [...cached.keys()].some((rel) => !fresh.has(rel));
     if (decoded === 0 && !dropped) return;
-    // A full load keeps only files that exist; a partial or cancelled one keeps the other entries.
+    // A full load keeps only files that exist; a partial or cancelled one keeps the other entries
+    // (added to the pack's own map, not copied with it: a folder encoded in chunks adds to it each time).
     const whole = complete && !partial;
-    await savePack(pack, packRoot, pre, whole ? fresh : new Map([...cached, ...fresh]), added, whole, maxBytes);
+    if (!whole) for (const [rel, entry] of fresh) cached.set(rel, entry);
+    await savePack(pack, packRoot, pre, whole ? fresh : cached, added, whole, maxBytes);
   };
   const record = (i: number, out: DecodeOutcome) => {
     const item = items[i];

@@ -93,7 +93,10 @@ export async function savePack(
   const onDisk = entries.size - pack.unwritten.size;
   if (complete || pack.unwritten.size >= Math.max(1, onDisk * GROWTH_BEFORE_WRITE)) {
     await flush(pack, true);
-  } else if (!pack.timer) {
+  } else {
+    // A second after the last chunk: each save puts it off again, so chunks that keep coming are
+    // written only as the pack grows, not once a second.
+    clearTimeout(pack.timer);
     pack.timer = setTimeout(() => void flush(pack), FLUSH_DELAY_MS);
     pack.timer.unref(); // never keeps a finished CLI alive; the worker process lives on and flushes
   }
