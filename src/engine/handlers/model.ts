@@ -89,7 +89,13 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const toEncode = scan.files.filter((f) => !unchanged(f));
     const encodeNow = new Set(toEncode.map((f) => f.path));
     const dims = manifest.model.latentSize;
-    const fresh = new Map<string, { mu: Float32Array; logVar: Float32Array; reconstruction: number; kl: number }>();
+    // The files encoded now, by path → their row in flat arrays (no small arrays per file: a
+    // million-image folder would make millions of them).
+    const fresh = new Map<string, number>();
+    const freshMu = new Float32Array(toEncode.length * dims);
+    const freshLogVar = new Float32Array(toEncode.length * dims);
+    const freshRec = new Float32Array(toEncode.length).fill(Number.NaN);
+    const freshKl = new Float32Array(toEncode.length).fill(Number.NaN);
     const skipped: FileProblem[] = [...scan.problems];
     warnAll(ctx, scan.problems);
     const load = (chunk: string[], onProblem: (p: FileProblem) => void) =>
@@ -115,14 +121,9 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       );
       skipped.push(...loaded.skipped);
       const { mu, logVar } = await codec.encode(loaded.images, loaded.count, loaded.labels);
-      loaded.files.forEach((file, i) => {
-        fresh.set(resolve(file), {
-          mu: mu.slice(i * dims, (i + 1) * dims),
-          logVar: logVar.slice(i * dims, (i + 1) * dims),
-          reconstruction: Number.NaN,
-          kl: Number.NaN,
-        });
-      });
+      freshMu.set(mu, fresh.size * dims);
+      freshLogVar.set(logVar, fresh.size * dims);
+      for (const file of loaded.files) fresh.set(resolve(file), fresh.size);
       // Only a leading run of chunks is kept, so the kept ones are the first files of the second pass.
       keeping &&= withTerms && keptBytes + loaded.images.byteLength <= KEEP_FOR_TERMS_BYTES;
       if (keeping) {
@@ -135,17 +136,18 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const labelIndex = new Map(labelNames.map((n, i) => [n, i]));
     let reused = 0;
     const files: EncodedFile[] = [];
-    const sources: { fresh?: ReturnType<typeof fresh.get>; old?: number }[] = [];
+    // Per point: its row among the files encoded now, or (−1 − its index) in the previous encoding.
+    const sources: number[] = [];
     for (const f of scan.files) {
       const name = labelOf(f);
       const label = name === null ? -1 : (labelIndex.get(name) ?? -1);
       const now = fresh.get(f.path);
-      if (now) sources.push({ fresh: now });
+      if (now !== undefined) sources.push(now);
       else {
         // Not encoded now: re-used when unchanged; a file that needed encoding but failed is skipped.
         const old = reusable.get(f.path);
         if (!old || encodeNow.has(f.path)) continue;
-        sources.push({ old: old.index });
+        sources.push(-1 - old.index);
         reused++;
       }
       files.push({ path: f.path, size: f.size, mtimeMs: f.mtimeMs, label });
@@ -159,9 +161,9 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const mu = new Float32Array(files.length * dims);
     const logVar = new Float32Array(files.length * dims);
     sources.forEach((src, i) => {
-      const at = src.old! * dims;
-      mu.set(src.fresh ? src.fresh.mu : previous!.mu.subarray(at, at + dims), i * dims);
-      logVar.set(src.fresh ? src.fresh.logVar : previous!.logVar.subarray(at, at + dims), i * dims);
+      const [from, at] = src >= 0 ? [freshMu, src * dims] : [previous!.mu, (-1 - src) * dims];
+      mu.set(from.subarray(at, at + dims), i * dims);
+      logVar.set((src >= 0 ? freshLogVar : previous!.logVar).subarray(at, at + dims), i * dims);
     });
     const meanSigma = new Float32Array(files.length);
     for (let p = 0; p < files.length; p++) {
@@ -173,10 +175,8 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
     const commit = async (): Promise<Encoding> => {
       const terms = codec.givesTerms
         ? {
-            reconstruction: Float32Array.from(sources, (s) =>
-              s.fresh ? s.fresh.reconstruction : previous!.terms!.reconstruction[s.old!]!,
-            ),
-            kl: Float32Array.from(sources, (s) => (s.fresh ? s.fresh.kl : previous!.terms!.kl[s.old!]!)),
+            reconstruction: Float32Array.from(sources, (src) => (src >= 0 ? freshRec[src]! : previous!.terms!.reconstruction[-1 - src]!)),
+            kl: Float32Array.from(sources, (src) => (src >= 0 ? freshKl[src]! : previous!.terms!.kl[-1 - src]!)),
           }
         : null;
       await writeEncoding(runDir, {
@@ -224,10 +224,10 @@ export const handleEncodeFolder: Handler<'encodeFolder'> = (req, ctx) =>
       chunk.files.forEach((file, i) => eps.set(standardNormals(dims, pathSeed(resolve(file))), i * dims));
       const { terms } = await codec.encodeWithTerms(chunk.images, chunk.count, chunk.labels, eps);
       chunk.files.forEach((file, i) => {
-        const entry = fresh.get(resolve(file));
-        if (entry && terms) {
-          entry.reconstruction = terms.reconstruction[i]!;
-          entry.kl = terms.kl[i]!;
+        const row = fresh.get(resolve(file));
+        if (row !== undefined && terms) {
+          freshRec[row] = terms.reconstruction[i]!;
+          freshKl[row] = terms.kl[i]!;
         }
       });
       await yieldToEventLoop();
