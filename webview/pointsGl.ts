@@ -93,13 +93,6 @@ const LONE_FLOOR = 0.25;
  */
 export const FRAME_BUDGET = { gpu: 16_000_000, software: 60_000 };
 
-/**
- * On a software renderer the canvas path draws every point faster than WebGL draws its budget
- * (docs/BENCHMARKS.md: 82–97 ms per frame for all of 10M points on the canvas against 123–135 ms
- * for WebGL's 60,000-point sample, on 2 cores): there WebGL is used only when asked for.
- */
-export const SOFTWARE_GL_FROM = Number.POSITIVE_INFINITY;
-
 /** Vertex strides are at most 255 bytes in WebGL: every 31st point of 8-byte coordinates. */
 const MAX_STRIDE = 31;
 

@@ -244,6 +244,8 @@ function inflateBlock(bits: Bits, lit: Huffman, dst: Huffman, out: Uint8Array, o
       n += 8;
     }
     if (pos * 8 - n > end * 8) return false;
+    // The literal/length and the distance decodes below are written out in place, not shared
+    // through a function, so the per-symbol loop makes no call for the short codes of the tables.
     let entry = litFast[buf & litMask];
     let sym: number;
     if (entry !== 0) {

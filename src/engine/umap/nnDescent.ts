@@ -64,6 +64,16 @@ class Heaps {
 /** k-d trees whose leaves start the lists. */
 const START_TREES = 4;
 
+/** Leaves in the numbering that lists them one after another: each is a run of consecutive numbers. */
+function renumbered(leaves: Int32Array[]): Int32Array[] {
+  let start = 0;
+  return leaves.map((leaf) => {
+    const run = Int32Array.from({ length: leaf.length }, (_, j) => start + j);
+    start += leaf.length;
+    return run;
+  });
+}
+
 /** The points turned by a random rotation (Gram–Schmidt on Gaussian columns): distances kept, axes moved. */
 function rotated(points: Float32Array, n: number, dims: number, random: () => number): Float32Array {
   const r = new Float64Array(dims * dims);
@@ -143,8 +153,9 @@ export async function nnDescent(input: Float32Array, dims: number, k: number, op
   // The work runs on the points renumbered in k-d tree order: near points get near numbers, so the
   // joins, which touch a point and its neighbours' neighbours, mostly read memory that is cached.
   const order = new Int32Array(n);
+  const firstLeaves = kdLeaves(input, n, dims);
   let at = 0;
-  for (const leaf of kdLeaves(input, n, dims)) for (const p of leaf) order[at++] = p;
+  for (const leaf of firstLeaves) for (const p of leaf) order[at++] = p;
   const points = new Float32Array(n * dims);
   for (let i = 0; i < n; i++) points.set(input.subarray(order[i]! * dims, (order[i]! + 1) * dims), i * dims);
   const rng = createRng(options.seed ?? 42);
@@ -155,8 +166,9 @@ export async function nnDescent(input: Float32Array, dims: number, k: number, op
   // of them, whose leaves cut the space elsewhere) offered to one another, then random points for
   // any list still short.
   for (let tree = 0; tree < START_TREES; tree++) {
-    const view = tree === 0 ? points : rotated(points, n, dims, random);
-    for (const leaf of kdLeaves(view, n, dims)) {
+    // The first tree is the one the renumbering came from: its leaves are runs of the new numbers.
+    const leaves = tree === 0 ? renumbered(firstLeaves) : kdLeaves(rotated(points, n, dims, random), n, dims);
+    for (const leaf of leaves) {
       // (A leaf of many equal points is not split: each is paired with the next 16 only.)
       for (let a = 0; a < leaf.length; a++)
         for (let b = a + 1; b < Math.min(leaf.length, a + 17); b++) {
