@@ -5,10 +5,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRng } from '../../src/engine/rng';
-import { knnGraph } from '../../src/engine/umap/knn';
+import { knnGraph, knnPart } from '../../src/engine/umap/knn';
 import { nnDescent } from '../../src/engine/umap/nnDescent';
 import { layoutQuality } from '../../src/engine/umap/quality';
 import { umapLayout } from '../../src/engine/umap/umap';
+import { B, powB } from '../../src/engine/umap/sgd';
 
 function blobs(n: number, dims: number, clusters: number, seed: number): { points: Float32Array; label: Int32Array } {
   const rng = createRng(seed);
@@ -42,6 +43,11 @@ test('the neighbour graph is the exact k nearest of every point, nearest first, 
       );
       brute.forEach((b, r) => assert.ok(Math.abs(g.distance[q * 12 + r]! - b.d) < 1e-4));
     }
+    // Two threads each answer one half of the queries: together, the same graph.
+    const halves = { k: 12, index: new Int32Array(700 * 12), distance: new Float32Array(700 * 12) };
+    await knnPart(points, dims, halves, { part: 1, parts: 2 });
+    await knnPart(points, dims, halves, { part: 0, parts: 2 });
+    assert.deepEqual(halves, g);
   }
 });
 
@@ -112,9 +118,11 @@ test('a pause that throws stops the layout (a cancel)', async () => {
   );
 });
 
-test('above ~5,000 points a second thread shares the layout, and the clusters still come out apart', async () => {
+test('above ~5,000 points a second thread shares the layout, the clusters still come out apart, a seed gives the same layout', async () => {
   const { points, label } = blobs(6000, 8, 6, 11);
   const layout = await umapLayout(points, 8, { seed: 3, epochs: 60, threads: 2 });
+  // Each thread writes only its own points and reads the other's from a snapshot: no races.
+  assert.deepEqual(await umapLayout(points, 8, { seed: 3, epochs: 60, threads: 2 }), layout);
   assert.equal(layout.length, 12000);
   assert.ok(layout.every(Number.isFinite));
   // Cluster centres in the layout: every point is nearer its own cluster's centre than any other's.
@@ -131,4 +139,15 @@ test('above ~5,000 points a second thread shares the layout, and the clusters st
     if (d.indexOf(Math.min(...d)) === label[i]) right++;
   }
   assert.ok(right / 6000 > 0.99, `${right} of 6000 points nearest their own cluster's centre`);
+});
+
+test("the layout's d^(2b) agrees with Math.pow within 3e-5 over every distance a layout can hold", () => {
+  let worst = 0;
+  for (let e = -120; e <= 120; e += 0.01) {
+    const x = Math.pow(2, e) * (1 + Math.sin(e * 977) * 0.4999);
+    worst = Math.max(worst, Math.abs(powB(x) / Math.pow(x, B) - 1));
+  }
+  assert.ok(worst < 3e-5, `largest relative error ${worst}`);
+  // Exact powers of two sit at the end of the fitted interval, where such a fit is least exact.
+  for (let e = -100; e <= 100; e++) assert.ok(Math.abs(powB(2 ** e) / Math.pow(2 ** e, B) - 1) < 3e-5, `2^${e}`);
 });

@@ -114,86 +114,139 @@ function select(points: Float32Array, dims: number, order: Int32Array, lo: numbe
   }
 }
 
-/** The k nearest neighbours of every point (exact). `yieldEvery` points, `pause()` is awaited. */
+/** The k nearest neighbours of every point (exact). Every 2,048 points, `pause()` is awaited. */
 export async function knnGraph(points: Float32Array, dims: number, k: number, pause?: () => Promise<void>): Promise<KnnGraph> {
   const n = points.length / dims;
+  const graph: KnnGraph = { k, index: new Int32Array(n * k), distance: new Float32Array(n * k) };
+  await knnPart(points, dims, graph, { part: 0, parts: 1 }, pause);
+  return graph;
+}
+
+/**
+ * Fills in the rows of `graph` for one of `parts` equal shares of the points (the same share of
+ * the same tree whoever asks: two threads can each answer one into shared arrays).
+ */
+export async function knnPart(
+  points: Float32Array,
+  dims: number,
+  graph: KnnGraph,
+  share: { part: number; parts: number },
+  pause?: () => Promise<void>,
+): Promise<void> {
+  const n = points.length / dims;
   const tree = buildTree(points, n, dims);
-  const index = new Int32Array(n * k).fill(-1);
-  const distance = new Float32Array(n * k).fill(Infinity);
-  // The k best so far for the current query, as a max-heap on squared distance.
-  const hd = new Float64Array(k);
-  const hi = new Int32Array(k);
-  const offsets = new Float64Array(dims);
-  for (let q = 0; q < n; q++) {
-    if (pause && q % 2048 === 2047) await pause();
-    let size = 0;
-    const qo = q * dims;
-    const offer = (d2: number, p: number) => {
-      if (size < k) {
-        let c = size++;
-        while (c > 0) {
-          const parent = (c - 1) >> 1;
-          if (hd[parent]! >= d2) break;
-          hd[c] = hd[parent]!;
-          hi[c] = hi[parent]!;
-          c = parent;
-        }
-        hd[c] = d2;
-        hi[c] = p;
-      } else if (d2 < hd[0]!) {
-        let c = 0;
-        for (;;) {
-          const l = 2 * c + 1;
-          if (l >= k) break;
-          const r = l + 1;
-          const big = r < k && hd[r]! > hd[l]! ? r : l;
-          if (hd[big]! <= d2) break;
-          hd[c] = hd[big]!;
-          hi[c] = hi[big]!;
-          c = big;
-        }
-        hd[c] = d2;
-        hi[c] = p;
-      }
-    };
-    // Depth first, near side first. A far side is entered only when its lower bound — the squared
-    // distance to the box it lies in, kept incrementally per dimension (Arya & Mount) — can still
-    // beat the k-th best.
-    const search = (node: number, bound2: number): void => {
-      const dim = tree.dim[node]!;
-      if (dim < 0) {
-        for (let i = tree.start[node]!; i < tree.end[node]!; i++) {
-          const p = tree.order[i]!;
-          if (p === q) continue;
-          const po = p * dims;
-          let s = 0;
-          const bound = size === k ? hd[0]! : Infinity;
-          for (let d = 0; d < dims && s < bound; d++) {
-            const diff = points[po + d]! - points[qo + d]!;
-            s += diff * diff;
-          }
-          if (s < bound) offer(s, p);
-        }
-        return;
-      }
-      const diff = points[qo + dim]! - tree.value[node]!;
-      search(diff < 0 ? tree.left[node]! : tree.right[node]!, bound2);
-      const old = offsets[dim]!;
-      const farBound = bound2 - old * old + diff * diff;
-      if (size < k || farBound < hd[0]!) {
-        offsets[dim] = diff;
-        search(diff < 0 ? tree.right[node]! : tree.left[node]!, farBound);
-        offsets[dim] = old;
-      }
-    };
-    offsets.fill(0);
-    search(0, 0);
-    // Heap → nearest first.
-    const order = Array.from({ length: size }, (_, j) => j).sort((a, b) => hd[a]! - hd[b]!);
-    order.forEach((j, r) => {
-      index[q * k + r] = hi[j]!;
-      distance[q * k + r] = Math.sqrt(hd[j]!);
-    });
+  const search = new Search(points, dims, graph.k, tree);
+  const from = Math.floor((n * share.part) / share.parts);
+  const to = Math.floor((n * (share.part + 1)) / share.parts);
+  // Queries in the tree's order: consecutive queries are near each other and visit the same
+  // nodes, which the cache then holds (and each share is a region of the space).
+  for (let r = from; r < to; r++) {
+    if (pause && r % 2048 === 2047) await pause();
+    const q = tree.order[r]!;
+    graph.index.fill(-1, q * graph.k, (q + 1) * graph.k);
+    graph.distance.fill(Infinity, q * graph.k, (q + 1) * graph.k);
+    search.query(q, graph.index, graph.distance);
   }
-  return { k, index, distance };
+}
+
+/** One query at a time against a tree: the k best so far as a max-heap on squared distance. */
+class Search {
+  private readonly hd: Float64Array;
+  private readonly hi: Int32Array;
+  private readonly offsets: Float64Array;
+  private size = 0;
+  private q = 0;
+
+  constructor(
+    private readonly points: Float32Array,
+    private readonly dims: number,
+    private readonly k: number,
+    private readonly tree: Tree,
+  ) {
+    this.hd = new Float64Array(k);
+    this.hi = new Int32Array(k);
+    this.offsets = new Float64Array(dims);
+  }
+
+  /** Writes q's neighbours, nearest first, into row q of index and distance. */
+  query(q: number, index: Int32Array, distance: Float32Array): void {
+    const { hd, hi, k } = this;
+    this.q = q;
+    this.size = 0;
+    this.offsets.fill(0);
+    this.visit(0, 0);
+    // Heap → nearest first: pop the largest into the last free slot.
+    for (let size = this.size; size > 0; size--) {
+      index[q * k + size - 1] = hi[0]!;
+      distance[q * k + size - 1] = Math.sqrt(hd[0]!);
+      this.siftDown(hd[size - 1]!, hi[size - 1]!, size - 1);
+    }
+  }
+
+  private offer(d2: number, p: number): void {
+    const { hd, hi, k } = this;
+    if (this.size < k) {
+      let c = this.size++;
+      while (c > 0) {
+        const parent = (c - 1) >> 1;
+        if (hd[parent]! >= d2) break;
+        hd[c] = hd[parent]!;
+        hi[c] = hi[parent]!;
+        c = parent;
+      }
+      hd[c] = d2;
+      hi[c] = p;
+    } else if (d2 < hd[0]!) this.siftDown(d2, p, k);
+  }
+
+  /** Puts (d2, p) at the root of a heap of `size` and sifts it down. */
+  private siftDown(d2: number, p: number, size: number): void {
+    const { hd, hi } = this;
+    let c = 0;
+    for (;;) {
+      const l = 2 * c + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      const big = r < size && hd[r]! > hd[l]! ? r : l;
+      if (hd[big]! <= d2) break;
+      hd[c] = hd[big]!;
+      hi[c] = hi[big]!;
+      c = big;
+    }
+    hd[c] = d2;
+    hi[c] = p;
+  }
+
+  // Depth first, near side first. A far side is entered only when its lower bound — the squared
+  // distance to the box it lies in, kept incrementally per dimension (Arya & Mount) — can still
+  // beat the k-th best.
+  private visit(node: number, bound2: number): void {
+    const { tree, points, dims, q, offsets } = this;
+    const qo = q * dims;
+    const dim = tree.dim[node]!;
+    if (dim < 0) {
+      for (let i = tree.start[node]!; i < tree.end[node]!; i++) {
+        const p = tree.order[i]!;
+        if (p === q) continue;
+        const po = p * dims;
+        let s = 0;
+        const bound = this.size === this.k ? this.hd[0]! : Infinity;
+        for (let d = 0; d < dims && s < bound; d++) {
+          const diff = points[po + d]! - points[qo + d]!;
+          s += diff * diff;
+        }
+        if (s < bound) this.offer(s, p);
+      }
+      return;
+    }
+    const diff = points[qo + dim]! - tree.value[node]!;
+    this.visit(diff < 0 ? tree.left[node]! : tree.right[node]!, bound2);
+    const old = offsets[dim]!;
+    const farBound = bound2 - old * old + diff * diff;
+    if (this.size < this.k || farBound < this.hd[0]!) {
+      offsets[dim] = diff;
+      this.visit(diff < 0 ? tree.right[node]! : tree.left[node]!, farBound);
+      offsets[dim] = old;
+    }
+  }
 }

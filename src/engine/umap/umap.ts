@@ -4,17 +4,19 @@
 // symmetrised by fuzzy union), a PCA start, and the layout's stochastic gradient descent with
 // negative sampling (sgd.ts). The descent runs in slices: between slices the caller hears the
 // current layout (the map can show it converging) and a cancel is noticed. Above ~5,000 points a
-// second thread takes half the edges (lock-free, as umap-learn's parallel mode): such layouts are
-// not bit-for-bit the same from run to run; smaller ones are, for a seed.
+// second thread owns half the points and their edges (sgd.ts says how they share the layout
+// without writing the same memory). Each thread's reads and writes are fixed by the seed, so a
+// layout is the same from run to run for a seed and a thread count.
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { createRng } from '../rng';
-import { knnGraph } from './knn';
+import { knnGraph, knnPart, type KnnGraph } from './knn';
 import { nnDescent } from './nnDescent';
-import { NEGATIVE_RATE, runEpochs, type LayoutArrays } from './sgd';
+import type { HelperRequest } from './layoutThread';
+import { NEGATIVE_RATE, runEpochs, type LayoutArrays, type Share } from './sgd';
 
 export interface UmapOptions {
   nNeighbors?: number;
@@ -121,21 +123,34 @@ function fuzzyUnion(index: Int32Array, weights: Float32Array, n: number, k: numb
   return { head, tail, weight };
 }
 
-/** The first two principal components of the points, scaled to ±10 (a deterministic start). */
+/**
+ * The first two principal components of the points, scaled to ±10 (a deterministic start): power
+ * iteration on the dims × dims covariance, so the points are read twice, whatever the iterations.
+ */
 function pcaStart(points: Float32Array, n: number, dims: number, seed: number): Float32Array {
   const mean = new Float64Array(dims);
   for (let i = 0; i < n; i++) for (let d = 0; d < dims; d++) mean[d] += points[i * dims + d]! / n;
+  const cov = new Float64Array(dims * dims);
+  const row = new Float64Array(dims);
+  for (let i = 0; i < n; i++) {
+    for (let d = 0; d < dims; d++) row[d] = points[i * dims + d]! - mean[d]!;
+    for (let a = 0; a < dims; a++) {
+      const ra = row[a]!;
+      for (let b = a; b < dims; b++) cov[a * dims + b] += ra * row[b]!;
+    }
+  }
+  for (let a = 0; a < dims; a++) for (let b = 0; b < a; b++) cov[a * dims + b] = cov[b * dims + a]!;
   const rng = createRng(seed);
   const out = new Float32Array(n * 2);
   const comps: Float64Array[] = [];
   for (let c = 0; c < Math.min(2, dims); c++) {
     let v = Float64Array.from({ length: dims }, () => rng.next() - 0.5);
-    for (let it = 0; it < 50; it++) {
+    for (let it = 0; it < 100; it++) {
       const next = new Float64Array(dims);
-      for (let i = 0; i < n; i++) {
+      for (let a = 0; a < dims; a++) {
         let dot = 0;
-        for (let d = 0; d < dims; d++) dot += (points[i * dims + d]! - mean[d]!) * v[d]!;
-        for (let d = 0; d < dims; d++) next[d] += dot * (points[i * dims + d]! - mean[d]!);
+        for (let b = 0; b < dims; b++) dot += cov[a * dims + b]! * v[b]!;
+        next[a] = dot;
       }
       for (const prev of comps) {
         let dot = 0;
@@ -162,27 +177,83 @@ function pcaStart(points: Float32Array, n: number, dims: number, seed: number): 
   return out;
 }
 
+/**
+ * The edges reordered for the layout's threads: those whose heads are the first `split` points,
+ * then the rest (one thread's share each, see sgd.ts); within each, every head's first edge, then
+ * every head's second, and so on, so consecutive edges move different points (one edge's update
+ * need not wait for the last one's).
+ */
+function orderEdges(edges: Edges, n: number, split: number): Edges {
+  const total = edges.head.length;
+  const rank = new Int32Array(total);
+  const seen = new Int32Array(n);
+  let ranks = 0;
+  for (let e = 0; e < total; e++) {
+    rank[e] = seen[edges.head[e]!]!++;
+    ranks = Math.max(ranks, rank[e]! + 1);
+  }
+  const bucket = (e: number) => (edges.head[e]! < split ? 0 : ranks) + rank[e]!;
+  const starts = new Int32Array(2 * ranks + 1);
+  for (let e = 0; e < total; e++) starts[bucket(e) + 1]++;
+  for (let b = 0; b < 2 * ranks; b++) starts[b + 1] += starts[b]!;
+  const out: Edges = { head: new Int32Array(total), tail: new Int32Array(total), weight: new Float32Array(total) };
+  for (let e = 0; e < total; e++) {
+    const to = starts[bucket(e)]!++;
+    out.head[to] = edges.head[e]!;
+    out.tail[to] = edges.tail[e]!;
+    out.weight[to] = edges.weight[e]!;
+  }
+  return out;
+}
+
 /** The 2-D UMAP layout of n × dims points. */
 export async function umapLayout(points: Float32Array, dims: number, options: UmapOptions = {}): Promise<Float32Array> {
   const n = points.length / dims;
   const k = Math.min(options.nNeighbors ?? 15, n - 1);
   const seed = options.seed ?? 42;
-  // Exact up to EXACT_KNN_MAX points (the k-d tree is quick there); above, NN-descent, which finds
-  // nearly all the same neighbours in a fraction of the time.
+  const threads = options.threads ?? (n >= PARALLEL_POINTS ? layoutThreads() : 1);
+  // Started first: the thread comes up while this one begins on the neighbour graph.
+  const helper = threads > 1 ? startHelper() : null;
+  try {
+    return await layout(points, dims, n, k, seed, helper, options);
+  } finally {
+    void helper?.worker.terminate();
+  }
+}
+
+async function layout(
+  points: Float32Array,
+  dims: number,
+  n: number,
+  k: number,
+  seed: number,
+  helper: Helper | null,
+  options: UmapOptions,
+): Promise<Float32Array> {
+  // Exact up to EXACT_KNN_MAX points (the k-d tree is quick there, split between the threads);
+  // above, NN-descent, which finds nearly all the same neighbours in a fraction of the time.
   const knn =
-    n <= EXACT_KNN_MAX ? await knnGraph(points, dims, k, options.pause) : await nnDescent(points, dims, k, { seed, pause: options.pause });
-  const edges = fuzzyUnion(knn.index, membership(knn.distance, n, k), n, k);
+    n > EXACT_KNN_MAX
+      ? await nnDescent(points, dims, k, { seed, pause: options.pause })
+      : helper
+        ? await exactInTwo(points, dims, k, helper, options.pause)
+        : await knnGraph(points, dims, k, options.pause);
+  const union = fuzzyUnion(knn.index, membership(knn.distance, n, k), n, k);
+  // With two threads, each owns half the points and the edges whose heads they are.
+  const ownSplit = helper ? n >> 1 : n;
+  const edges = orderEdges(union, n, ownSplit);
   const epochs = options.epochs ?? (n <= 2_000 ? 500 : 200);
   // Edges with weight below max/epochs would be sampled less than once: dropped, as umap-learn does.
   let maxW = 0;
   for (const w of edges.weight) maxW = Math.max(maxW, w);
   const every = new Float32Array(edges.weight.length);
   for (let e = 0; e < every.length; e++) every[e] = edges.weight[e]! >= maxW / epochs ? maxW / edges.weight[e]! : -1;
-  const y = pcaStart(points, n, dims, seed);
+  const y = shared(pcaStart(points, n, dims, seed));
   const arrays: LayoutArrays = {
     n,
     epochs,
-    y: shared(y),
+    y,
+    snapshot: helper ? shared(y) : y,
     head: shared(edges.head),
     tail: shared(edges.tail),
     every: shared(every),
@@ -195,28 +266,41 @@ export async function umapLayout(points: Float32Array, dims: number, options: Um
   const stateOf = () => (seeds.next() * 4294967296) >>> 0 || 1;
   let state = stateOf();
   const total = edges.head.length;
-  const threads = options.threads ?? (total >= PARALLEL_EDGES ? layoutThreads() : 1);
-  const helper = threads > 1 ? startHelper() : null;
-  const split = helper ? total >> 1 : total;
-  try {
-    if (helper) helper.worker.postMessage({ arrays, start: split, end: total, state: stateOf() });
-    const slice = Math.max(1, Math.round(epochs / 20));
-    for (let from = 0; from < epochs; from += slice) {
-      const to = Math.min(epochs, from + slice);
-      const other = helper?.run(from, to);
-      state = runEpochs(arrays, from, to, 0, split, state);
-      await other;
-      if (options.pause) await options.pause();
-      if (options.onLayout) await options.onLayout(arrays.y.slice(), to, epochs);
-    }
-  } finally {
-    void helper?.worker.terminate();
+  let edgeSplit = 0;
+  while (edgeSplit < total && edges.head[edgeSplit]! < ownSplit) edgeSplit++;
+  const mine: Share = { start: 0, end: edgeSplit, lo: 0, hi: ownSplit };
+  if (helper) helper.worker.postMessage({ arrays, share: { start: edgeSplit, end: total, lo: ownSplit, hi: n }, state: stateOf() });
+  const slice = Math.max(1, Math.round(epochs / 20));
+  for (let from = 0; from < epochs; from += slice) {
+    const to = Math.min(epochs, from + slice);
+    if (helper) {
+      // Epoch by epoch: each thread's view of the other's points is refreshed between epochs.
+      for (let epoch = from; epoch < to; epoch++) {
+        const other = helper.request({ from: epoch, to: epoch + 1 });
+        state = runEpochs(arrays, epoch, epoch + 1, mine, state);
+        await other;
+        arrays.snapshot.set(arrays.y);
+      }
+    } else state = runEpochs(arrays, from, to, mine, state);
+    if (options.pause) await options.pause();
+    if (options.onLayout) await options.onLayout(arrays.y.slice(), to, epochs);
   }
   return arrays.y.slice();
 }
 
-/** Edges from which a second thread pays for itself (about 5,000 points). */
-const PARALLEL_EDGES = 150_000;
+/** Points from which a second thread pays for itself. */
+const PARALLEL_POINTS = 5_000;
+
+/** The exact graph, each thread answering the queries of one half of the points. */
+async function exactInTwo(points: Float32Array, dims: number, k: number, helper: Helper, pause?: () => Promise<void>): Promise<KnnGraph> {
+  const n = points.length / dims;
+  const sharedPoints = shared(points);
+  const graph: KnnGraph = { k, index: shared(new Int32Array(n * k)), distance: shared(new Float32Array(n * k)) };
+  const other = helper.request({ knn: { points: sharedPoints, dims, graph, share: { part: 1, parts: 2 } } });
+  await knnPart(sharedPoints, dims, graph, { part: 0, parts: 2 }, pause);
+  await other;
+  return graph;
+}
 
 /** Threads for the layout: 2 where there are two cores, unless LATENT_ATLAS_UMAP_THREADS says 1. */
 function layoutThreads(): number {
@@ -231,8 +315,14 @@ function shared<T extends Float32Array | Int32Array>(a: T): T {
   return copy;
 }
 
-/** The second layout thread, or null where its script is not found (then one thread does it all). */
-function startHelper(): { worker: Worker; run(from: number, to: number): Promise<void> } | null {
+/** The second thread (layoutThread.ts): `request` posts a message and resolves when it is done. */
+interface Helper {
+  worker: Worker;
+  request(message: HelperRequest): Promise<void>;
+}
+
+/** The second thread, or null where its script is not found (then one thread does it all). */
+function startHelper(): Helper | null {
   // dist/umapThread.js beside the worker bundle; from source (tests under tsx) the thread registers
   // tsx itself: worker threads do not inherit it.
   const bundled = join(__dirname, 'umapThread.js');
@@ -244,7 +334,7 @@ function startHelper(): { worker: Worker; run(from: number, to: number): Promise
   worker.unref();
   return {
     worker,
-    run: (from, to) =>
+    request: (message) =>
       new Promise<void>((resolve, reject) => {
         const failed = (err: Error) => reject(new Error(`The UMAP layout thread failed: ${err.message}`));
         worker.once('error', failed);
@@ -252,7 +342,7 @@ function startHelper(): { worker: Worker; run(from: number, to: number): Promise
           worker.off('error', failed);
           resolve();
         });
-        worker.postMessage({ from, to });
+        worker.postMessage(message);
       }),
   };
 }
