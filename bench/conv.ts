@@ -7,7 +7,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import os from 'node:os';
-import { QUICK, describeModels, markdownTable, tfjsRow, torchRows, type ModelKey } from './gpu-rows';
+import { QUICK, describeModels, imagesPerSecond, markdownTable, tfjsRow, torchRows, type ModelKey } from './gpu-rows';
+import { CONV_AND_MATMUL, type ConvProfile } from './profile';
 import { FASHION } from './training';
 
 const KEYS: ModelKey[] = ['conv28', 'conv64'];
@@ -38,7 +39,10 @@ export async function run(): Promise<string> {
       `${describeModels(KEYS)} The 64×64×3 images are Fashion-MNIST brought to 64×64 and tinted per class; PyTorch (bench/conv_torch.py) trains the same layers. ` +
       'WebGPU runs on the adapter Dawn offers first; on a software adapter (a CPU renderer) it gets fewer steps. ' +
       `Load average when the section started: ${load.toFixed(1)} on ${os.cpus().length} cores (the machine may be shared). ` +
-      '`npm run bench:gpu` measures the same rows on a machine with a GPU (docs/BENCHMARKS-GPU.md).',
+      '`npm run bench:gpu` measures the same rows on a machine with a GPU (docs/BENCHMARKS-GPU.md). ' +
+      'Before, for reference (issue 8, 2026-12-02): conv 64×64×3 on wasm trained at 11 images/s against PyTorch 33 on one thread (0.33×), ' +
+      'its filter gradient a plain JavaScript loop; both conv gradients are now XNNPACK convolutions (src/engine/backends/wasmKernels.ts). ' +
+      'Goal: ≥ 1.0× PyTorch at the same thread count.',
     '',
     markdownTable(
       rows,
@@ -47,19 +51,40 @@ export async function run(): Promise<string> {
     ),
     '',
   );
-  for (const key of KEYS) lines.push(convProfile(key), '');
+  const torch1 = torch.find((r) => r.threads === '1');
+  for (const key of KEYS) {
+    const p = convProfile(key);
+    if (typeof p === 'string') {
+      lines.push(p, '');
+      continue;
+    }
+    const bound = (p.batch * 1000) / p.convMs;
+    const theirs = imagesPerSecond(torch1, key);
+    lines.push(
+      p.table,
+      '',
+      `Of the ${p.wallMs.toFixed(1)} ms, the convolutions and matrix multiplies (${CONV_AND_MATMUL.join(', ')}; on wasm all XNNPACK kernels, the gradients with ` +
+        `their layout copies, see src/engine/backends/wasmKernels.ts) take ${p.convMs.toFixed(1)} ms for ${p.convGflop.toFixed(2)} GFLOP ` +
+        `(${(p.convGflop / (p.convMs / 1000)).toFixed(1)} GFLOP/s): with every other kernel free, this step would still take that long, ` +
+        `${Math.round(bound)} images/s at most on 1 thread` +
+        (theirs
+          ? `, ${(bound / theirs).toFixed(2)}× PyTorch on 1 thread (${Math.round(theirs)} images/s, its whole step at ${((p.convGflop * theirs) / p.batch).toFixed(1)} GFLOP/s).`
+          : '.'),
+      '',
+    );
+  }
   return lines.join('\n');
 }
 
-/** The kernel table of one conv step (bench/profile.ts in a fresh process: one backend per process). */
-function convProfile(key: ModelKey): string {
+/** The kernel profile of one conv step (bench/profile.ts in a fresh process: one backend per process), or why not. */
+function convProfile(key: ModelKey): ConvProfile | string {
   try {
     const out = execFileSync(process.execPath, [...process.execArgv, join(__dirname, 'profile.ts'), '--conv', key], {
       encoding: 'utf8',
       timeout: 600_000,
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    return (JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as { table: string }).table;
+    return JSON.parse(out.trim().split('\n').at(-1) ?? '{}') as ConvProfile;
   } catch (err) {
     return `Profile of ${key} not measured: ${(err as Error).message.split('\n')[0]}`;
   }
