@@ -6,42 +6,17 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
 import { EngineClient } from '../src/client/engineClient';
 import { FASHION_MNIST_CLASSES, prepareFashionMnistFolder, readFashionMnist } from '../src/engine/data';
 import type { Encoding } from '../src/protocol/engine';
 import { DEFAULT_MODEL, DEFAULT_TRAINING } from '../src/protocol/model';
 import { packNames } from '../src/protocol/pointNames';
+import { makePng } from '../test/fixtures/images';
 
 const COUNT = Number(process.env.BENCH_MILLION_IMAGES ?? 1_000_000);
 const FOLDER = join(__dirname, '.cache', `million-${COUNT}`);
 const TRAIN_FOLDER = join(__dirname, '.cache', 'fashion-mnist-test-10000');
 const WORKER = join(__dirname, '..', 'dist', 'worker.js');
-
-/** A grey 8-bit PNG: signature, IHDR, one IDAT (rows with filter 0, deflated fast), IEND. */
-function greyPng(pixels: Uint8Array, width: number, height: number): Buffer {
-  const chunk = (type: string, data: Buffer) => {
-    const head = Buffer.alloc(8);
-    head.writeUInt32BE(data.length, 0);
-    head.write(type, 4, 'latin1');
-    const crc = Buffer.alloc(4);
-    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
-    return Buffer.concat([head, data, crc]);
-  };
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 0; // grey
-  const raw = Buffer.alloc(height * (width + 1));
-  for (let y = 0; y < height; y++) raw.set(pixels.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  return Buffer.concat([
-    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw, { level: 1 })),
-    chunk('IEND', Buffer.alloc(0)),
-  ]);
-}
 
 async function prepareFolder(): Promise<void> {
   const marker = join(FOLDER, '.complete.json');
@@ -59,7 +34,7 @@ async function prepareFolder(): Promise<void> {
     const copy = Math.floor(i / 70_000);
     if (copy > 0) image[(copy * 53) % px] = (image[(copy * 53) % px]! + 17 * copy) & 255;
     const name = `${String(i).padStart(7, '0')}.png`;
-    writeFileSync(join(FOLDER, FASHION_MNIST_CLASSES[set.labels[at]!]!, name), greyPng(image, 28, 28));
+    writeFileSync(join(FOLDER, FASHION_MNIST_CLASSES[set.labels[at]!]!, name), makePng(28, 28, 0, image));
   }
   writeFileSync(marker, JSON.stringify({ count: COUNT }));
 }

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { pca2 } from '../../protocol/pca';
 import { createRng } from '../rng';
 import { knnGraph, knnPart, type KnnGraph } from './knn';
 import { nnDescent } from './nnDescent';
@@ -123,54 +124,15 @@ function fuzzyUnion(index: Int32Array, weights: Float32Array, n: number, k: numb
   return { head, tail, weight };
 }
 
-/**
- * The first two principal components of the points, scaled to ±10 (a deterministic start): power
- * iteration on the dims × dims covariance, so the points are read twice, whatever the iterations.
- */
+/** The points' first two principal components (src/protocol/pca.ts), scaled to ±10: a deterministic start. */
 function pcaStart(points: Float32Array, n: number, dims: number, seed: number): Float32Array {
-  const mean = new Float64Array(dims);
-  for (let i = 0; i < n; i++) for (let d = 0; d < dims; d++) mean[d] += points[i * dims + d]! / n;
-  const cov = new Float64Array(dims * dims);
-  const row = new Float64Array(dims);
-  for (let i = 0; i < n; i++) {
-    for (let d = 0; d < dims; d++) row[d] = points[i * dims + d]! - mean[d]!;
-    for (let a = 0; a < dims; a++) {
-      const ra = row[a]!;
-      for (let b = a; b < dims; b++) cov[a * dims + b] += ra * row[b]!;
-    }
-  }
-  for (let a = 0; a < dims; a++) for (let b = 0; b < a; b++) cov[a * dims + b] = cov[b * dims + a]!;
+  const out = pca2(points, n, dims).coords;
   const rng = createRng(seed);
-  const out = new Float32Array(n * 2);
-  const comps: Float64Array[] = [];
-  for (let c = 0; c < Math.min(2, dims); c++) {
-    let v = Float64Array.from({ length: dims }, () => rng.next() - 0.5);
-    for (let it = 0; it < 100; it++) {
-      const next = new Float64Array(dims);
-      for (let a = 0; a < dims; a++) {
-        let dot = 0;
-        for (let b = 0; b < dims; b++) dot += cov[a * dims + b]! * v[b]!;
-        next[a] = dot;
-      }
-      for (const prev of comps) {
-        let dot = 0;
-        for (let d = 0; d < dims; d++) dot += next[d]! * prev[d]!;
-        for (let d = 0; d < dims; d++) next[d] -= dot * prev[d]!;
-      }
-      const norm = Math.hypot(...next) || 1;
-      v = next.map((x) => x / norm);
-    }
-    comps.push(v);
-  }
+  // One latent dimension has one component: the second coordinate is random.
+  if (dims < 2) for (let i = 0; i < n; i++) out[i * 2 + 1] = rng.next() - 0.5;
   for (let c = 0; c < 2; c++) {
     let max = 1e-12;
-    for (let i = 0; i < n; i++) {
-      let dot = 0;
-      if (comps[c]) for (let d = 0; d < dims; d++) dot += (points[i * dims + d]! - mean[d]!) * comps[c]![d]!;
-      else dot = rng.next() - 0.5;
-      out[i * 2 + c] = dot;
-      max = Math.max(max, Math.abs(dot));
-    }
+    for (let i = 0; i < n; i++) max = Math.max(max, Math.abs(out[i * 2 + c]!));
     // A little noise keeps identical points apart.
     for (let i = 0; i < n; i++) out[i * 2 + c] = (out[i * 2 + c]! / max) * 10 + (rng.next() - 0.5) * 1e-4;
   }
