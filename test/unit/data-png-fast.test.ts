@@ -10,7 +10,9 @@ import sharp from 'sharp';
 import type { Preprocessing } from '../../src/protocol/model';
 import { loadFolder } from '../../src/engine/data';
 import { decodeBuffer } from '../../src/engine/data/decode';
-import { stopDecodeThreads } from '../../src/engine/data/decodePool';
+import { decodeFileFast, decodeReadResult } from '../../src/engine/data/decodeFast';
+import { decodePool, stopDecodeThreads } from '../../src/engine/data/decodePool';
+import type { LoadedImages, LoadOptions } from '../../src/engine/data/types';
 import { decodePngFast, readPngHeader } from '../../src/engine/data/pngFast';
 import { chunk, makePng, tempDir } from '../fixtures/images';
 
@@ -338,10 +340,10 @@ describe('decode threads', () => {
     tmp.remove();
   });
 
-  test('a folder large enough for the threads loads exactly as on the main thread alone', async () => {
-    // 300 files: fast-path PNGs, PNGs and JPEGs for sharp, and unusable files, in every batch.
-    for (let i = 0; i < 300; i++) {
-      const name = join(tmp.dir, `c${i % 3}`, `${String(i).padStart(3, '0')}`);
+  const writeMixedFolder = async (dir: string, count: number) => {
+    // Fast-path PNGs, PNGs and JPEGs for sharp, and unusable files, in every batch.
+    for (let i = 0; i < count; i++) {
+      const name = join(dir, `c${i % 3}`, `${String(i).padStart(4, '0')}`);
       await fs.mkdir(join(name, '..'), { recursive: true });
       if (i % 50 === 7) await fs.writeFile(`${name}.png`, 'not a picture');
       else if (i % 50 === 8) await fs.writeFile(`${name}.png`, Buffer.alloc(0));
@@ -356,19 +358,81 @@ describe('decode threads', () => {
       else if (i % 10 === 4) await fs.writeFile(`${name}.png`, makePng(W + 1, H, 0, samples((W + 1) * H, i)));
       else await fs.writeFile(`${name}.png`, makePng(W, H, 2, greyAsRgb(W * H, i)));
     }
-    const load = async (threads: string) => {
-      process.env.LATENT_ATLAS_DECODE_THREADS = threads;
-      return loadFolder(tmp.dir, { pre: pre(W, H, 1), cacheDir: false });
-    };
-    const alone = await load('0');
-    const threaded = await load('2');
-    assert.equal(alone.count, 300 - 18);
-    assert.deepEqual(threaded.files, alone.files);
-    assert.deepEqual(threaded.labels, alone.labels);
+  };
+  const load = async (dir: string, threads: string | undefined, more: LoadOptions = {}) => {
+    if (threads === undefined) delete process.env.LATENT_ATLAS_DECODE_THREADS;
+    else process.env.LATENT_ATLAS_DECODE_THREADS = threads;
+    return loadFolder(dir, { pre: pre(W, H, 1), cacheDir: false, ...more });
+  };
+  const assertSameLoad = (got: LoadedImages, alone: LoadedImages) => {
+    assert.deepEqual(got.files, alone.files);
+    assert.deepEqual(got.labels, alone.labels);
     // sharp's own detail for a damaged file varies from call to call under concurrency (libvips
     // reports 'libpng read error' or 'Unknown error' for the same bytes), so it is left out here.
-    const reasons = (l: typeof alone) => l.skipped.map((p) => `${p.file}: ${p.reason.replace(/ \(.*\)$/, '')}`);
-    assert.deepEqual(reasons(threaded), reasons(alone));
-    assert.ok(Buffer.from(threaded.images).equals(Buffer.from(alone.images)), 'the same pixels');
+    const reasons = (l: LoadedImages) => l.skipped.map((p) => `${p.file}: ${p.reason.replace(/ \(.*\)$/, '')}`);
+    assert.deepEqual(reasons(got), reasons(alone));
+    assert.ok(Buffer.from(got.images).equals(Buffer.from(alone.images)), 'the same pixels');
+  };
+
+  test('a folder large enough for the threads loads exactly as on the main thread alone', async () => {
+    const dir = join(tmp.dir, 'threads');
+    await writeMixedFolder(dir, 300);
+    const alone = await load(dir, '0');
+    assert.equal(alone.count, 300 - 18);
+    assertSameLoad(await load(dir, '2'), alone);
+  });
+
+  test('the reader thread reads each file as the main thread would, size limits and failures included', async () => {
+    const dir = join(tmp.dir, 'reader');
+    await writeMixedFolder(dir, 200);
+    const paths = (await fs.readdir(dir, { recursive: true })).filter((f) => /\.(png|jpg)$/.test(f)).map((f) => join(dir, f));
+    paths.sort();
+    paths.splice(100, 0, join(dir, 'gone.png')); // cannot be opened
+    const large = join(dir, 'large.png');
+    await fs.writeFile(large, makePng(64, 64, 0, samples(64 * 64, 1)));
+    paths.splice(50, 0, large);
+    delete process.env.LATENT_ATLAS_DECODE_THREADS;
+    const reader = decodePool()!.reader()!;
+    assert.ok(await reader.online);
+    // A file larger than this is left for an asynchronous read, as on the main thread.
+    const limit = 2000;
+    const { results, bytes } = await reader.read(paths, limit);
+    assert.equal(results.length, paths.length);
+    const kinds = new Set<string>();
+    paths.forEach((path, k) => {
+      const here = decodeFileFast(path, pre(W, H, 1), limit);
+      const there = decodeReadResult(results[k], bytes, pre(W, H, 1));
+      const kind = here === 'async' ? 'async' : 'pixels' in here ? 'pixels' : 'bytes' in here ? 'sharp' : 'refused';
+      kinds.add(kind);
+      if (here === 'async' || there === 'async') assert.equal(there, here, path);
+      else if ('pixels' in here) assert.deepEqual(there, { ...here, pixels: here.pixels }, path);
+      else if ('bytes' in here) assert.ok('bytes' in there && Buffer.from(there.bytes).equals(Buffer.from(here.bytes)), path);
+      else assert.deepEqual(there, here, path);
+    });
+    assert.deepEqual([...kinds].sort(), ['async', 'pixels', 'refused', 'sharp']);
+  });
+
+  test('a load the reader thread helps, and one whose threads are stopped halfway, lose nothing', async () => {
+    const dir = join(tmp.dir, 'helped');
+    await writeMixedFolder(dir, 2000);
+    const alone = await load(dir, '0');
+    assert.equal(alone.count, 2000 - 120);
+
+    // The reader is running before the load starts, so it reads most of the files (and no decode
+    // threads from the tests before, which a load would use instead).
+    await stopDecodeThreads();
+    delete process.env.LATENT_ATLAS_DECODE_THREADS;
+    const reader = decodePool()!.reader()!;
+    assert.ok(await reader.online);
+    const before = reader.utilization();
+    assertSameLoad(await load(dir, undefined), alone);
+    assert.ok(reader.utilization().active > before.active, 'the reader thread read files');
+
+    // Stopped when the first unusable file is reported: the batches it held are read here.
+    assert.ok(await decodePool()!.reader()!.online);
+    let stopped: Promise<void> | undefined;
+    const halted = await load(dir, undefined, { onProblem: () => void (stopped ??= stopDecodeThreads()) });
+    assert.ok(stopped, 'the threads were stopped during the load');
+    assertSameLoad(halted, alone);
   });
 });

@@ -1,14 +1,16 @@
 // A small pool of decode threads (decodeThread.ts) so idle cores decode when a load is long (the
 // loader, load.ts, decides when; a thread costs tens of milliseconds to start and more to warm
-// up). Idle threads do not keep the process alive, and the pool stops itself after a while without
-// work. Any failure to start or a thread that dies fails only the batches it held; the loader then
-// decodes those files on the main thread.
+// up), and one reader thread that does the file system calls for the main thread's own decoding
+// (little code to warm up: it helps short loads too). Idle threads do not keep the process alive,
+// and the pool stops itself after a while without work. Any failure to start or a thread that dies
+// fails only the batches it held; the loader then reads and decodes those files on the main thread.
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import type { EventLoopUtilization } from 'node:perf_hooks';
 import type { Preprocessing } from '../../protocol/model';
-import type { ThreadJob, ThreadReply } from './decodeFast';
+import type { ReadJob, ReadReply, ThreadJob, ThreadReply } from './decodeFast';
 
 const IDLE_STOP_MS = 30_000;
 
@@ -26,7 +28,7 @@ export function decodeThreadCount(): number {
 
 interface Thread {
   worker: Worker;
-  pending: Map<number, { resolve(r: ThreadReply): void; reject(e: Error): void }>;
+  pending: Map<number, { resolve(r: ThreadReply & ReadReply): void; reject(e: Error): void }>;
   /** True once the thread runs; false if it failed first. */
   online: Promise<boolean>;
 }
@@ -36,6 +38,14 @@ export interface DecodeThread {
   /** Resolves true once the thread can take work (at once for a running thread), false if it never will. */
   online: Promise<boolean>;
   decode(paths: string[], pre: Preprocessing): Promise<ThreadReply>;
+}
+
+/** The reader thread: reads files (up to `syncLimit` bytes each) for the main thread to decode. */
+export interface ReaderThread {
+  online: Promise<boolean>;
+  read(paths: string[], syncLimit: number): Promise<ReadReply>;
+  /** How busy the thread has been since it started (a difference of two tells it for a while). */
+  utilization(): EventLoopUtilization;
 }
 
 function startWorker(): Worker {
@@ -49,6 +59,7 @@ function startWorker(): Worker {
 
 class DecodePool {
   private readonly threads: Thread[] = [];
+  private readerThread: Thread | undefined;
   private nextId = 1;
   private turn = 0;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -64,7 +75,7 @@ class DecodePool {
   start(count = this.size): DecodeThread[] {
     if (this.broken) return [];
     clearTimeout(this.idleTimer);
-    while (this.threads.length < Math.min(count, this.size)) this.spawn().worker.unref();
+    while (this.threads.length < Math.min(count, this.size)) this.spawn();
     this.scheduleStop();
     return this.running();
   }
@@ -72,6 +83,26 @@ class DecodePool {
   /** The threads started so far (by an earlier load: warm, and free to use at once). */
   running(): DecodeThread[] {
     return this.threads.map((thread) => ({ online: thread.online, decode: (paths, pre) => this.decodeOn(thread, paths, pre) }));
+  }
+
+  /** The reader thread, started now if it is not running. */
+  reader(): ReaderThread | undefined {
+    if (this.broken) return undefined;
+    clearTimeout(this.idleTimer);
+    let thread = this.readerThread;
+    if (!thread) {
+      thread = this.readerThread = this.spawn(false);
+    }
+    this.scheduleStop();
+    const reader = thread;
+    return {
+      online: reader.online,
+      utilization: () => reader.worker.performance.eventLoopUtilization(),
+      read: (paths, syncLimit) => {
+        if (this.readerThread !== reader) return Promise.reject(new Error('the reader thread stopped'));
+        return this.post(reader, { id: this.nextId++, read: paths, syncLimit });
+      },
+    };
   }
 
   /** Decodes one batch of files on the least busy thread. */
@@ -82,12 +113,14 @@ class DecodePool {
 
   private decodeOn(thread: Thread, paths: string[], pre: Preprocessing): Promise<ThreadReply> {
     if (!this.threads.includes(thread)) return Promise.reject(new Error('the decode thread stopped'));
+    return this.post(thread, { id: this.nextId++, paths, pre });
+  }
+
+  private post(thread: Thread, job: ThreadJob | ReadJob): Promise<ThreadReply & ReadReply> {
     clearTimeout(this.idleTimer);
-    const id = this.nextId++;
-    return new Promise<ThreadReply>((resolve, reject) => {
-      thread.pending.set(id, { resolve, reject });
+    return new Promise((resolve, reject) => {
+      thread.pending.set(job.id, { resolve, reject });
       thread.worker.ref();
-      const job: ThreadJob = { id, paths, pre };
       thread.worker.postMessage(job);
     });
   }
@@ -99,39 +132,49 @@ class DecodePool {
     return best;
   }
 
-  private spawn(): Thread {
+  /** A thread; a decode thread (`decodes`) joins the pool's list, the reader does not. */
+  private spawn(decodes = true): Thread {
     const worker = startWorker();
     const thread: Thread = {
       worker,
       pending: new Map(),
       online: new Promise<boolean>((resolve) => {
-        worker.once('online', () => resolve(true));
+        worker.once('online', () => {
+          // A starting thread keeps the process alive (someone may be waiting for it); an idle one does not.
+          if (thread.pending.size === 0) worker.unref();
+          resolve(true);
+        });
         worker.once('error', () => resolve(false));
         worker.once('exit', () => resolve(false));
       }),
     };
-    this.threads.push(thread);
+    if (decodes) this.threads.push(thread);
     let answered = false;
     const fail = (err: Error) => {
       if (!answered) this.broken = true;
-      this.threads.splice(this.threads.indexOf(thread), 1);
+      if (this.readerThread === thread) this.readerThread = undefined;
+      else this.threads.splice(this.threads.indexOf(thread), 1);
       for (const p of thread.pending.values()) p.reject(err);
       thread.pending.clear();
       void thread.worker.terminate();
     };
-    thread.worker.on('message', (reply: ThreadReply) => {
+    thread.worker.on('message', (reply: ThreadReply & ReadReply) => {
       answered = true;
       const p = thread.pending.get(reply.id);
       thread.pending.delete(reply.id);
       p?.resolve(reply);
       if (thread.pending.size === 0) thread.worker.unref();
-      if (this.threads.every((t) => t.pending.size === 0)) this.scheduleStop();
+      if (this.all().every((t) => t.pending.size === 0)) this.scheduleStop();
     });
     thread.worker.on('error', fail);
     thread.worker.on('exit', (code) => {
-      if (this.threads.includes(thread)) fail(new Error(`decode thread exited with code ${code}`));
+      if (this.all().includes(thread)) fail(new Error(`decode thread exited with code ${code}`));
     });
     return thread;
+  }
+
+  private all(): Thread[] {
+    return this.readerThread ? [...this.threads, this.readerThread] : this.threads;
   }
 
   private scheduleStop(): void {
@@ -142,7 +185,14 @@ class DecodePool {
 
   async stop(): Promise<void> {
     clearTimeout(this.idleTimer);
-    const threads = this.threads.splice(0);
+    const threads = [...this.all()];
+    this.threads.splice(0);
+    this.readerThread = undefined;
+    // Their batches fail now (the loader reads and decodes those files itself), not never.
+    for (const t of threads) {
+      for (const p of t.pending.values()) p.reject(new Error('the decode threads were stopped'));
+      t.pending.clear();
+    }
     if (pool === this) pool = undefined;
     await Promise.all(threads.map((t) => t.worker.terminate()));
   }

@@ -3,14 +3,15 @@
 import { createHash } from 'node:crypto';
 import { Stats, promises as fs, stat } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { basename, dirname, relative, resolve, sep } from 'node:path';
 import type { FileProblem } from '../../protocol/engine';
 import type { Preprocessing } from '../../protocol/model';
 import { DEFAULT_CACHE_MAX_BYTES, defaultCacheDir, packPath, readChoice, writeChoice, type CacheEntry } from './cache';
 import { openPack, savePack } from './packStore';
 import { decodeBuffer, decodeImage, type DecodeOutcome } from './decode';
-import { decodeFileFast, type FastFileOutcome, type ThreadOutcome } from './decodeFast';
-import { decodePool, decodeThreadsGiven, type DecodeThread } from './decodePool';
+import { decodeFileFast, decodeReadResult, type FastFileOutcome, type ReadReply, type ThreadOutcome } from './decodeFast';
+import { decodePool, decodeThreadsGiven, type DecodeThread, type ReaderThread } from './decodePool';
 import { choosePreprocessing, probeSample, validatePreprocessing } from './preprocessing';
 import { describeFsError, scanFolder } from './scan';
 import { compareCodeUnits, sortByCodeUnits, type LoadOptions, type LoadedImages, type ScanResult } from './types';
@@ -33,6 +34,14 @@ const THREAD_MIN_FILES = 200;
 const THREAD_BATCH = 64;
 /** The main thread decodes for this long at a time, then lets other events in. */
 const MAIN_SLICE_MS = 4;
+/** Files per message to the reader thread, and how many such messages are out at once. */
+const READ_BATCH = 128;
+const READS_IN_FLIGHT = 4;
+/**
+ * With nothing else left, the main thread waits this long for the reader's last batches before it
+ * reads those files itself (a batch takes the reader ~1–2 ms; longer means it is starved of a core).
+ */
+const READ_WAIT_MS = 30;
 /** Files up to this size are read synchronously on the main thread; larger ones asynchronously. */
 const MAIN_SYNC_BYTES = 1 << 20;
 /** The main thread decodes this long before deciding whether threads are worth starting. */
@@ -79,6 +88,9 @@ export async function loadFolderWithFingerprint(
   // Sizes and times are read where each file is opened (or, when the cache holds the folder, all
   // together before it is checked): one system call per image less on a cold load.
   const scan = await scanFolder(absRoot, { signal: opts.signal, stat: false });
+  // A folder large enough for the reader thread starts it now: it is online by the time the
+  // preprocessing is chosen (a thread takes ~60 ms to start on the 2-core test machine).
+  if (scan.files.length >= THREAD_MIN_FILES && availableParallelism() > 1 && decodeThreadsGiven() === undefined) decodePool()?.reader();
   for (const p of scan.problems) opts.onProblem?.(p);
   if (scan.files.length === 0) throw noImagesError(absRoot, scan, []);
 
@@ -288,6 +300,10 @@ async function loadItems(
     if (!whole) for (const [rel, entry] of fresh) cached.set(rel, entry);
     await savePack(pack, packRoot, pre, whole ? fresh : cached, added, whole, maxBytes);
   };
+  // The main thread decodes each image straight into its place in `staging`, and the cache keeps
+  // that view: no array and no copy per image (10,000 small arrays cost a garbage collector
+  // measurably more than the decoding on the test machine).
+  const slot = (i: number) => staging.subarray(i * pixelBytes, (i + 1) * pixelBytes);
   const record = (i: number, out: DecodeOutcome) => {
     const item = items[i];
     if (out.size !== undefined && out.mtimeMs !== undefined) {
@@ -295,7 +311,8 @@ async function loadItems(
       item.mtimeMs = out.mtimeMs;
     }
     if (out.ok) {
-      staging.set(out.pixels, i * pixelBytes);
+      // Decoded here straight into its place (see slot), or elsewhere and copied in.
+      if (out.pixels.buffer !== staging.buffer || out.pixels.byteOffset !== i * pixelBytes) staging.set(out.pixels, i * pixelBytes);
       ok[i] = 1;
       fresh.set(item.rel, { size: out.size, mtimeMs: out.mtimeMs, pixels: out.pixels });
       added.push(item.rel);
@@ -336,12 +353,86 @@ async function loadItems(
     settled[i] = 1;
     take(i, out);
   };
+  // Files the main thread reads itself after all (the reader thread failed or was too slow).
+  const retry: number[] = [];
   const nextForMain = (): number | undefined => {
+    while (retry.length > 0) {
+      const i = retry.pop()!;
+      if (!settled[i]) return i;
+    }
     if (next < toDecode.length) return toDecode[next++];
     for (const batch of outstanding) {
       for (let k = batch.length - 1; k >= 0; k--) if (!settled[batch[k]]) return batch[k];
     }
     return undefined;
+  };
+  // The reader thread reads files ahead for the main thread, which decodes them from memory: the
+  // four system calls per file (open, fstat, read, close: about 40 % of its time per small PNG)
+  // move to another core. Batches claimed by the reader wait in `reading` until they arrive.
+  const readBatches: { batch: number[]; reply: ReadReply; k: number }[] = [];
+  const reading = new Map<number[], number>(); // batch → when it was asked for
+  let readArrived: (() => void) | undefined;
+  const onReader = async (reader: ReaderThread) => {
+    if (!(await reader.online)) return;
+    // Once decode threads run, they read for themselves and the reader has served its turn.
+    while (next < toDecode.length && !finished && threads.length === 0) {
+      opts.signal?.throwIfAborted();
+      await sharpJobs.room();
+      // Smaller batches towards the end, so the main thread never waits long for the last one.
+      const size = Math.max(8, Math.min(READ_BATCH, Math.ceil((toDecode.length - next) / 8)));
+      const batch = toDecode.slice(next, next + size);
+      next += batch.length;
+      reading.set(batch, performance.now());
+      try {
+        const reply = await reader.read(
+          batch.map((i) => items[i].path),
+          MAIN_SYNC_BYTES,
+        );
+        readBatches.push({ batch, reply, k: 0 });
+      } catch {
+        retry.push(...batch); // the reader stopped: the main thread reads these itself
+        return;
+      } finally {
+        reading.delete(batch);
+        readArrived?.();
+      }
+    }
+  };
+  /** Decodes the next file the reader has read, if any. */
+  const decodeRead = (): boolean => {
+    while (readBatches.length > 0) {
+      const head = readBatches[0];
+      while (head.k < head.batch.length) {
+        const k = head.k++;
+        const i = head.batch[k];
+        if (settled[i]) continue;
+        settle(i, decodeReadResult(head.reply.results[k], head.reply.bytes, pre, slot(i)));
+        return true;
+      }
+      readBatches.shift();
+    }
+    return false;
+  };
+  /** Nothing else left: wait for the reader's batches, or take over the late ones. */
+  const awaitReads = async () => {
+    const oldest = Math.min(...reading.values());
+    const wait = oldest + READ_WAIT_MS - performance.now();
+    if (wait <= 0) {
+      for (const [batch, asked] of reading) {
+        if (asked !== oldest) continue;
+        reading.delete(batch); // its reply, if it comes, finds these files settled
+        retry.push(...batch.filter((i) => !settled[i]));
+      }
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      readArrived = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    readArrived = undefined;
   };
   // The main thread decodes too, in slices between other events: from the start, while the
   // threads start (tens of milliseconds each), and alone when there are none.
@@ -351,17 +442,28 @@ async function loadItems(
       await sharpJobs.room();
       const until = performance.now() + MAIN_SLICE_MS;
       let i: number | undefined;
-      while ((i = nextForMain()) !== undefined) {
-        settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+      for (;;) {
+        if (!decodeRead()) {
+          if ((i = nextForMain()) === undefined) break;
+          settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES, slot(i)));
+        }
         if (performance.now() >= until || sharpJobs.full()) break;
       }
-      if (i === undefined) return;
+      if (i === undefined && readBatches.length === 0) {
+        if (reading.size === 0) return;
+        await awaitReads();
+        continue;
+      }
       decideThreads?.();
       await new Promise((resolve) => setImmediate(resolve));
     }
   };
   const pool = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
+  // One reader wherever there is a second core; its code is small, so it is useful within
+  // milliseconds of starting (a decode thread needs ~100 ms more to compile its decoder).
+  const reader = pool && availableParallelism() > 1 && decodeThreadsGiven() === undefined ? pool.reader() : undefined;
   const threads: DecodeThread[] = [];
+  if (reader) for (let k = 0; k < READS_IN_FLIGHT; k++) void onReader(reader).catch(() => undefined);
   const onThread = async (thread: DecodeThread) => {
     if (!(await thread.online)) return;
     while (next < toDecode.length) {
@@ -381,7 +483,7 @@ async function loadItems(
         );
       } catch {
         // The thread died: the main thread decodes these files.
-        for (const i of batch) settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES));
+        for (const i of batch) if (!settled[i]) settle(i, decodeFileFast(items[i].path, pre, MAIN_SYNC_BYTES, slot(i)));
         continue;
       } finally {
         outstanding.delete(batch);
@@ -411,6 +513,7 @@ async function loadItems(
     // Looked at again every few hundred milliseconds while none run: a long load starts threads
     // once cores free up.
     let cpusBefore = cpus();
+    let readerBefore = reader?.utilization();
     let since = performance.now();
     let nextBefore = next;
     let wait = THREAD_DECISION_MS;
@@ -418,14 +521,16 @@ async function loadItems(
       const elapsed = performance.now() - since;
       if (elapsed < wait) return;
       const rest = ((toDecode.length - next) * elapsed) / Math.max(1, next - nextBefore);
-      const idle = Math.floor(idleCores(cpusBefore) + 0.25);
+      // The reader's core counts as free: a decode thread takes its place (and reads for itself).
+      const readerShare = reader && readerBefore ? performance.eventLoopUtilization(reader.utilization(), readerBefore).utilization : 0;
+      const idle = Math.floor(idleCores(cpusBefore) + (Number.isFinite(readerShare) ? readerShare : 0) + 0.25);
       if (rest > THREAD_WORTH_MS && idle > 0) {
         decideThreads = undefined;
         feed(pool.start(idle));
       } else if (rest <= THREAD_WORTH_MS) {
         decideThreads = undefined;
       } else {
-        [cpusBefore, since, nextBefore, wait] = [cpus(), performance.now(), next, THREAD_RECHECK_MS];
+        [cpusBefore, readerBefore, since, nextBefore, wait] = [cpus(), reader?.utilization(), performance.now(), next, THREAD_RECHECK_MS];
       }
     };
   }
