@@ -1,7 +1,8 @@
 // The wasm conv gradients (src/engine/backends/wasmKernels.ts) against the cpu backend's own
-// kernels: conv2d and conv2dTranspose, input and filter gradients, strides 1 and 2, 'same',
-// 'valid' and explicit padding, odd sizes and channel counts on both sides of the point where the
-// input gradient switches from tfjs-wasm's own loop to the phase-split conv.
+// kernels: conv2d and conv2dTranspose, outputs and input and filter gradients, strides 1 and 2,
+// 'same', 'valid' and explicit padding, odd sizes and channel counts on both sides of the point
+// where the input gradient switches from tfjs-wasm's own loop to the phase-split conv, and one
+// channel in or out (those go through one matmul).
 
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -59,9 +60,18 @@ const CASES: Case[] = [
   { x: [2, 9, 11, 6], filter: [3, 3, 6, 5], stride: 2, pad: 'same' },
   { x: [2, 8, 8, 4], filter: [5, 5, 4, 4], stride: 3, pad: 2 },
   { x: [2, 12, 10, 5], filter: [4, 2, 5, 3], stride: 2, pad: 'valid' },
+  // One output channel (a grey image out): the input and filter gradients are one matmul each.
+  { x: [3, 10, 9, 6], filter: [3, 3, 6, 1], stride: 1, pad: 'same' },
+  { x: [2, 11, 9, 5], filter: [3, 3, 5, 1], stride: 2, pad: 'same' },
+  { x: [2, 9, 8, 4], filter: [2, 4, 4, 1], stride: 2, pad: 'valid' },
+  { x: [2, 8, 8, 7], filter: [5, 5, 7, 1], stride: 3, pad: 2 },
+  // One input channel (a grey image in): the forward conv and the filter gradient likewise.
+  { x: [3, 10, 9, 1], filter: [3, 3, 1, 6], stride: 1, pad: 'same' },
+  { x: [2, 9, 8, 1], filter: [2, 4, 1, 5], stride: 2, pad: 'valid' },
+  { x: [2, 8, 8, 1], filter: [5, 5, 1, 3], stride: 3, pad: 2 },
 ];
 
-/** The gradients of Σ dy·conv(x, w) (or of the transposed conv) with respect to x and w. */
+/** conv(x, w) (or the transposed conv), and the gradients of Σ dy·conv(x, w) with respect to x and w. */
 function gradients(c: Case, transposed: boolean): () => Tensor[] {
   return () => {
     const x = random(c.x, 1);
@@ -73,7 +83,7 @@ function gradients(c: Case, transposed: boolean): () => Tensor[] {
         : tf.conv2d(a as never, b as never, c.stride, c.pad);
     const input = transposed ? tf.conv2d(x as never, w as never, c.stride, c.pad) : x;
     const dy = random(conv(input, w).shape, 3);
-    return tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([input, w]);
+    return [conv(input, w), ...tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(conv(a, b), dy)))([input, w])];
   };
 }
 
@@ -82,16 +92,50 @@ function forwardShape(c: Case): [number, number, number, number] {
   return [c.x[0], c.x[1], c.x[2], c.filter[2]];
 }
 
-describe('wasm conv gradients equal the cpu backend', () => {
+describe('wasm convs and their gradients equal the cpu backend', () => {
   for (const transposed of [false, true]) {
     for (const c of CASES) {
       const what = transposed ? 'conv2dTranspose' : 'conv2d';
       it(`${what}: x ${c.x.join('×')}, filter ${c.filter.join('×')}, stride ${c.stride}, pad ${c.pad}`, async () => {
         const wasm = await on('wasm', gradients(c, transposed));
         const cpu = await on('cpu', gradients(c, transposed));
-        const [dx, dw] = [maxRelativeError(wasm[0], cpu[0]), maxRelativeError(wasm[1], cpu[1])];
+        const [y, dx, dw] = [0, 1, 2].map((k) => maxRelativeError(wasm[k], cpu[k]));
+        assert.ok(y < 1e-5, `output differs by ${y} of its largest value`);
         assert.ok(dx < 1e-5, `input gradient differs by ${dx} of its largest value`);
         assert.ok(dw < 1e-5, `filter gradient differs by ${dw} of its largest value`);
+      });
+    }
+  }
+});
+
+describe('a fused conv to one channel (the last layer of a grey model) equals the cpu backend', () => {
+  const cases: { x: [number, number, number, number]; filter: [number, number, number, number]; stride: number; pad: 'same' | 'valid' }[] =
+    [
+      { x: [3, 10, 9, 6], filter: [3, 3, 6, 1], stride: 1, pad: 'same' },
+      { x: [2, 11, 9, 5], filter: [3, 3, 5, 1], stride: 2, pad: 'same' },
+      { x: [2, 9, 8, 4], filter: [2, 4, 4, 1], stride: 2, pad: 'valid' },
+    ];
+  for (const c of cases) {
+    for (const activation of ['linear', 'relu'] as const) {
+      it(`x ${c.x.join('×')}, filter ${c.filter.join('×')}, stride ${c.stride}, pad ${c.pad}, ${activation}: output and gradients`, async () => {
+        const run = () => {
+          const x = random(c.x, 1);
+          const w = random(c.filter, 2);
+          const b = random([1], 4);
+          const conv = (a: Tensor, f: Tensor, bias: Tensor): Tensor =>
+            tf.fused.conv2d({ x: a as never, filter: f as never, bias, strides: c.stride, pad: c.pad, activation });
+          const dy = random(conv(x, w, b).shape, 3);
+          return [conv(x, w, b), ...tf.grads((a: Tensor, f: Tensor, bias: Tensor) => tf.sum(tf.mul(conv(a, f, bias), dy)))([x, w, b])];
+        };
+        const wasm = await on('wasm', run);
+        const cpu = await on('cpu', run);
+        wasm.forEach((v, k) => {
+          const err = maxRelativeError(v, cpu[k]);
+          assert.ok(
+            err < 1e-5,
+            `${['output', 'input gradient', 'filter gradient', 'bias gradient'][k]} differs by ${err} of its largest value`,
+          );
+        });
       });
     }
   }
