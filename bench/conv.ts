@@ -37,11 +37,12 @@ export async function run(): Promise<string> {
   lines.push(
     `Training images/s over a fixed number of timed steps after untimed warm-up steps${QUICK ? ' (BENCH_QUICK: a check of the benchmark, not a result)' : ''}. ` +
       `${describeModels(KEYS)} The 64×64×3 images are Fashion-MNIST brought to 64×64 and tinted per class; PyTorch (bench/conv_torch.py) trains the same layers. ` +
+      'PyTorch at n threads means n in all: OpenBLAS, which runs its matrix multiplies and which torch.set_num_threads does not hold, is held too (OPENBLAS_NUM_THREADS); at 2 threads each split between PyTorch\'s threads and OpenBLAS\'s is run and the fastest kept (bench/torch-threads.ts). Before 2026-12-02 evening, its "1 thread" rows let OpenBLAS use both cores. ' +
       'WebGPU runs on the adapter Dawn offers first; on a software adapter (a CPU renderer) it gets fewer steps. ' +
       `Load average when the section started: ${load.toFixed(1)} on ${os.cpus().length} cores (the machine may be shared). ` +
       '`npm run bench:gpu` measures the same rows on a machine with a GPU (docs/BENCHMARKS-GPU.md). ' +
       'Before, for reference (issue 8, 2026-12-02): conv 64×64×3 on wasm trained at 11 images/s against PyTorch 33 on one thread (0.33×), ' +
-      'its filter gradient a plain JavaScript loop; both conv gradients are now XNNPACK convolutions (src/engine/backends/wasmKernels.ts). ' +
+      'its filter gradient a plain JavaScript loop; both conv gradients now run on XNNPACK (src/engine/backends/wasmKernels.ts). ' +
       'Goal: ≥ 1.0× PyTorch at the same thread count.',
     '',
     markdownTable(
