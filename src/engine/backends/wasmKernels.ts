@@ -139,27 +139,25 @@ function registerConvGradients(tf: Tf): void {
     const wasm = backend as WasmBackendLike;
     const g = geometry(tf, x.shape as Shape4, a.filterShape, a);
     const taps = g.filterHeight * g.filterWidth;
-    if (batchMatMul && g.outChannels === 1) {
-      // dW [k, ci] = Σ_q D[k, q] · x[q, ci], D[k, q(k, p)] = dy[p]: x is used as it lies.
-      const Q = g.batchSize * g.inHeight * g.inWidth;
-      const D = wasm.makeOutput([1, taps, Q], 'float32');
+    // One side with one channel: a [taps, n] layout of it times the other side as it lies ([n, cols]).
+    const perTap = (n: number, fill: (out: Float32Array) => void, other: TensorInfoLike, cols: number) => {
+      const laid = wasm.makeOutput([1, taps, n], 'float32');
       try {
-        scatterTaps(wasm.typedArrayFromHeap(dy), wasm.typedArrayFromHeap(D), tapPositions(g), 1, Q, taps);
-        return as(matmul(D, as(x, [1, Q, g.inChannels]), backend), a.filterShape);
+        fill(wasm.typedArrayFromHeap(laid)); // views of wasm memory only after the allocation
+        return as(matmul(laid, as(other, [1, n, cols]), backend), a.filterShape);
       } finally {
-        wasm.disposeData(D.dataId);
+        wasm.disposeData(laid.dataId);
       }
+    };
+    if (batchMatMul && g.outChannels === 1) {
+      // dW [k, ci] = Σ_q D[k, q] · x[q, ci], D[k, q(k, p)] = dy[p].
+      const Q = g.batchSize * g.inHeight * g.inWidth;
+      return perTap(Q, (D) => scatterTaps(wasm.typedArrayFromHeap(dy), D, tapPositions(g), 1, Q, taps), x, g.inChannels);
     }
     if (batchMatMul && g.inChannels === 1) {
-      // dW [k, co] = Σ_p X[k, p] · dy[p, co], X[k, p] = x[q(k, p)]: dy is used as it lies.
+      // dW [k, co] = Σ_p X[k, p] · dy[p, co], X[k, p] = x[q(k, p)].
       const P = g.batchSize * g.outHeight * g.outWidth;
-      const X = wasm.makeOutput([1, taps, P], 'float32');
-      try {
-        gatherTaps(wasm.typedArrayFromHeap(x), wasm.typedArrayFromHeap(X), tapPositions(g), 1, P, taps);
-        return as(matmul(X, as(dy, [1, P, g.outChannels]), backend), a.filterShape);
-      } finally {
-        wasm.disposeData(X.dataId);
-      }
+      return perTap(P, (X) => gatherTaps(wasm.typedArrayFromHeap(x), X, tapPositions(g), 1, P, taps), dy, g.outChannels);
     }
     const spanH = (g.outHeight - 1) * g.strideHeight + g.filterHeight;
     const spanW = (g.outWidth - 1) * g.strideWidth + g.filterWidth;
