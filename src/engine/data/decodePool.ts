@@ -31,6 +31,8 @@ interface Thread {
   pending: Map<number, { resolve(r: ThreadReply & ReadReply): void; reject(e: Error): void }>;
   /** True once the thread runs; false if it failed first. */
   online: Promise<boolean>;
+  /** Files read for the main thread (the reader thread). */
+  filesRead: number;
 }
 
 /** One decode thread, for a caller that feeds it batches once it runs. */
@@ -46,6 +48,8 @@ export interface ReaderThread {
   read(paths: string[], syncLimit: number): Promise<ReadReply>;
   /** How busy the thread has been since it started (a difference of two tells it for a while). */
   utilization(): EventLoopUtilization;
+  /** Files this thread has read and answered for since it started. */
+  filesRead(): number;
 }
 
 function startWorker(): Worker {
@@ -98,9 +102,12 @@ class DecodePool {
     return {
       online: reader.online,
       utilization: () => reader.worker.performance.eventLoopUtilization(),
-      read: (paths, syncLimit) => {
-        if (this.readerThread !== reader) return Promise.reject(new Error('the reader thread stopped'));
-        return this.post(reader, { id: this.nextId++, read: paths, syncLimit });
+      filesRead: () => reader.filesRead,
+      read: async (paths, syncLimit) => {
+        if (this.readerThread !== reader) throw new Error('the reader thread stopped');
+        const reply = await this.post(reader, { id: this.nextId++, read: paths, syncLimit });
+        reader.filesRead += reply.results.length;
+        return reply;
       },
     };
   }
@@ -138,6 +145,7 @@ class DecodePool {
     const thread: Thread = {
       worker,
       pending: new Map(),
+      filesRead: 0,
       online: new Promise<boolean>((resolve) => {
         worker.once('online', () => {
           // A starting thread keeps the process alive (someone may be waiting for it); an idle one does not.
