@@ -270,14 +270,42 @@ export async function notifications(page: Page): Promise<string[]> {
   return page.locator('.notifications-toasts .notification-list-item-message').allInnerTexts();
 }
 
-/** Waits until a notification contains `text` (a string or pattern); returns its text. */
+/** Text of the notifications in the notification center (the bell), opened for the look and closed again. */
+async function notificationCenter(page: Page): Promise<string[]> {
+  await runCommand(page, 'Notifications: Show Notifications');
+  const items = page.locator('.notifications-center .notification-list-item-message');
+  await items
+    .first()
+    .waitFor({ state: 'visible', timeout: 5_000 })
+    .catch(() => undefined);
+  const texts = await items.allInnerTexts();
+  await page.keyboard.press('Escape');
+  return texts;
+}
+
+/**
+ * Waits until a notification contains `text` (a string or pattern); returns its text. A toast is
+ * looked for first; after 15 s the notification center too: the workbench may file a notification
+ * there without a toast (seen after a long session of other notifications), with the bell marked.
+ */
 export async function waitForNotification(page: Page, text: RegExp, timeoutMs = 120_000): Promise<string> {
-  const deadline = Date.now() + timeoutMs;
+  const start = Date.now();
+  const deadline = start + timeoutMs;
+  let lookedInCenter = 0;
+  let center: string[] = [];
   for (;;) {
     const found = (await notifications(page)).find((t) => text.test(t));
     if (found) return found;
+    if (Date.now() - start > 15_000 && Date.now() - lookedInCenter > 10_000) {
+      lookedInCenter = Date.now();
+      center = await notificationCenter(page);
+      const inCenter = center.find((t) => text.test(t));
+      if (inCenter) return inCenter;
+    }
     if (Date.now() > deadline)
-      throw new Error(`No notification matching ${text} within ${timeoutMs / 1000} s; shown: ${(await notifications(page)).join(' | ')}`);
+      throw new Error(
+        `No notification matching ${text} within ${timeoutMs / 1000} s; shown: ${(await notifications(page)).join(' | ')}; in the center: ${center.join(' | ')}`,
+      );
     await sleep(250);
   }
 }
