@@ -89,9 +89,12 @@ class DecodePool {
     return this.threads.map((thread) => ({ online: thread.online, decode: (paths, pre) => this.decodeOn(thread, paths, pre) }));
   }
 
-  /** The reader thread, started now if it is not running. */
+  /**
+   * The reader thread, started now if it is not running; none on a single core (it would only
+   * take turns with the main thread) or when LATENT_ATLAS_DECODE_THREADS sets the threads.
+   */
   reader(): ReaderThread | undefined {
-    if (this.broken) return undefined;
+    if (this.broken || availableParallelism() < 2 || decodeThreadsGiven() !== undefined) return undefined;
     clearTimeout(this.idleTimer);
     let thread = this.readerThread;
     if (!thread) {

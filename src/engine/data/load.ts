@@ -90,7 +90,7 @@ export async function loadFolderWithFingerprint(
   const scan = await scanFolder(absRoot, { signal: opts.signal, stat: false });
   // A folder large enough for the reader thread starts it now: it is online by the time the
   // preprocessing is chosen (a thread takes ~60 ms to start on the 2-core test machine).
-  if (scan.files.length >= THREAD_MIN_FILES && availableParallelism() > 1 && decodeThreadsGiven() === undefined) decodePool()?.reader();
+  if (scan.files.length >= THREAD_MIN_FILES) decodePool()?.reader();
   for (const p of scan.problems) opts.onProblem?.(p);
   if (scan.files.length === 0) throw noImagesError(absRoot, scan, []);
 
@@ -461,7 +461,7 @@ async function loadItems(
   const pool = toDecode.length >= THREAD_MIN_FILES ? decodePool() : undefined;
   // One reader wherever there is a second core; its code is small, so it is useful within
   // milliseconds of starting (a decode thread needs ~100 ms more to compile its decoder).
-  const reader = pool && availableParallelism() > 1 && decodeThreadsGiven() === undefined ? pool.reader() : undefined;
+  const reader = pool?.reader();
   const threads: DecodeThread[] = [];
   if (reader) for (let k = 0; k < READS_IN_FLIGHT; k++) void onReader(reader).catch(() => undefined);
   const onThread = async (thread: DecodeThread) => {
